@@ -1,0 +1,1 @@
+"""Imago desktop package."""

@@ -1,0 +1,1 @@
+"""Imago models package."""

@@ -1,0 +1,104 @@
+"""Application settings and the paths Imago uses.
+
+Settings live in `settings.json` in the user data directory. Two environment variables override the
+locations, which tests and portable installs rely on:
+
+- `IMAGO_HOME`: the user data directory (settings, logs, read-only-archive indexes, bench cache);
+- `IMAGO_MODELS`: the model bundle directory (default `<IMAGO_HOME>/models`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from models.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "Imago"
+SETTINGS_FILE = "settings.json"
+DEVICES = ("auto", "cpu", "gpu")
+
+
+def user_data_dir() -> Path:
+    """The per-user data directory: `$IMAGO_HOME` if set, else the platform's standard location."""
+    override = os.environ.get("IMAGO_HOME")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def models_dir() -> Path:
+    """Where model bundles are installed: `$IMAGO_MODELS` if set, else `<user data dir>/models`."""
+    override = os.environ.get("IMAGO_MODELS")
+    if override:
+        return Path(override).expanduser()
+    return user_data_dir() / "models"
+
+
+@dataclass
+class Settings:
+    """User-editable settings, persisted as JSON. Unknown keys in the file are ignored."""
+
+    device: str = "auto"
+    intra_op_threads: int = 0  # 0: let onnxruntime choose (physical cores)
+    caption_model: str = "git-base"
+    caption_beams: int = 1
+    language: str = "auto"
+    recent_archives: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first invalid field."""
+        if self.device not in DEVICES:
+            raise ConfigError(f"setting 'device' must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if not isinstance(self.intra_op_threads, int) or self.intra_op_threads < 0:
+            raise ConfigError(f"setting 'intra_op_threads' must be a whole number >= 0, not {self.intra_op_threads!r}")
+        if not isinstance(self.caption_beams, int) or self.caption_beams < 1:
+            raise ConfigError(f"setting 'caption_beams' must be a whole number >= 1, not {self.caption_beams!r}")
+
+    @property
+    def force_cpu(self) -> bool:
+        return self.device == "cpu"
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        """Read settings from `path` (default: the user settings file); missing file -> defaults."""
+        path = path or settings_path()
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"settings file {path} does not hold a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        settings = cls(**{k: v for k, v in raw.items() if k in known})
+        settings.validate()
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        """Write settings atomically (temp file + rename), so a crash never leaves half a file."""
+        self.validate()
+        path = path or settings_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(dataclasses.asdict(self), out, indent=2, ensure_ascii=False)
+        os.replace(tmp, path)
+
+
+def settings_path() -> Path:
+    return user_data_dir() / SETTINGS_FILE
+
+
+def log_dir() -> Path:
+    return user_data_dir() / "logs"
