@@ -82,7 +82,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"  {bundle}")
     else:
         print("  none installed (see README: 'Getting real models')")
-    print("Archive indexes: <archive>/.imago/ (read-only archives: " f"{report['paths']['indexes']})")
+    print(f"Archive indexes: <archive>/.imago/ (read-only archives: {report['paths']['indexes']})")
     return EXIT_OK
 
 
@@ -90,11 +90,12 @@ def doctor_report() -> dict:
     """What `doctor` shows: versions, execution providers that really work, GPU, bundles, paths."""
     import onnxruntime
 
+    from models.bundle_dir import installed_bundle_names
     from models.session import probe_providers
     from store import config
 
     models = config.models_dir()
-    bundles = sorted(p.name for p in models.iterdir() if (p / "manifest.json").is_file()) if models.is_dir() else []
+    bundles = installed_bundle_names(models)
     return {
         "imago": __version__,
         "python": platform.python_version(),
@@ -152,7 +153,9 @@ PLANNED = {
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="debug logs and tracebacks")
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="debug logs and tracebacks"
+    )
 
     parser = argparse.ArgumentParser(
         prog="imago", description="Offline semantic search for image archives.", parents=[common]
@@ -188,7 +191,7 @@ def _with_default_command(argv: list[str], commands: set[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 (argparse has no public API)
+    commands = set(parser._subparsers._group_actions[0].choices)
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv), commands)
     try:
         args = parser.parse_args(argv)

@@ -92,11 +92,16 @@ def probe_providers() -> list[ProviderProbe]:
         try:
             # onnxruntime print()s a banner when it falls back from a failed provider
             with contextlib.redirect_stdout(io.StringIO()):
-                session = ort.InferenceSession(model, _session_options(SessionOptions()), providers=[provider])
+                session = ort.InferenceSession(
+                    model, _session_options(SessionOptions()), providers=[provider]
+                )
             used = session.get_providers()[0]
             usable = used == provider
             detail = "ok" if usable else f"fell back to {used}"
         except Exception as exc:  # same reason as above
-            usable, detail = False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            usable, detail = (
+                False,
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            )
         results.append(ProviderProbe(provider, usable, detail))
     return results

@@ -60,9 +60,13 @@ class Settings:
         if self.device not in DEVICES:
             raise ConfigError(f"setting 'device' must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if not isinstance(self.intra_op_threads, int) or self.intra_op_threads < 0:
-            raise ConfigError(f"setting 'intra_op_threads' must be a whole number >= 0, not {self.intra_op_threads!r}")
+            raise ConfigError(
+                f"setting 'intra_op_threads' must be a whole number >= 0, not {self.intra_op_threads!r}"
+            )
         if not isinstance(self.caption_beams, int) or self.caption_beams < 1:
-            raise ConfigError(f"setting 'caption_beams' must be a whole number >= 1, not {self.caption_beams!r}")
+            raise ConfigError(
+                f"setting 'caption_beams' must be a whole number >= 1, not {self.caption_beams!r}"
+            )
 
     @property
     def force_cpu(self) -> bool:

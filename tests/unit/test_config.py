@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from models.errors import ConfigError
+from store import config
+from store.config import Settings
+
+
+def test_imago_home_and_models_overrides(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAGO_HOME", str(tmp_path / "home"))
+    assert config.user_data_dir() == tmp_path / "home"
+    assert config.models_dir() == tmp_path / "home" / "models"
+    assert config.settings_path() == tmp_path / "home" / "settings.json"
+    monkeypatch.setenv("IMAGO_MODELS", str(tmp_path / "bundles"))
+    assert config.models_dir() == tmp_path / "bundles"
+
+
+def test_default_location_without_override(monkeypatch):
+    monkeypatch.delenv("IMAGO_HOME")
+    assert config.user_data_dir().name == "Imago"
+
+
+def test_missing_file_gives_defaults():
+    assert Settings.load() == Settings()
+
+
+def test_save_and_load_round_trip():
+    settings = Settings(device="cpu", intra_op_threads=2, recent_archives=["/data/архив"])
+    settings.save()
+    loaded = Settings.load()
+    assert loaded == settings
+    assert loaded.force_cpu
+
+
+def test_unknown_keys_are_ignored():
+    config.settings_path().parent.mkdir(parents=True, exist_ok=True)
+    config.settings_path().write_text(json.dumps({"device": "gpu", "from_a_newer_version": 1}))
+    assert Settings.load().device == "gpu"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "cannot read settings file"),
+        ("[1, 2]", "does not hold a JSON object"),
+        ('{"device": "tpu"}', "setting 'device'"),
+        ('{"intra_op_threads": -1}', "setting 'intra_op_threads'"),
+        ('{"caption_beams": 0}', "setting 'caption_beams'"),
+    ],
+)
+def test_bad_settings_file_names_the_problem(content, message):
+    config.settings_path().parent.mkdir(parents=True, exist_ok=True)
+    config.settings_path().write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        Settings.load()

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from models.errors import ModelLoadError
+from models.session import SessionOptions, candidate_providers, create_session, probe_providers
+from resources import resource_path
+
+
+def test_create_session_runs_the_probe_model():
+    session = create_session(resource_path("probe", "identity.onnx"), SessionOptions(intra_op_threads=1))
+    (out,) = session.run(None, {"x": np.array([3.5], dtype=np.float32)})
+    assert out.tolist() == [3.5]
+    assert session.get_providers()[0] in candidate_providers()
+
+
+def test_force_cpu_uses_only_the_cpu_provider():
+    assert candidate_providers(force_cpu=True) == ["CPUExecutionProvider"]
+    session = create_session(
+        resource_path("probe", "identity.onnx").read_bytes(), SessionOptions(force_cpu=True)
+    )
+    assert session.get_providers() == ["CPUExecutionProvider"]
+
+
+def test_missing_model_names_the_file(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"model file not found: .*nothing\.onnx"):
+        create_session(tmp_path / "nothing.onnx")
+
+
+def test_corrupt_model_names_the_file(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx graph")
+    with pytest.raises(ModelLoadError, match=r"bad\.onnx"):
+        create_session(bad)
+
+
+def test_probe_reports_the_cpu_as_usable():
+    probes = {p.provider: p for p in probe_providers()}
+    assert probes["CPUExecutionProvider"].usable
+    # Providers that fell back to the CPU must not be reported as usable.
+    for probe in probes.values():
+        if "fell back" in probe.detail:
+            assert not probe.usable
