@@ -128,6 +128,22 @@ def _gpu_name() -> str | None:
     return ", ".join(names) if out.returncode == 0 and names else None
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from store.bench import harness
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    records = harness.run(args.suites, quick=args.quick, progress=progress)
+    if args.json:
+        harness.write_json(records, Path(args.json))
+    table = harness.to_markdown(records)
+    if args.markdown:
+        Path(args.markdown).write_text(table, encoding="utf-8")
+    print(table)
+    return EXIT_FAILURE if any(r.get("metric") == "failed" for r in records) else EXIT_OK
+
+
 def _not_available(name: str):
     def handler(args: argparse.Namespace) -> int:
         raise ImagoError(f"'{name}' is not available in this version of Imago yet")
@@ -147,7 +163,6 @@ PLANNED = {
     "export": "export an archive's catalogue as JSON or CSV",
     "models": "list, install, verify, export model bundles",
     "eval": "evaluate search and classification on a labelled dataset",
-    "bench": "run the benchmark harness",
 }
 
 
@@ -171,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", parents=[common], help="check the installation")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     doctor.set_defaults(handler=cmd_doctor)
+
+    bench = sub.add_parser("bench", parents=[common], help="run the benchmark harness")
+    bench.add_argument("suites", nargs="*", metavar="SUITE", help="suites to run (default: all)")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes; finishes in minutes")
+    bench.add_argument("--json", metavar="OUT", help="write the records as JSON")
+    bench.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
+    bench.set_defaults(handler=cmd_bench)
 
     for name, help_text in PLANNED.items():
         planned = sub.add_parser(name, parents=[common], help=help_text)
