@@ -37,11 +37,16 @@ class SessionOptions:
     intra_op_threads: int = 0
 
 
+# Providers that failed to run a session in this process (e.g. CUDA libraries missing): not retried,
+# so the fallback costs one failed load and one warning per process, not one per model.
+_unusable: set[str] = set()
+
+
 def candidate_providers(force_cpu: bool = False) -> list[str]:
-    """Preferred providers that this onnxruntime build offers, best first."""
+    """Preferred providers that this onnxruntime build offers and that have not failed, best first."""
     available = set(ort.get_available_providers())
     wanted = ("CPUExecutionProvider",) if force_cpu else PREFERRED_PROVIDERS
-    return [p for p in wanted if p in available]
+    return [p for p in wanted if p in available and (p not in _unusable or p == "CPUExecutionProvider")]
 
 
 def _session_options(options: SessionOptions) -> ort.SessionOptions:
@@ -71,7 +76,10 @@ def create_session(model: Path | bytes, options: SessionOptions | None = None) -
             continue
         used = session.get_providers()[0]
         if used != provider:
-            logger.warning("%s could not be used for %s; running on %s", provider, name, used)
+            _unusable.update(providers[index : providers.index(used)] if used in providers else [provider])
+            logger.warning(
+                "%s is not usable (GPU libraries missing or no GPU); running on %s", provider, used
+            )
         logger.info("onnxruntime session for %s on %s", name, used)
         return session
     raise ModelLoadError(f"onnxruntime cannot load {name}: {last_error}")

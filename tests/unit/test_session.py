@@ -40,3 +40,35 @@ def test_probe_reports_the_cpu_as_usable():
     for probe in probes.values():
         if "fell back" in probe.detail:
             assert not probe.usable
+
+
+def test_a_provider_that_fell_back_is_not_retried(monkeypatch, caplog):
+    import models.session as session_module
+
+    monkeypatch.setattr(session_module, "_unusable", set())
+    monkeypatch.setattr(
+        session_module.ort,
+        "get_available_providers",
+        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    )
+    real = session_module.ort.InferenceSession
+    asked = []
+
+    class FallingBack:
+        """Behaves as onnxruntime-gpu does without CUDA libraries: silently runs on the CPU."""
+
+        def __init__(self, source, options, providers):
+            asked.append(providers)
+            self._session = real(source, options, providers=["CPUExecutionProvider"])
+
+        def get_providers(self):
+            return self._session.get_providers()
+
+    monkeypatch.setattr(session_module.ort, "InferenceSession", FallingBack)
+    model = resource_path("probe", "identity.onnx")
+    with caplog.at_level("WARNING", logger="models.session"):
+        create_session(model)
+        create_session(model)
+    assert asked == [["CUDAExecutionProvider", "CPUExecutionProvider"], ["CPUExecutionProvider"]]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "CUDAExecutionProvider is not usable" in warnings[0].getMessage()
