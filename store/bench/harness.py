@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 # name -> "module:function"; each function takes `quick: bool` and returns a list of Records.
 SUITES: dict[str, str] = {
     "embed": "store.bench.embed_suite:run",
+    "index": "store.bench.index_suite:run",
     "search": "store.bench.search_suite:run",
 }
 
