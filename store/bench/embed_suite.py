@@ -89,7 +89,7 @@ def run(quick: bool) -> list[Record]:
     reference = transformers.CLIPModel.from_pretrained(str(checkpoint)).eval()
     fp32, int8 = ClipImageEncoder(bundle, quantized=False), ClipImageEncoder(bundle, quantized=True)
     tower32, tower8 = LazySession(bundle.file("image"), None), LazySession(bundle.file("image_int8"), None)
-    seconds = 3.0 if quick else 10.0
+    seconds = 2.0 if quick else 10.0
     rng = np.random.default_rng(0)
     records = []
     for batch in (1, 8, 32):

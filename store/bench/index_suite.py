@@ -64,7 +64,7 @@ def run(quick: bool) -> list[Record]:
     heads = load_heads(bench_dir(), bundle, ClipTextEncoder(bundle))
     with tempfile.TemporaryDirectory(prefix="imago-bench-index-") as tmp:
         archive = Path(tmp) / "archive"
-        count = _copy_sample(archive, 320 if quick else None)
+        count = _copy_sample(archive, 192 if quick else None)
         location = locate_index(archive)
         with Catalog(location.catalog_path) as catalog:
             indexer = Indexer(location, catalog, encoder, classifiers=heads, batch_size=BATCH)
@@ -74,7 +74,7 @@ def run(quick: bool) -> list[Record]:
             start = time.perf_counter()
             again = indexer.index(captions=False)
             rescan = time.perf_counter() - start
-    model_only = _model_only_rate(encoder, 10.0 if quick else 30.0)
+    model_only = _model_only_rate(encoder, 6.0 if quick else 30.0)
     return [
         Record.measured(
             SUITE,
