@@ -8,12 +8,14 @@ isotropic noise, then L2-normalised like CLIP embeddings.
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
-from usearch.index import Index
 
 from store.bench.records import Record
+from store.vector_index import EXACT_THRESHOLD, VectorIndex
 
 SUITE = "search"
 DIM = 512
@@ -63,20 +65,16 @@ def measure(n: int) -> list[Record]:
     queries = queries + 0.02 * rng.standard_normal(queries.shape).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
 
-    index = Index(
-        ndim=DIM, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=64
-    )
-    start = time.perf_counter()
-    index.add(np.arange(n, dtype=np.uint64), vectors)
-    build_rate = n / (time.perf_counter() - start)
-
-    exact = [exact_top_k(vectors, q, TOP_K) for q in queries]
-    approx = [index.search(q, TOP_K).keys for q in queries]
-    recall = float(
-        np.mean([len(set(a.tolist()) & set(e.tolist())) / TOP_K for a, e in zip(approx, exact, strict=True)])
-    )
-
-    ours = _latencies_ms(lambda q: index.search(q, TOP_K), queries)
+    with tempfile.TemporaryDirectory(prefix="imago-bench-search-") as folder:
+        index = VectorIndex(Path(folder), "bench", DIM)
+        start = time.perf_counter()
+        index.add(np.arange(n, dtype=np.uint64), vectors)
+        build_rate = n / (time.perf_counter() - start)
+        exact = [exact_top_k(vectors, q, TOP_K) for q in queries]
+        approx = [[key for key, _ in index.search(q, TOP_K, exact=False)] for q in queries]
+        ours = _latencies_ms(lambda q: index.search(q, TOP_K, exact=False), queries)
+    hits = [len(set(a) & set(e.tolist())) / TOP_K for a, e in zip(approx, exact, strict=True)]
+    recall = float(np.mean(hits))
     base = _latencies_ms(lambda q: exact_top_k(vectors, q, TOP_K), queries)
     return [
         Record.measured(SUITE, f"HNSW build rate, {label} vectors", build_rate, "vectors/s"),
@@ -100,6 +98,32 @@ def measure(n: int) -> list[Record]:
     ]
 
 
+def crossover(sizes: tuple[int, ...] = (1000, 2000, 5000), queries: int = 50) -> list[Record]:
+    """Per-query latency of VectorIndex's exact path vs its HNSW path at small sizes.
+
+    The sizes where exact stops being faster justify `store.vector_index.EXACT_THRESHOLD`."""
+    records = []
+    for n in sizes:
+        vectors = clustered_vectors(n, seed=n, clusters=max(8, n // 100))
+        with tempfile.TemporaryDirectory(prefix="imago-bench-crossover-") as folder:
+            index = VectorIndex(Path(folder), "crossover", DIM)
+            index.add(np.arange(n, dtype=np.uint64), vectors)
+            timings = {}
+            search = index.search
+            for exact in (True, False):
+                index.search(vectors[0], TOP_K, exact=exact)  # warm-up (exact path caches the matrix)
+                timings[exact] = float(
+                    np.mean(
+                        _latencies_ms(lambda q, e=exact, s=search: s(q, TOP_K, exact=e), vectors[:queries])
+                    )
+                )
+        records.append(Record.measured(
+            SUITE, f"HNSW vs exact search at {n} vectors", timings[False], "ms", baseline=timings[True],
+            higher_is_better=False, note=f"exact below {EXACT_THRESHOLD} vectors",
+        ))  # fmt: skip
+    return records
+
+
 def run(quick: bool) -> list[Record]:
     sizes = [100_000] if quick else [100_000, 1_000_000]
-    return [record for n in sizes for record in measure(n)]
+    return crossover() + [record for n in sizes for record in measure(n)]
