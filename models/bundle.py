@@ -21,15 +21,17 @@ Common optional sections: `preprocessing` (see `models.preprocess.PreprocessSpec
 
 Kind "clip" (see `models.clip`): files `image` (fp32 image tower: pixel_values -> image_embeds,
 L2-normalised), optional `image_int8`, `text` + `tokenizer` (CLIP text tower: input_ids,
-attention_mask -> text_embeds), optional `text_multilingual` + `tokenizer_multilingual`; sections
-`embedding_dim`, `logit_scale` (float, exp of the model's learnt scale), `preprocessing`,
-`image_tower` ({"default": "fp32" | "int8"}), `text_towers` ({"clip": {...}, "multilingual": {...}},
-each {"model": role, "tokenizer": role, "max_length": int, "pad_id": int, "source": str}) and
-`prompts` (optional zero-shot template overrides, {"en": [...], "ru": [...]}).
+attention_mask -> text_embeds), optional `text_multilingual` + `tokenizer_multilingual`, optional
+`license` (a license note shipped with the weights or vocabulary); sections `embedding_dim`,
+`logit_scale` (float, exp of the model's learnt scale), `preprocessing` (required),
+`image_tower` ({"default": "fp32" | "int8"}) and `text_towers` ({"clip": {...}, "multilingual":
+{...}}, each {"model": role, "tokenizer": role, "max_length": int, "pad_id": int, "source": str}).
+Zero-shot prompts are not part of the bundle: see resources/vocabularies.
 
 Kind "head" (see `models.classifier`): file `model` (ONNX: embeddings [n, d] -> probabilities
-[n, k]); sections `head` ("category" | "name"), `labels` (k strings), `base_model` (the CLIP
-model_id whose image embeddings it was trained on), `embedding_dim`, `metrics`.
+[n, k]); version: the UTC training time; sections `head` ("category" | "name"), `labels` (k
+strings), `base_model` (the CLIP model_id whose image embeddings it was trained on),
+`embedding_dim`, `metrics`.
 
 Kind "git" (see `models.captioner`): its files and sections are defined by `models.git_export`;
 only the common part and `preprocessing` (when present) are checked here.
@@ -122,7 +124,9 @@ def _validate(manifest: object, where: Path) -> dict:
         if not isinstance(manifest.get(key), str) or not manifest[key]:
             raise BundleError(f"{where}: field {key!r} must be a non-empty string")
     if manifest["kind"] not in KINDS:
-        raise BundleError(f"{where}: field 'kind' is {manifest['kind']!r}, expected one of {', '.join(KINDS)}")
+        raise BundleError(
+            f"{where}: field 'kind' is {manifest['kind']!r}, expected one of {', '.join(KINDS)}"
+        )
     if not _safe_relative(manifest["name"]) or "/" in manifest["name"] or manifest["name"].startswith("."):
         raise BundleError(f"{where}: field 'name' {manifest['name']!r} is not a valid folder name")
     files = manifest.get("files")
@@ -146,7 +150,35 @@ def _validate(manifest: object, where: Path) -> dict:
         from models.preprocess import PreprocessSpec
 
         PreprocessSpec.from_manifest(manifest["preprocessing"], where=where)
+    if manifest["kind"] == "clip":
+        _validate_clip(manifest, where)
     return manifest
+
+
+def _validate_clip(manifest: dict, where: Path) -> None:
+    files = manifest["files"]
+    if "preprocessing" not in manifest:
+        raise BundleError(f"{where}: a clip bundle needs a 'preprocessing' section")
+    scale = manifest.get("logit_scale", 100.0)
+    if not isinstance(scale, int | float) or isinstance(scale, bool) or scale <= 0:
+        raise BundleError(f"{where}: field 'logit_scale' must be a positive number, not {scale!r}")
+    default = manifest.get("image_tower", {}).get("default", "fp32")
+    if default not in ("fp32", "int8") or (default == "int8" and "image_int8" not in files):
+        raise BundleError(
+            f"{where}: image_tower.default {default!r} needs to be 'fp32' or 'int8' (with image_int8)"
+        )
+    towers = manifest.get("text_towers", {})
+    if not isinstance(towers, dict):
+        raise BundleError(f"{where}: field 'text_towers' must be an object")
+    for name, section in towers.items():
+        for key, kind in (("model", str), ("tokenizer", str), ("max_length", int), ("pad_id", int)):
+            if not isinstance(section, dict) or not isinstance(section.get(key), kind):
+                raise BundleError(f"{where}: text_towers.{name}.{key} is missing or not a {kind.__name__}")
+        for role in (section["model"], section["tokenizer"]):
+            if role not in files:
+                raise BundleError(
+                    f"{where}: text_towers.{name} names file role {role!r}, which 'files' lacks"
+                )
 
 
 def load_bundle(path: Path) -> Bundle:
@@ -263,40 +295,50 @@ def install_bundle(src: Path, models_dir: Path, replace: bool = False) -> Bundle
     src, models_dir = Path(src), Path(models_dir)
     if not src.exists():
         raise BundleError(f"bundle to install not found: {src}")
-    models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=_INSTALL_PREFIX, dir=models_dir))
     try:
-        if src.is_dir():
-            root = _bundle_root(src, src)
-            bundle = load_bundle(root)
-            _copy_files(bundle, staging)
-        else:
-            _extract_zip(src, staging / "unpacked")
-            root = _bundle_root(staging / "unpacked", src)
-            bundle = load_bundle(root)
-            _copy_files(bundle, staging, move=True)
-        shutil.rmtree(staging / "unpacked", ignore_errors=True)
-        staged = verify_bundle(staging)
-        target = models_dir / staged.name
-        if target.exists():
-            if not replace:
-                raise BundleError(f"a bundle named {staged.name!r} is already installed at {target}")
-            old = Path(tempfile.mkdtemp(prefix=_INSTALL_PREFIX, dir=models_dir))
-            os.replace(target, old / "old")
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-        logger.info("installed model bundle %s into %s", staged.model_id, target)
-        return load_bundle(target)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=_INSTALL_PREFIX, dir=models_dir))
+    except OSError as exc:
+        raise BundleError(f"cannot write to the model folder {models_dir}: {exc}") from exc
+    try:
+        return _install_staged(src, models_dir, staging, replace)
+    except OSError as exc:
+        raise BundleError(f"cannot install bundle {src} into {models_dir}: {exc}") from exc
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _install_staged(src: Path, models_dir: Path, staging: Path, replace: bool) -> Bundle:
+    if src.is_dir():
+        _copy_files(load_bundle(_bundle_root(src, src)), staging)
+    else:
+        _extract_zip(src, staging / "unpacked")
+        _copy_files(load_bundle(_bundle_root(staging / "unpacked", src)), staging, move=True)
+        shutil.rmtree(staging / "unpacked")
+    staged = verify_bundle(staging)
+    target = models_dir / staged.name
+    if target.exists():
+        if not replace:
+            raise BundleError(f"a bundle named {staged.name!r} is already installed at {target}")
+        old = Path(tempfile.mkdtemp(prefix=_INSTALL_PREFIX, dir=models_dir))
+        os.replace(target, old / "old")
+        try:
+            os.replace(staging, target)
+        except OSError:
+            os.replace(old / "old", target)  # put the previous bundle back
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+    logger.info("installed model bundle %s into %s", staged.model_id, target)
+    return load_bundle(target)
+
+
 def _copy_files(bundle: Bundle, dest: Path, move: bool = False) -> None:
     """Copy (or move) the manifest and the files it names, and nothing else, into `dest`."""
-    paths: Iterable[str] = [MANIFEST, *(e["path"] for e in bundle.manifest["files"].values())]
+    paths: Iterable[str] = dict.fromkeys([MANIFEST, *(e["path"] for e in bundle.manifest["files"].values())])
     for rel in paths:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -27,3 +27,11 @@ class ImageDecodeError(ImagoError):
 
 class InputError(ImagoError):
     """An argument (text, image list, option) is not acceptable."""
+
+
+class VocabularyError(ImagoError):
+    """A classifier vocabulary file (labels, prompt templates) is missing or malformed."""
+
+
+class InferenceError(ImagoError):
+    """onnxruntime failed while running a loaded model (unexpected input shapes or types)."""

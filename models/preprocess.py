@@ -69,22 +69,32 @@ class PreprocessSpec:
         crop = section.get("crop_size", size)
         if isinstance(crop, int):
             crop = [crop, crop]
-        if not (isinstance(crop, list) and len(crop) == 2 and all(isinstance(c, int) and c > 0 for c in crop)):
-            raise BundleError(f"{where}: preprocessing.crop_size must be an int or [height, width], not {crop!r}")
+        if not (
+            isinstance(crop, list) and len(crop) == 2 and all(isinstance(c, int) and c > 0 for c in crop)
+        ):
+            raise BundleError(
+                f"{where}: preprocessing.crop_size must be an int or [height, width], not {crop!r}"
+            )
         resample = section.get("resample", "bicubic")
         if resample not in _RESAMPLE:
-            raise BundleError(f"{where}: preprocessing.resample {resample!r} is not one of {', '.join(_RESAMPLE)}")
+            raise BundleError(
+                f"{where}: preprocessing.resample {resample!r} is not one of {', '.join(_RESAMPLE)}"
+            )
         values = {}
         for key, default in (("mean", CLIP_MEAN), ("std", CLIP_STD)):
             value = section.get(key, list(default))
-            if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, int | float) for v in value)):
+            if not (
+                isinstance(value, list) and len(value) == 3 and all(isinstance(v, int | float) for v in value)
+            ):
                 raise BundleError(f"{where}: preprocessing.{key} must be 3 numbers, not {value!r}")
             if key == "std" and any(v <= 0 for v in value):
                 raise BundleError(f"{where}: preprocessing.std must be positive, not {value!r}")
             values[key] = tuple(float(v) for v in value)
         factor = section.get("rescale_factor", 1 / 255)
         if not isinstance(factor, int | float) or factor <= 0:
-            raise BundleError(f"{where}: preprocessing.rescale_factor must be a positive number, not {factor!r}")
+            raise BundleError(
+                f"{where}: preprocessing.rescale_factor must be a positive number, not {factor!r}"
+            )
         return cls(
             size=size,
             crop_height=crop[0],
@@ -124,7 +134,7 @@ def to_rgb(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255
         array = np.asarray(image, dtype=np.float32)
         top = float(array.max()) if array.size else 1.0
         scale = 255.0 if top <= 1.0 else 255.0 / top
-        image = Image.fromarray(np.clip(array * scale, 0, 255).round().astype(np.uint8), "L")
+        image = Image.fromarray(np.clip(array * scale, 0, 255).round().astype(np.uint8))
         mode = "L"
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -148,7 +158,7 @@ def _integer_to_l(image: Image.Image) -> Image.Image:
         top = int(array.max()) if array.size else 0
         shift = max(0, top.bit_length() - 8)
         array = np.clip(array, 0, None).astype(np.int64) >> shift
-    return Image.fromarray(array.astype(np.uint8), "L")
+    return Image.fromarray(array.astype(np.uint8))
 
 
 def _resize_shortest(image: Image.Image, size: int, resample: str) -> Image.Image:
@@ -191,7 +201,14 @@ def preprocess(images: Sequence[Image.Image], spec: PreprocessSpec) -> np.ndarra
     """Images -> float32 [n, 3, H, W], the model's `pixel_values`."""
     if not images:
         return np.zeros((0, 3, spec.crop_height, spec.crop_width), dtype=np.float32)
-    return np.stack([preprocess_one(image, spec) for image in images])
+    arrays = []
+    for index, image in enumerate(images):
+        try:
+            arrays.append(preprocess_one(image, spec))
+        except (OSError, ValueError, SyntaxError) as exc:  # lazily decoded, truncated or corrupt image data
+            name = getattr(image, "filename", "") or f"image #{index}"
+            raise ImageDecodeError(f"cannot decode {name}: {exc}") from exc
+    return np.stack(arrays)
 
 
 def load_image(path: Path, draft_size: int | None = None) -> Image.Image:

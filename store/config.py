@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 APP_NAME = "Imago"
 SETTINGS_FILE = "settings.json"
 DEVICES = ("auto", "cpu", "gpu")
+VECTOR_DTYPES = ("f16", "f32", "bf16", "i8")
 
 
 def user_data_dir() -> Path:
@@ -54,6 +55,8 @@ class Settings:
     caption_beams: int = 1
     language: str = "auto"
     recent_archives: list[str] = field(default_factory=list)
+    vector_dtype: str = "f16"  # usearch scalar type of the HNSW index: f16, f32, bf16 or i8
+    vector_connectivity: int = 16  # HNSW graph degree (M)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field."""
@@ -66,6 +69,15 @@ class Settings:
         if not isinstance(self.caption_beams, int) or self.caption_beams < 1:
             raise ConfigError(
                 f"setting 'caption_beams' must be a whole number >= 1, not {self.caption_beams!r}"
+            )
+        if self.vector_dtype not in VECTOR_DTYPES:
+            raise ConfigError(
+                f"setting 'vector_dtype' must be one of {', '.join(VECTOR_DTYPES)}, not {self.vector_dtype!r}"
+            )
+        if not isinstance(self.vector_connectivity, int) or not 2 <= self.vector_connectivity <= 256:
+            raise ConfigError(
+                "setting 'vector_connectivity' must be a whole number from 2 to 256, "
+                f"not {self.vector_connectivity!r}"
             )
 
     @property

@@ -1,0 +1,146 @@
+"""Model tasks behind the CLI (`models embed`, `classify`, `classify train`), free of argument parsing.
+
+Each function takes explicit paths and options and returns plain data; `main.py` prints it.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.bundle import Bundle, find_bundle, load_bundle
+from models.classifier import HEADS, load_heads, save_head_bundle, train_linear_head
+from models.clip import ClipImageEncoder, ClipTextEncoder
+from models.errors import InputError
+from models.preprocess import load_image
+from models.session import SessionOptions
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_clip_bundle(models_dir: Path, name_or_dir: str | None) -> Bundle:
+    """A CLIP bundle from a folder path, an installed bundle name, or (None) the default one."""
+    if name_or_dir is not None and Path(name_or_dir).is_dir():
+        bundle = load_bundle(Path(name_or_dir))
+        if bundle.kind != "clip":
+            raise InputError(f"{name_or_dir} is a {bundle.kind!r} bundle, not a CLIP bundle")
+        return bundle
+    return find_bundle(models_dir, "clip", name_or_dir)
+
+
+def embed_images(
+    bundle: Bundle,
+    paths: Sequence[Path],
+    options: SessionOptions | None = None,
+    quantized: bool | None = None,
+) -> tuple[str, np.ndarray]:
+    """(model_id, [n, d] vectors) for image files, in input order."""
+    encoder = ClipImageEncoder(bundle, options, quantized=quantized)
+    images = [load_image(Path(p)) for p in paths]
+    try:
+        return encoder.model_id, encoder.encode(images)
+    finally:
+        encoder.close()
+
+
+def embed_texts(
+    bundle: Bundle, texts: Sequence[str], options: SessionOptions | None = None, tower: str = "auto"
+) -> tuple[str, np.ndarray]:
+    """(model_id, [n, d] vectors) for texts, in input order."""
+    encoder = ClipTextEncoder(bundle, options, tower=tower)
+    try:
+        return encoder.model_id, encoder.encode(list(texts))
+    finally:
+        encoder.close()
+
+
+def classify_images(
+    models_dir: Path,
+    bundle: Bundle,
+    paths: Sequence[Path],
+    head: str | None = None,
+    top: int = 5,
+    options: SessionOptions | None = None,
+    vocab_dir: Path | None = None,
+) -> list[dict]:
+    """[{"image": path, "heads": {head: [[label, probability], ...]}}] for each image file."""
+    if head is not None and head not in HEADS:
+        raise InputError(f"unknown head {head!r} (expected one of {', '.join(HEADS)})")
+    model_id, vectors = embed_images(bundle, paths, options)
+    text_encoder = ClipTextEncoder(bundle, options)
+    heads = [
+        h for h in load_heads(models_dir, bundle, text_encoder, vocab_dir, options) if head in (None, h.head)
+    ]
+    results = [{"image": str(p), "model": model_id, "heads": {}} for p in paths]
+    for classifier in heads:
+        for result, ranked in zip(results, classifier.classify(vectors, top), strict=True):
+            result["heads"][classifier.head] = {
+                "model": classifier.model_id,
+                "top": [[label, round(prob, 6)] for label, prob in ranked],
+            }
+    return results
+
+
+def read_label_csv(path: Path) -> list[tuple[Path, str]]:
+    """(image path, label) rows from a CSV with columns `path,label`; relative paths from the CSV's folder."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise InputError(f"cannot read labels file {path}: {exc}") from exc
+    if rows and [c.strip().lower() for c in rows[0][:2]] == ["path", "label"]:
+        rows = rows[1:]
+    pairs = []
+    for number, row in enumerate(rows, start=1):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < 2 or not row[0].strip() or not row[1].strip():
+            raise InputError(f"{path}: row {number} needs 'path,label', got {row!r}")
+        image = Path(row[0].strip())
+        pairs.append((image if image.is_absolute() else path.parent / image, row[1].strip()))
+    if not pairs:
+        raise InputError(f"{path}: no labelled images")
+    return pairs
+
+
+def train_head(
+    models_dir: Path,
+    bundle: Bundle,
+    head: str,
+    labels_csv: Path | None = None,
+    embeddings_file: Path | None = None,
+    name: str | None = None,
+    holdout: float = 0.2,
+    options: SessionOptions | None = None,
+) -> Bundle:
+    """Fit a linear head from a labels CSV (images embedded now) or an .npz of stored embeddings.
+
+    The .npz holds `embeddings` [n, d] and `labels` [n] (as exported from an archive's catalogue).
+    The head bundle is installed into `models_dir` and used by `classify` from then on.
+    """
+    if head not in HEADS:
+        raise InputError(f"unknown head {head!r} (expected one of {', '.join(HEADS)})")
+    if (labels_csv is None) == (embeddings_file is None):
+        raise InputError("give exactly one of a labels CSV or an embeddings .npz file")
+    if not 0.0 <= holdout < 1.0:
+        raise InputError(f"holdout must be in [0, 1), not {holdout}")
+    if embeddings_file is not None:
+        try:
+            with np.load(embeddings_file, allow_pickle=False) as data:
+                vectors, labels = data["embeddings"], [str(x) for x in data["labels"]]
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"cannot read embeddings file {embeddings_file}: {exc}") from exc
+    else:
+        pairs = read_label_csv(labels_csv)
+        _, vectors = embed_images(bundle, [p for p, _ in pairs], options, quantized=False)
+        labels = [label for _, label in pairs]
+    dim = int(bundle.manifest["embedding_dim"])
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        raise InputError(f"embeddings have shape {vectors.shape}; {bundle.model_id} gives dimension {dim}")
+    trained = train_linear_head(vectors, labels, head, holdout=holdout)
+    return save_head_bundle(trained, models_dir, bundle, name=name)

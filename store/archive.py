@@ -1,0 +1,88 @@
+"""Where an archive's index lives: `<archive>/.imago/`, or under the user data dir when read-only.
+
+Paths stored in the index are relative to the archive root, so a writable archive can move or be
+mounted elsewhere and keep its index. A read-only archive (DVD, read-only share) gets its index under
+`user_data_dir()/indexes/<key>`, keyed by the archive's absolute path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from store import config
+from store.errors import ArchiveError
+
+logger = logging.getLogger(__name__)
+
+INDEX_DIR_NAME = ".imago"
+CATALOG_FILE = "catalog.db"
+
+
+@dataclass(frozen=True)
+class IndexLocation:
+    """The folder holding an archive's catalog, vector indexes and thumbnails."""
+
+    archive: Path
+    path: Path
+    fallback: bool  # True when the archive is read-only and the index lives in the user data dir
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.path / CATALOG_FILE
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.path / "thumbs"
+
+
+def fallback_key(archive: Path) -> str:
+    """A readable, collision-free folder name for an archive's absolute path."""
+    absolute = os.fsencode(archive.resolve())
+    digest = hashlib.sha256(absolute).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", archive.resolve().name)[:40] or "archive"
+    return f"{name}-{digest}"
+
+
+def _writable(folder: Path) -> bool:
+    """Whether we can really create files in `folder` (os.access is wrong for root and some shares)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".imago-probe-", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
+def locate_index(archive: Path, *, create: bool = True) -> IndexLocation:
+    """The index location for `archive`, creating the folder when `create` is true.
+
+    An existing `<archive>/.imago` is used when writable; otherwise the archive itself must be
+    writable to create it; otherwise the user-data fallback is used (and said so in the log).
+    """
+    archive = Path(archive)
+    if not archive.is_dir():
+        raise ArchiveError(f"archive folder not found or not a folder: {archive}")
+    archive = archive.resolve()
+    local = archive / INDEX_DIR_NAME
+    if local.is_dir() and _writable(local):
+        return IndexLocation(archive, local, fallback=False)
+    if not local.exists() and _writable(archive):
+        if create:
+            local.mkdir()
+        return IndexLocation(archive, local, fallback=False)
+    path = config.user_data_dir() / "indexes" / fallback_key(archive)
+    logger.warning("archive %s is read-only; its index is kept in %s", archive, path)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+        marker = path / "archive.json"
+        if not marker.exists():
+            marker.write_text(json.dumps({"archive": os.fsdecode(archive)}), "utf-8")
+    return IndexLocation(archive, path, fallback=True)

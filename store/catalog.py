@@ -1,0 +1,512 @@
+"""The catalog: an archive's SQLite database (WAL), the source of truth for everything indexed.
+
+Thread-safety: a Catalog (one sqlite3 connection) is used by one thread at a time (it may be created
+in one thread and handed to a worker). The indexer owns the writer;
+readers (search, GUI) open their own Catalog on the same file. WAL lets them read while the indexer
+writes; writes take the lock up front (BEGIN IMMEDIATE) and wait up to `busy_timeout` for another
+writer (e.g. the GUI saving a curator edit) instead of failing with "database is locked".
+
+Every AI value carries its provenance (model id, score, time). Curator values (descriptions,
+labels with source 'curator', curator regions) are never touched by re-indexing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from store.errors import CatalogError
+from store.schema import migrate
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+MISSING_GRACE_S = 30 * 24 * 3600  # how long a vanished file's curator edits are kept
+
+VISIBLE = "files.status = 'indexed' AND items.hidden = 0"
+
+
+def display_path(raw_path: bytes) -> str:
+    """A relative path as text; bytes that are not UTF-8 appear as \\xNN escapes."""
+    return raw_path.decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the scanner needs to know about a file already in the catalog."""
+
+    id: int
+    raw_path: bytes
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """An item and, for regions, its box in pixels of the EXIF-transposed image."""
+
+    id: int
+    file_id: int
+    kind: str
+    bbox: tuple[int, int, int, int] | None
+    source: str
+    hidden: bool
+
+
+class Catalog:
+    """One connection to an archive's catalog database; see the module docstring for threading."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.path = Path(path)
+        try:
+            # check_same_thread=False lets a Catalog be created in one thread and handed to a worker;
+            # it must still be used by one thread at a time.
+            conn = sqlite3.connect(
+                os.fspath(self.path),
+                timeout=busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.db = sqlite_utils.Database(conn)
+            migrate(conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
+        self.conn = conn
+        self._depth = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT); nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.execute("COMMIT")
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # -- files ------------------------------------------------------------------------------------
+
+    def file_states(self) -> dict[bytes, FileState]:
+        rows = self.conn.execute("SELECT id, raw_path, size, mtime_ns, hash, status FROM files")
+        return {bytes(r[1]): FileState(r[0], bytes(r[1]), r[2], r[3], r[4], r[5]) for r in rows}
+
+    def file_id(self, raw_path: bytes) -> int | None:
+        row = self.conn.execute("SELECT id FROM files WHERE raw_path = ?", (raw_path,)).fetchone()
+        return row[0] if row else None
+
+    def file_raw_path(self, file_id: int) -> bytes:
+        row = self.conn.execute("SELECT raw_path FROM files WHERE id = ?", (file_id,)).fetchone()
+        if row is None:
+            raise CatalogError(f"no file with id {file_id} in {self.path}")
+        return bytes(row[0])
+
+    def upsert_file(
+        self,
+        raw_path: bytes,
+        *,
+        size: int,
+        mtime_ns: int,
+        hash: str | None,
+        status: str,
+        width: int | None = None,
+        height: int | None = None,
+        format: str | None = None,
+        frames: int | None = None,
+        error_kind: str | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Insert or update the file at `raw_path` (keeping its id); return the id."""
+        path = display_path(raw_path)
+        folder, _, name = path.rpartition("/")
+        values = dict(
+            raw_path=raw_path, path=path, name=name, folder=folder, size=size, mtime_ns=mtime_ns,
+            hash=hash, width=width, height=height, format=format, frames=frames, status=status,
+            error_kind=error_kind, error=error, missing_since=None, indexed_at=time.time(),
+        )  # fmt: skip
+        columns = ", ".join(values)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in values if c != "raw_path")
+        row = self.conn.execute(
+            f"INSERT INTO files ({columns}) VALUES ({', '.join('?' * len(values))}) "
+            f"ON CONFLICT(raw_path) DO UPDATE SET {updates} RETURNING id",
+            tuple(values.values()),
+        ).fetchone()
+        return int(row[0])
+
+    def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
+        """Record a new size/mtime for a file whose content (hash) did not change."""
+        self.conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
+
+    def move_file(self, file_id: int, raw_path: bytes, *, size: int, mtime_ns: int) -> None:
+        """Give a file row a new path (a move or rename), keeping its items and everything on them."""
+        path = display_path(raw_path)
+        folder, _, name = path.rpartition("/")
+        self.conn.execute(
+            "UPDATE files SET raw_path = ?, path = ?, name = ?, folder = ?, size = ?, mtime_ns = ?, "
+            "status = CASE WHEN status = 'missing' THEN 'indexed' ELSE status END, missing_since = NULL "
+            "WHERE id = ?",
+            (raw_path, path, name, folder, size, mtime_ns, file_id),
+        )
+        self.refresh_fts(self.item_ids(file_id))
+
+    def mark_missing(self, file_ids: Iterable[int], now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self.conn.executemany(
+            "UPDATE files SET status = 'missing', missing_since = ? WHERE id = ? AND status != 'missing'",
+            [(now, i) for i in file_ids],
+        )
+
+    def delete_file(self, file_id: int) -> None:
+        """Forget a file row with its items and everything on them."""
+        items = self.item_ids(file_id, include_hidden=True)
+        self.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in items])
+        self.conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    def missing_by_hash(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT hash, id FROM files WHERE status = 'missing' AND hash IS NOT NULL")
+        return {h: i for h, i in rows}
+
+    def purge_missing(self, older_than_s: float = MISSING_GRACE_S, now: float | None = None) -> int:
+        """Forget files missing for longer than the grace period (with their items and edits)."""
+        now = time.time() if now is None else now
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT id FROM files WHERE status = 'missing' AND missing_since < ?", (now - older_than_s,)
+        )]  # fmt: skip
+        for file_id in ids:
+            self.delete_file(file_id)
+        return len(ids)
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        """(display path, error kind, message) of every file that could not be indexed."""
+        rows = self.conn.execute(
+            "SELECT path, error_kind, error FROM files WHERE status = 'failed' ORDER BY path"
+        )
+        return [(p, k or "error", e or "") for p, k, e in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, count(*) FROM files GROUP BY status")
+        return {status: n for status, n in rows}
+
+    # -- items ------------------------------------------------------------------------------------
+
+    def ensure_file_item(self, file_id: int) -> int:
+        row = self.conn.execute(
+            "SELECT id FROM items WHERE file_id = ? AND kind = 'file'", (file_id,)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.conn.execute(
+            "INSERT INTO items (file_id, kind, source, created_at) VALUES (?, 'file', 'model', ?)",
+            (file_id, time.time()),
+        )
+        return int(cur.lastrowid)
+
+    def add_region(
+        self,
+        file_id: int,
+        bbox: tuple[int, int, int, int],
+        *,
+        source: str = "model",
+        score: float | None = None,
+        model_id: str | None = None,
+        hidden: bool = False,
+    ) -> int:
+        x, y, w, h = (int(v) for v in bbox)
+        cur = self.conn.execute(
+            "INSERT INTO items (file_id, kind, x, y, w, h, source, model_id, score, hidden, created_at) "
+            "VALUES (?, 'region', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (file_id, x, y, w, h, source, model_id, score, int(hidden), time.time()),
+        )
+        return int(cur.lastrowid)
+
+    def items(self, file_id: int) -> list[ItemRef]:
+        rows = self.conn.execute(
+            "SELECT id, file_id, kind, x, y, w, h, source, hidden FROM items WHERE file_id = ? ORDER BY id",
+            (file_id,),
+        )
+        return [_item_ref(r) for r in rows]
+
+    def item_ids(self, file_id: int, *, include_hidden: bool = False) -> list[int]:
+        return [i.id for i in self.items(file_id) if include_hidden or not i.hidden]
+
+    def reset_model_data(self, file_id: int) -> list[int]:
+        """Drop what models made for a file whose content changed; keep curator data. Returns the
+        ids of the items removed (model regions), whose vectors must leave the vector index."""
+        items = self.items(file_id)
+        removed = [i.id for i in items if i.kind == "region" and i.source == "model"]
+        kept = [i.id for i in items if i.id not in removed]
+        self.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in removed])
+        self.conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in removed])
+        for item_id in kept:
+            self.conn.execute("DELETE FROM embeddings WHERE item_id = ?", (item_id,))
+            self.conn.execute("DELETE FROM labels WHERE item_id = ? AND source = 'model'", (item_id,))
+            self.conn.execute("DELETE FROM captions WHERE item_id = ?", (item_id,))
+        return removed + kept
+
+    def replace_model_regions(
+        self, file_id: int, regions: Sequence[tuple[tuple[int, int, int, int], float]], model_id: str | None
+    ) -> tuple[list[int], list[int | None]]:
+        """Replace a file's model-made regions with `regions` ((bbox, score) pairs), skipping any
+        that match a region the curator deleted. Returns (removed ids, new ids aligned with
+        `regions`, None where skipped)."""
+        items = self.items(file_id)
+        removed = [i.id for i in items if i.kind == "region" and i.source == "model"]
+        self.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in removed])
+        self.conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in removed])
+        vetoed = [
+            i.bbox for i in items if i.kind == "region" and i.source == "curator" and i.hidden and i.bbox
+        ]
+        added: list[int | None] = []
+        for bbox, score in regions:
+            if any(_iou(bbox, v) > 0.7 for v in vetoed):
+                added.append(None)
+            else:
+                added.append(self.add_region(file_id, bbox, score=score, model_id=model_id))
+        return removed, added
+
+    # -- model outputs ----------------------------------------------------------------------------
+
+    def put_embeddings(self, model_id: str, item_ids: Sequence[int], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")
+        now = time.time()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings (item_id, model_id, dim, vector, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(int(i), model_id, vectors.shape[1], vectors[n].tobytes(), now) for n, i in enumerate(item_ids)],
+        )
+
+    def put_labels(self, item_id: int, head: str, model_id: str, labels: Sequence[tuple[str, float]]) -> None:
+        """Replace the model's labels of `head` for an item; curator labels stay."""
+        self.conn.execute(
+            "DELETE FROM labels WHERE item_id = ? AND head = ? AND source = 'model'", (item_id, head)
+        )
+        now = time.time()
+        self.conn.executemany(
+            "INSERT INTO labels (item_id, head, label, score, rank, source, model_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 'model', ?, ?)",
+            [
+                (item_id, head, label, float(score), rank, model_id, now)
+                for rank, (label, score) in enumerate(labels)
+            ],
+        )
+
+    def put_caption(self, item_id: int, model_id: str, text: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO captions (item_id, model_id, text, created_at) VALUES (?, ?, ?, ?)",
+            (item_id, model_id, text, time.time()),
+        )
+
+    # -- curator edits ----------------------------------------------------------------------------
+
+    def set_description(self, item_id: int, text: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO descriptions (item_id, text, edited_at) VALUES (?, ?, ?)",
+                (item_id, text, time.time()),
+            )
+            self.refresh_fts([item_id])
+
+    def description(self, item_id: int) -> str | None:
+        row = self.conn.execute("SELECT text FROM descriptions WHERE item_id = ?", (item_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_curator_labels(self, item_id: int, head: str, labels: Sequence[str]) -> None:
+        """The curator's confirmed labels of `head` for an item (replacing earlier curator ones)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM labels WHERE item_id = ? AND head = ? AND source = 'curator'",
+                              (item_id, head))  # fmt: skip
+            now = time.time()
+            self.conn.executemany(
+                "INSERT INTO labels (item_id, head, label, score, rank, source, model_id, created_at) "
+                "VALUES (?, ?, ?, NULL, ?, 'curator', NULL, ?)",
+                [(item_id, head, label, rank, now) for rank, label in enumerate(labels)],
+            )
+            self.refresh_fts([item_id])
+
+    def add_curator_region(self, file_id: int, bbox: tuple[int, int, int, int]) -> int:
+        """A region the curator drew; the indexer embeds it on its next run."""
+        with self.transaction():
+            item_id = self.add_region(file_id, bbox, source="curator")
+            self.refresh_fts([item_id])
+        return item_id
+
+    def hide_region(self, item_id: int) -> None:
+        """The curator deleted a region: it stays as a hidden curator row so re-indexing does not
+        bring it back."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE items SET hidden = 1, source = 'curator' WHERE id = ? AND kind = 'region'", (item_id,)
+            )
+
+    def labels(self, item_id: int, head: str | None = None) -> list[dict]:
+        sql = "SELECT head, label, score, rank, source, model_id, created_at FROM labels WHERE item_id = ?"
+        args: tuple = (item_id,)
+        if head is not None:
+            sql += " AND head = ?"
+            args += (head,)
+        return list(self.db.query(sql + " ORDER BY head, source DESC, rank", args))
+
+    def captions(self, item_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT model_id, text, created_at FROM captions WHERE item_id = ? ORDER BY created_at DESC",
+            (item_id,),
+        ))  # fmt: skip
+
+    # -- full-text search -------------------------------------------------------------------------
+
+    def refresh_fts(self, item_ids: Iterable[int]) -> None:
+        """Rebuild the FTS rows of `item_ids` from files, captions, descriptions and labels."""
+        for item_id in item_ids:
+            row = self.conn.execute(
+                "SELECT files.name, files.folder, "
+                " (SELECT text FROM captions WHERE item_id = items.id ORDER BY created_at DESC LIMIT 1), "
+                " (SELECT text FROM descriptions WHERE item_id = items.id), "
+                " (SELECT group_concat(label, ' ; ') FROM labels WHERE item_id = items.id) "
+                "FROM items JOIN files ON files.id = items.file_id WHERE items.id = ?",
+                (item_id,),
+            ).fetchone()
+            self.conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+            if row is not None:
+                self.conn.execute(
+                    "INSERT INTO items_fts (rowid, name, folder, caption, description, labels) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (item_id, row[0], row[1].replace("/", " "), row[2] or "", row[3] or "", row[4] or ""),
+                )
+
+    def search_text(self, query: str, limit: int = 100) -> list[tuple[int, float]]:
+        """Visible items matching an FTS5 query, best first, as (item id, bm25 rank; lower is better).
+
+        Plain words are quoted, so user input cannot inject FTS syntax."""
+        terms = [t for t in query.split() if t]
+        if not terms:
+            return []
+        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self.conn.execute(
+            "SELECT items_fts.rowid, bm25(items_fts) AS rank FROM items_fts "
+            "JOIN items ON items.id = items_fts.rowid JOIN files ON files.id = items.file_id "
+            f"WHERE items_fts MATCH ? AND {VISIBLE} ORDER BY rank LIMIT ?",
+            (match, limit),
+        )
+        return [(int(i), float(r)) for i, r in rows]
+
+    # -- what the indexer still has to do ---------------------------------------------------------
+
+    def items_without_embedding(self, model_id: str) -> dict[int, list[ItemRef]]:
+        """Visible items lacking a `model_id` vector, grouped by file id (e.g. curator-drawn regions,
+        or every item after the image model changed)."""
+        rows = self.conn.execute(
+            "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, items.source, "
+            "items.hidden FROM items JOIN files ON files.id = items.file_id "
+            f"WHERE {VISIBLE} AND NOT EXISTS "
+            "(SELECT 1 FROM embeddings e WHERE e.item_id = items.id AND e.model_id = ?) "
+            "ORDER BY items.file_id",
+            (model_id,),
+        )
+        grouped: dict[int, list[ItemRef]] = {}
+        for r in rows:
+            grouped.setdefault(r[1], []).append(_item_ref(r))
+        return grouped
+
+    def items_without_caption(self, model_id: str, limit: int | None = None) -> dict[int, list[ItemRef]]:
+        sql = (
+            "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, items.source, "
+            "items.hidden FROM items JOIN files ON files.id = items.file_id "
+            f"WHERE {VISIBLE} AND NOT EXISTS "
+            "(SELECT 1 FROM captions c WHERE c.item_id = items.id AND c.model_id = ?) ORDER BY items.file_id"
+        )
+        args: tuple = (model_id,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args += (limit,)
+        grouped: dict[int, list[ItemRef]] = {}
+        for r in self.conn.execute(sql, args):
+            grouped.setdefault(r[1], []).append(_item_ref(r))
+        return grouped
+
+    # -- vectors ----------------------------------------------------------------------------------
+
+    def visible_keys(self, model_id: str) -> np.ndarray:
+        rows = self.conn.execute(
+            "SELECT items.id FROM embeddings JOIN items ON items.id = embeddings.item_id "
+            f"JOIN files ON files.id = items.file_id WHERE embeddings.model_id = ? AND {VISIBLE}",
+            (model_id,),
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.uint64)
+
+    def vectors(self, model_id: str, item_ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, float32 matrix) of the visible items' vectors, optionally only `item_ids`."""
+        sql = (
+            "SELECT items.id, embeddings.dim, embeddings.vector FROM embeddings "
+            "JOIN items ON items.id = embeddings.item_id JOIN files ON files.id = items.file_id "
+            f"WHERE embeddings.model_id = ? AND {VISIBLE}"
+        )
+        if item_ids is None:
+            rows = self.conn.execute(sql, (model_id,)).fetchall()
+        else:
+            rows = []
+            ids = [int(i) for i in item_ids]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows += self.conn.execute(
+                    sql + f" AND items.id IN ({','.join('?' * len(chunk))})", (model_id, *chunk)
+                ).fetchall()
+        if not rows:
+            return np.zeros(0, np.uint64), np.zeros((0, 0), np.float32)
+        keys = np.array([r[0] for r in rows], dtype=np.uint64)
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), rows[0][1])
+        return keys, matrix.astype(np.float32)
+
+    def searchable_count(self, model_id: str) -> int:
+        return len(self.visible_keys(model_id))
+
+
+def _item_ref(r: Sequence) -> ItemRef:
+    bbox = None if r[3] is None else (int(r[3]), int(r[4]), int(r[5]), int(r[6]))
+    return ItemRef(id=int(r[0]), file_id=int(r[1]), kind=r[2], bbox=bbox, source=r[7], hidden=bool(r[8]))
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0

@@ -1,0 +1,227 @@
+"""Decoding image files for the encoder and the thumbnail grid, with typed errors.
+
+JPEGs are decoded in draft mode near the size the encoder needs (a 24-megapixel scan decodes at 1/8
+scale); the image is EXIF-transposed, flattened to RGB (CMYK, 16-bit, palette, transparency), reduced
+to at most `max_side` pixels, and only the first frame of animations and multi-page files is used.
+Pillow's decompression-bomb limit stays in force; exceeding it, or our own pixel limit, is reported as
+a specific error instead of a crash or a gigabyte allocation.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from store.errors import (
+    CorruptImageError,
+    DecompressionBombError,
+    EmptyFileError,
+    FileIndexError,
+    ImageTooLargeError,
+    NotAnImageError,
+    TruncatedImageError,
+    UnreadableFileError,
+    UnsupportedImageError,
+)
+
+logger = logging.getLogger(__name__)
+
+# Images bigger than this (after JPEG draft reduction) are refused: decoding them would need
+# gigabytes. Pillow's own limit (2 x MAX_IMAGE_PIXELS) applies before ours.
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
+# Fewer file bytes per pixel than this means a crafted "bomb" rather than a large photo.
+BOMB_BYTES_PER_PIXEL = 1e-5
+
+# We report oversized images ourselves; Pillow's warning would only add noise to the log.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+try:  # HEIC/HEIF (phone photos) when the optional pillow-heif plugin is installed
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:
+    HEIF_SUPPORTED = False
+
+
+@dataclass
+class DecodedImage:
+    """An RGB image ready for the encoder, with facts about the file it came from."""
+
+    image: Image.Image  # RGB, EXIF-transposed, at most max_side on its long side
+    width: int  # full size of the EXIF-transposed image
+    height: int
+    format: str
+    frames: int
+
+    @property
+    def scale(self) -> float:
+        """Pixels of `image` per pixel of the full-size image."""
+        return self.image.width / self.width if self.width else 1.0
+
+    def crop(self, bbox: tuple[int, int, int, int]) -> Image.Image:
+        """The region `bbox` (x, y, w, h in full-size pixels) cut from the decoded image."""
+        s = self.scale
+        x, y, w, h = bbox
+        box = (
+            int(x * s),
+            int(y * s),
+            max(int(x * s) + 1, round((x + w) * s)),
+            max(int(y * s) + 1, round((y + h) * s)),
+        )
+        return self.image.crop(box)
+
+
+def _open_file(path: Path | bytes, shown: str):
+    try:
+        return open(path, "rb")  # the caller closes it
+    except PermissionError as exc:
+        raise UnreadableFileError(f"permission denied: {shown}") from exc
+    except IsADirectoryError as exc:
+        raise NotAnImageError(f"not a file: {shown}") from exc
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+
+
+def decode_file(path: Path | bytes, **kwargs) -> tuple[bytes, DecodedImage]:
+    """Read a file once and decode it; returns its bytes (for hashing) and the decoded image.
+
+    FileNotFoundError passes through (the file vanished since the scan); other problems raise a
+    FileIndexError subclass."""
+    shown = os.fsdecode(path)
+    with _open_file(path, shown) as fh:
+        try:
+            data = fh.read()
+        except OSError as exc:
+            raise UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    return data, decode_bytes(data, name=shown, **kwargs)
+
+
+def decode_path(path: Path | bytes, **kwargs) -> DecodedImage:
+    """Decode straight from disk without holding the encoded file in memory (very large scans)."""
+    shown = os.fsdecode(path)
+    with _open_file(path, shown) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise EmptyFileError(f"empty file (0 bytes): {shown}")
+        head = fh.read(16)
+        fh.seek(0)
+        return _decode(fh, size, head, name=kwargs.pop("name", shown), **kwargs)
+
+
+def decode_bytes(data: bytes, *, name: str = "<image>", **kwargs) -> DecodedImage:
+    """Decode an encoded image held in memory (see `_decode` for the options)."""
+    if not data:
+        raise EmptyFileError(f"empty file (0 bytes): {name}")
+    return _decode(io.BytesIO(data), len(data), data[:16], name=name, **kwargs)
+
+
+def _decode(
+    fp,
+    nbytes: int,
+    head: bytes,
+    *,
+    name: str,
+    target_size: int = 224,
+    max_side: int = 1024,
+    max_pixels: int = MAX_PIXELS,
+) -> DecodedImage:
+    """`target_size` is the smallest side the caller needs (JPEG draft mode); the result is at most
+    `max_side` pixels on its long side; images over `max_pixels` (after draft) are refused."""
+    try:
+        img = Image.open(fp)
+    except Image.DecompressionBombError as exc:
+        raise _oversized(name, nbytes, _pixels_in(str(exc)), max_pixels) from exc
+    except UnidentifiedImageError as exc:
+        if head[4:8] == b"ftyp" and not HEIF_SUPPORTED:
+            raise UnsupportedImageError(f"HEIC/HEIF image needs the pillow-heif plugin: {name}") from exc
+        raise NotAnImageError(f"not a recognised image: {name}") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CorruptImageError(f"cannot open {name}: {exc}") from exc
+    with img:
+        fmt = img.format or "unknown"
+        frames = int(getattr(img, "n_frames", 1) or 1)
+        stored_size = img.size  # before draft mode shrinks it
+        if fmt == "JPEG":
+            # Draft decoding at 1/2..1/8 scale: fast, and makes large JPEG scans usable.
+            img.draft(None, (target_size, target_size))
+        if img.width * img.height > max_pixels:
+            raise _oversized(name, nbytes, img.width * img.height, max_pixels)
+        try:
+            img.seek(0)
+            img.load()
+        except OSError as exc:
+            if "truncated" in str(exc).lower():
+                raise TruncatedImageError(f"truncated file: {name}") from exc
+            raise CorruptImageError(f"cannot decode {name}: {exc}") from exc
+        except (ValueError, SyntaxError, EOFError, IndexError) as exc:
+            raise CorruptImageError(f"cannot decode {name}: {exc}") from exc
+        except Image.DecompressionBombError as exc:
+            raise _oversized(name, nbytes, _pixels_in(str(exc)), max_pixels) from exc
+        width, height = _transposed_size(stored_size, img)
+        try:
+            transposed = ImageOps.exif_transpose(img)
+            rgb = to_rgb(transposed, name)
+        except FileIndexError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise CorruptImageError(f"cannot decode {name}: {exc}") from exc
+    if max(rgb.size) > max_side:
+        rgb.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    return DecodedImage(image=rgb, width=width, height=height, format=fmt, frames=frames)
+
+
+def _transposed_size(size: tuple[int, int], img: Image.Image) -> tuple[int, int]:
+    """The full-resolution size after EXIF transposition."""
+    width, height = size
+    if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+        width, height = height, width
+    return width, height
+
+
+def to_rgb(img: Image.Image, name: str = "<image>") -> Image.Image:
+    """Flatten any Pillow mode to RGB: 16-bit/float scaled to 8 bits, transparency over white."""
+    mode = img.mode
+    if mode == "RGB":
+        return img.copy() if img.readonly else img
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        array = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16"):
+            scaled = array / 257.0
+        else:
+            lo, hi = float(array.min()), float(array.max())
+            scaled = (array - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(array)
+        return Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        mode = img.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    try:
+        return img.convert("RGB")
+    except (ValueError, OSError) as exc:
+        raise UnsupportedImageError(f"unsupported colour mode {mode} in {name}") from exc
+
+
+def _pixels_in(message: str) -> int | None:
+    match = re.search(r"\((\d+) pixels\)", message)
+    return int(match.group(1)) if match else None
+
+
+def _oversized(name: str, nbytes: int, pixels: int | None, max_pixels: int) -> FileIndexError:
+    if pixels is None or nbytes / pixels < BOMB_BYTES_PER_PIXEL:
+        shown = f"{pixels} pixels" if pixels else "a huge pixel count"
+        return DecompressionBombError(f"decompression bomb: {shown} in a {nbytes}-byte file: {name}")
+    return ImageTooLargeError(f"image too large: {pixels} pixels (limit {max_pixels}): {name}")

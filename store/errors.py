@@ -1,0 +1,67 @@
+"""Typed errors of the store: why a file could not be indexed, and catalog/index failures.
+
+Each file-level error has a short stable `kind` that the catalog records next to the message, so the
+CLI summary, the GUI and tests can tell a truncated JPEG from a decompression bomb.
+"""
+
+from __future__ import annotations
+
+from models.errors import ImageDecodeError, ImagoError
+
+
+class FileIndexError(ImageDecodeError):
+    """Base of the per-file errors recorded in the catalog (`files.error_kind`, `files.error`)."""
+
+    kind = "error"
+
+
+class EmptyFileError(FileIndexError):
+    kind = "empty_file"
+
+
+class NotAnImageError(FileIndexError):
+    kind = "not_an_image"
+
+
+class UnsupportedImageError(FileIndexError):
+    kind = "unsupported"
+
+
+class TruncatedImageError(FileIndexError):
+    kind = "truncated"
+
+
+class CorruptImageError(FileIndexError):
+    kind = "corrupt"
+
+
+class ImageTooLargeError(FileIndexError):
+    kind = "too_large"
+
+
+class DecompressionBombError(FileIndexError):
+    kind = "decompression_bomb"
+
+
+class UnreadableFileError(FileIndexError):
+    kind = "unreadable"
+
+
+class BrokenSymlinkError(FileIndexError):
+    kind = "broken_symlink"
+
+
+class SymlinkLoopError(FileIndexError):
+    kind = "symlink_loop"
+
+
+class CatalogError(ImagoError):
+    """The catalog database cannot be opened, is of a newer schema, or is corrupt."""
+
+
+class VectorIndexError(ImagoError):
+    """A vector index file is unusable (wrong model, dimension or corrupt); callers rebuild it."""
+
+
+class ArchiveError(ImagoError):
+    """The archive folder does not exist or is not a folder."""

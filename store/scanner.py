@@ -1,0 +1,255 @@
+"""Walking an archive: which files are images (by content, not extension), what changed, hashing.
+
+The walk works on bytes paths so file names that are not valid UTF-8 are indexed too. It skips
+hidden entries (including `.imago`), system folders, and directories already visited (symlink loops).
+A file is an image when its first bytes carry a known signature; a file whose name says "image" but
+whose content does not (or that is empty, a broken link, a link loop) is reported as a problem, so
+the curator sees why it is not searchable.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.catalog import FileState
+from store.errors import (
+    BrokenSymlinkError,
+    EmptyFileError,
+    FileIndexError,
+    NotAnImageError,
+    SymlinkLoopError,
+    UnreadableFileError,
+)
+
+logger = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = frozenset(
+    b".jpg .jpeg .jpe .jfif .png .gif .bmp .dib .tif .tiff .webp .heic .heif .avif".split()
+)
+SYSTEM_DIRS = frozenset(
+    {b"$RECYCLE.BIN", b"System Volume Information", b"__MACOSX", b"@eaDir", b"lost+found", b"#recycle"}
+)
+HASH_CHUNK = 1 << 20
+
+
+def sniff(head: bytes) -> str | None:
+    """The image format a file's first 16+ bytes announce, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head.startswith(b"BM") and len(head) >= 14:
+        return "BMP"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp" and head[8:12] in (
+        b"heic",
+        b"heix",
+        b"hevc",
+        b"heim",
+        b"heis",
+        b"mif1",
+        b"msf1",
+        b"avif",
+    ):
+        return "HEIF"
+    return None
+
+
+def has_image_extension(name: bytes) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file found by the walk (after following symlinks)."""
+
+    raw_path: bytes  # relative to the archive root, b"/"-separated
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    raw_path: bytes
+    error: FileIndexError
+
+
+@dataclass
+class ScanPlan:
+    """What the indexer must do after comparing the walk with the catalog."""
+
+    new: list[Entry] = field(default_factory=list)
+    changed: list[tuple[Entry, FileState]] = field(default_factory=list)
+    unchanged: list[Entry] = field(default_factory=list)
+    unchanged_failed: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    vanished: list[FileState] = field(default_factory=list)  # in the catalog, not on disk any more
+
+
+def _is_hidden(name: bytes, st: os.stat_result | None) -> bool:
+    if name.startswith(b"."):
+        return True
+    attrs = getattr(st, "st_file_attributes", 0) if st is not None else 0
+    return bool(
+        attrs & (getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0) | getattr(stat, "FILE_ATTRIBUTE_SYSTEM", 0))
+    )
+
+
+def _link_problem(rel: bytes, full: bytes, exc: OSError) -> Problem:
+    shown = rel.decode("utf-8", "backslashreplace")
+    if exc.errno == errno.ELOOP:
+        return Problem(rel, SymlinkLoopError(f"symbolic link loop: {shown}"))
+    if os.path.islink(full) and isinstance(exc, FileNotFoundError):
+        return Problem(
+            rel, BrokenSymlinkError(f"broken symbolic link: {shown} -> {os.fsdecode(os.readlink(full))}")
+        )
+    return Problem(rel, UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}"))
+
+
+def walk(archive: Path, roots: Iterable[bytes] | None = None) -> Iterator[Entry | Problem]:
+    """Yield every candidate file under `archive` (or under the relative `roots`) as an Entry, and
+    files that look like images but cannot be used as a Problem. Content is not sniffed here."""
+    base = os.fsencode(archive)
+    visited: set[tuple[int, int]] = set()
+    stack: list[bytes] = []
+    for root in [b""] if roots is None else roots:
+        full = os.path.join(base, root) if root else base
+        if root and not os.path.isdir(full):
+            yield from _file_entry(root, full, None)
+        else:
+            stack.append(root)
+    while stack:
+        rel_dir = stack.pop()
+        full_dir = os.path.join(base, rel_dir) if rel_dir else base
+        try:
+            st = os.stat(full_dir)
+        except OSError as exc:
+            logger.warning("cannot enter folder %s: %s", os.fsdecode(full_dir), exc)
+            continue
+        if (st.st_dev, st.st_ino) in visited:
+            logger.info("skipping %s: folder already visited (symbolic link loop)", os.fsdecode(full_dir))
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        try:
+            with os.scandir(full_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            logger.warning("cannot list folder %s: %s", os.fsdecode(full_dir), exc)
+            continue
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            rel = rel_dir + b"/" + name if rel_dir else name
+            if name.startswith(b".") or name in SYSTEM_DIRS:
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(rel)
+            else:
+                yield from _file_entry(rel, entry.path, entry)
+        stack.extend(reversed(subdirs))
+
+
+def _file_entry(rel: bytes, full: bytes, entry: os.DirEntry | None) -> Iterator[Entry | Problem]:
+    name = os.path.basename(rel)
+    if name.startswith(b"."):
+        return
+    try:
+        st = entry.stat() if entry is not None else os.stat(full)
+    except OSError as exc:
+        # Only names that promise an image are reported; other unreadable files are not ours.
+        if has_image_extension(name) and os.path.lexists(full):
+            yield _link_problem(rel, full, exc)
+        return
+    if not stat.S_ISREG(st.st_mode) or _is_hidden(name, st):
+        return
+    yield Entry(rel, st.st_size, st.st_mtime_ns)
+
+
+def classify_content(archive: Path, entry: Entry) -> FileIndexError | bool | None:
+    """True when the entry is an image, a FileIndexError when it should be one but is not, None
+    when it is simply not an image file (ignored)."""
+    full = os.path.join(os.fsencode(archive), entry.raw_path)
+    shown = entry.raw_path.decode("utf-8", "backslashreplace")
+    image_name = has_image_extension(os.path.basename(entry.raw_path))
+    if entry.size == 0:
+        return EmptyFileError(f"empty file (0 bytes): {shown}") if image_name else None
+    try:
+        with open(full, "rb") as fh:
+            head = fh.read(32)
+    except OSError as exc:
+        return UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}") if image_name else None
+    if sniff(head) is not None:
+        return True
+    if image_name:
+        return NotAnImageError(f"not a recognised image (content does not match any image format): {shown}")
+    return None
+
+
+def plan_scan(
+    archive: Path,
+    known: dict[bytes, FileState],
+    found: Iterable[Entry | Problem],
+    roots: Iterable[bytes] | None = None,
+) -> ScanPlan:
+    """Compare what the walk found with the catalog's files (`known`)."""
+    plan = ScanPlan()
+    seen: set[bytes] = set()
+    for item in found:
+        seen.add(item.raw_path)
+        if isinstance(item, Problem):
+            plan.problems.append(item)
+            continue
+        state = known.get(item.raw_path)
+        if (
+            state is not None
+            and state.status != "missing"
+            and (state.size, state.mtime_ns) == (item.size, item.mtime_ns)
+        ):
+            (plan.unchanged if state.status == "indexed" else plan.unchanged_failed).append(item)
+            continue
+        verdict = classify_content(archive, item)
+        if isinstance(verdict, FileIndexError):
+            plan.problems.append(Problem(item.raw_path, verdict))
+        elif verdict is True:
+            # A row at this path (even a 'missing' one) is updated in place, never duplicated.
+            (plan.new.append(item) if state is None else plan.changed.append((item, state)))
+        elif state is not None:
+            seen.discard(item.raw_path)  # was an image, is not any more: treat the image as gone
+    scope = None if roots is None else [r for r in roots]
+    for raw_path, state in known.items():
+        if raw_path in seen or state.status == "missing":
+            continue
+        if scope is not None and not any(
+            raw_path == r or raw_path.startswith(r + b"/") or r == b"" for r in scope
+        ):
+            continue
+        plan.vanished.append(state)
+    return plan
+
+
+def hash_bytes(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def hash_file(path: Path | bytes) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

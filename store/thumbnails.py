@@ -1,0 +1,55 @@
+"""Thumbnail cache for the grid, in the index folder, keyed by content hash (moves keep them).
+
+Files are JPEGs at `thumbs/<first two hash chars>/<hash>[-x-y-w-h].jpg`, written atomically, so any
+thread may write and any reader may find a thumbnail without the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIZE = 256
+
+
+class ThumbnailCache:
+    """Content-addressed JPEG thumbnails; safe to use from several threads and processes."""
+
+    def __init__(self, folder: Path, size: int = THUMBNAIL_SIZE, quality: int = 85) -> None:
+        self.folder = Path(folder)
+        self.size = size
+        self.quality = quality
+
+    def path(self, content_hash: str, bbox: tuple[int, int, int, int] | None = None) -> Path:
+        suffix = "" if bbox is None else "-" + "-".join(str(int(v)) for v in bbox)
+        return self.folder / content_hash[:2] / f"{content_hash}{suffix}.jpg"
+
+    def get(self, content_hash: str, bbox: tuple[int, int, int, int] | None = None) -> Path | None:
+        path = self.path(content_hash, bbox)
+        return path if path.is_file() else None
+
+    def put(
+        self, content_hash: str, image: Image.Image, bbox: tuple[int, int, int, int] | None = None
+    ) -> Path:
+        """Store a thumbnail of `image` (RGB) unless one exists; return its path."""
+        path = self.path(content_hash, bbox)
+        if path.is_file():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        thumb = image.copy()
+        thumb.thumbnail((self.size, self.size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        fd, tmp = tempfile.mkstemp(prefix=".thumb-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                thumb.save(out, "JPEG", quality=self.quality)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path

@@ -1,0 +1,42 @@
+"""Index location: next to the archive, or under the user data dir for read-only archives."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from store import archive as archive_mod
+from store.archive import fallback_key, locate_index
+from store.errors import ArchiveError
+
+
+def test_index_lives_in_the_archive(tmp_path):
+    location = locate_index(tmp_path)
+    assert location.path == tmp_path.resolve() / ".imago" and location.path.is_dir()
+    assert not location.fallback
+    assert location.catalog_path.name == "catalog.db"
+
+
+def test_read_only_archive_falls_back_to_user_data(tmp_path, imago_home, monkeypatch):
+    archive = tmp_path / "dvd"
+    archive.mkdir()
+    # We may run as root, where chmod does not stop writes; simulate the read-only medium instead.
+    monkeypatch.setattr(archive_mod, "_writable", lambda folder: False)
+    location = locate_index(archive)
+    assert location.fallback
+    assert location.path == imago_home / "indexes" / fallback_key(archive)
+    assert json.loads((location.path / "archive.json").read_text())["archive"] == str(archive.resolve())
+    assert not (archive / ".imago").exists()
+
+
+def test_fallback_keys_differ_for_same_named_archives(tmp_path):
+    (tmp_path / "a" / "photos").mkdir(parents=True)
+    (tmp_path / "b" / "photos").mkdir(parents=True)
+    a, b = fallback_key(tmp_path / "a" / "photos"), fallback_key(tmp_path / "b" / "photos")
+    assert a != b and a.startswith("photos-")
+
+
+def test_missing_archive_is_an_error(tmp_path):
+    with pytest.raises(ArchiveError, match="nope"):
+        locate_index(tmp_path / "nope")

@@ -1,0 +1,78 @@
+"""store.browse (the GUI's read views) and store.engine (model composition) on real catalogs/bundles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from store_fakes import FakeClassifier, FakeEncoder, make_archive, quadrant_detector
+
+from models.bundle import install_bundle
+from models.errors import BundleError
+from store.archive import locate_index
+from store.browse import item_details, visible_items
+from store.catalog import Catalog
+from store.config import Settings
+from store.engine import load_index_models, load_search_encoders, load_text_encoder
+from store.indexer import Indexer
+from store.scanner import hash_file
+
+CLIP_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
+
+
+@pytest.fixture
+def indexed(tmp_path):
+    root = tmp_path / "archive"
+    make_archive(root, 3)
+    location = locate_index(root)
+    with Catalog(location.catalog_path) as catalog:
+        indexer = Indexer(location, catalog, FakeEncoder(), classifiers=[FakeClassifier("category")],
+                          region_detector=quadrant_detector, decode_workers=1)  # fmt: skip
+        indexer.index()
+    return location
+
+
+def test_visible_items_lists_files_then_their_regions_in_path_order(indexed):
+    with Catalog(indexed.catalog_path) as catalog:
+        items = visible_items(catalog)
+        assert [i.path for i in items] == [p for p in ["folder0/img0000.png", "folder1/img0001.jpg",
+                                                       "folder2/img0002.png"] for _ in range(3)]  # fmt: skip
+        assert [i.region is None for i in items[:3]] == [True, False, False]
+        assert items[1].region == (0, 0, 48, 64) and items[2].region == (48, 0, 48, 64)
+        assert all(i.hash == hash_file(indexed.archive / i.path) for i in items)
+        assert visible_items(catalog, limit=2) == items[:2]
+        catalog.hide_region(items[1].item_id)
+        assert items[1] not in visible_items(catalog)
+
+
+def test_item_details_has_facts_labels_and_curator_edits(indexed):
+    with Catalog(indexed.catalog_path) as catalog:
+        first = visible_items(catalog)[0]
+        details = item_details(catalog, first.item_id)
+        assert (details.path, details.width, details.height, details.format) == (
+            "folder0/img0000.png", 96, 64, "PNG",
+        )  # fmt: skip
+        top = details.labels["category"]
+        assert len(top) == 5 and all(source == "model" for _, _, source in top)
+        assert [score for _, score, _ in top] == sorted((score for _, score, _ in top), reverse=True)
+        assert details.description is None and details.caption is None
+        catalog.set_description(first.item_id, "Tram depot, 1912")
+        catalog.set_curator_labels(first.item_id, "category", ["photograph"])
+        details = item_details(catalog, first.item_id)
+        assert details.description == "Tram depot, 1912"
+        assert details.labels["category"][0] == ("photograph", None, "curator")
+        assert len(details.labels["category"]) == 5
+        assert item_details(catalog, 10_000) is None
+
+
+def test_engine_loads_the_installed_clip_bundle(tmp_path):
+    models_dir = tmp_path / "models"
+    with pytest.raises(BundleError, match="no clip model bundle installed"):
+        load_index_models(models_dir, Settings(), captions=True)
+    install_bundle(CLIP_TINY, models_dir)
+    encoder, classifiers, captioner = load_index_models(models_dir, Settings(device="cpu"), captions=True)
+    assert encoder.model_id == "clip-tiny@1" and captioner is None  # no GIT bundle installed
+    assert sorted(c.head for c in classifiers) == ["category", "name"]
+    image_encoder, text_encoder = load_search_encoders(models_dir, Settings())
+    assert image_encoder.model_id == encoder.model_id and text_encoder.dim == encoder.dim
+    assert load_text_encoder(models_dir, Settings()).model_id == text_encoder.model_id
