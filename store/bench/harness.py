@@ -22,6 +22,7 @@ SUITES: dict[str, str] = {
     "embed": "store.bench.embed_suite:run",
     "index": "store.bench.index_suite:run",
     "search": "store.bench.search_suite:run",
+    "query": "store.bench.text_query_suite:run",
 }
 
 

@@ -1,0 +1,120 @@
+"""`imago index` + `imago similar` / `imago search` on a generated archive with the tiny CLIP bundle."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageEnhance, ImageOps
+
+import main
+from store.archive import locate_index
+from store.catalog import Catalog
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CLIP_TINY = FIXTURES / "models" / "clip-tiny"
+COPIES = {"pagoda/flipped.png", "pagoda/cropped.png", "pagoda/grey.png", "pagoda/recoloured.png"}
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("search-cli")
+    models = root / "models"
+    shutil.copytree(CLIP_TINY, models / "clip-tiny")
+    archive = root / "archive"
+    (archive / "pagoda").mkdir(parents=True)
+    (archive / "other").mkdir()
+    base = Image.open(FIXTURES / "images" / "pagoda.jpg").convert("RGB")
+    w, h = base.size
+    shutil.copy(FIXTURES / "images" / "pagoda.jpg", archive / "pagoda" / "original.jpg")
+    shutil.copy(FIXTURES / "images" / "pagoda.jpg", archive / "other" / "scan_copy.jpg")
+    ImageOps.mirror(base).save(archive / "pagoda" / "flipped.png")
+    base.crop((w // 10, h // 10, w * 9 // 10, h * 9 // 10)).save(archive / "pagoda" / "cropped.png")
+    ImageOps.grayscale(base).convert("RGB").save(archive / "pagoda" / "grey.png")
+    Image.merge("RGB", base.split()[::-1]).save(archive / "pagoda" / "recoloured.png")
+    for source in ("airplane_palette.png", "chandelier_alpha.png", "ewer_cmyk.jpg", "sunflower_grey.jpg"):
+        image = Image.open(FIXTURES / "images" / source).convert("RGB")
+        stem = Path(source).stem
+        image.save(archive / "other" / f"{stem}.png")
+        image.rotate(90, expand=True).save(archive / "other" / f"{stem}_rotated.png")
+        ImageEnhance.Contrast(image).enhance(1.5).save(archive / "other" / f"{stem}_contrast.png")
+    code = main.main(["index", str(archive), "--models", str(models), "--no-caption", "--json"])
+    assert code == 0
+    return archive, models
+
+
+def run_json(capsys, *argv: str) -> dict:
+    capsys.readouterr()
+    code = main.main(list(argv))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+def item_id(archive: Path, path: str) -> int:
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        file_id = catalog.file_id(path.encode())
+        return catalog.item_ids(file_id)[0]
+
+
+def test_similar_by_item_finds_exact_and_transformed_copies_first(indexed, capsys):
+    archive, models = indexed
+    query = item_id(archive, "pagoda/original.jpg")
+    data = run_json(capsys, "similar", str(archive), "--item", str(query), "--json", "--all", "--top", "50",
+                    "--models", str(models))  # fmt: skip
+    results = data["results"]
+    assert [r["item_id"] for r in results].count(query) == 0
+    assert results[0]["path"] == "other/scan_copy.jpg" and "exact duplicate" in results[0]["why"][0]
+    assert {r["path"] for r in results[1:5]} == COPIES
+    assert len(results) == 4 + 1 + 12  # everything but the query
+    for row in results:
+        assert set(row) == {"item_id", "path", "score", "region", "why"}
+        assert not Path(row["path"]).is_absolute()
+
+
+def test_similar_by_external_file_and_region(indexed, capsys, tmp_path):
+    archive, models = indexed
+    query = tmp_path / "dropped.png"
+    Image.open(FIXTURES / "images" / "pagoda.jpg").convert("RGB").save(query)  # same pixels, other bytes
+    data = run_json(capsys, "similar", str(archive), str(query), "--json", "--all", "--top", "6",
+                    "--models", str(models))  # fmt: skip
+    assert {r["path"] for r in data["results"]} == COPIES | {"pagoda/original.jpg", "other/scan_copy.jpg"}
+    # With the cut-off (the default) fewer, but the best one is still first.
+    cut = run_json(capsys, "similar", str(archive), str(query), "--json", "--models", str(models))
+    assert 0 < len(cut["results"]) < 17
+    assert cut["results"][0]["path"] in ("pagoda/original.jpg", "other/scan_copy.jpg")
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        assert catalog.file_id(b"dropped.png") is None
+    region = run_json(capsys, "similar", str(archive), str(query), "--region", "0,0,40,40", "--json",
+                      "--models", str(models))  # fmt: skip
+    assert region["results"]
+
+
+def test_text_search_ranks_exact_description_first(indexed, capsys):
+    archive, models = indexed
+    target = item_id(archive, "other/ewer_cmyk_contrast.png")
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        catalog.set_description(target, "Кувшин с гравировкой, Тула — engraved ewer")
+    for text in ("engraved ewer", "кувшин", "Кувшин Тула", 'ewer" OR *'):
+        data = run_json(capsys, "search", str(archive), "--text", text, "--json", "--models", str(models))
+        assert data["results"][0]["item_id"] == target, text
+        assert any("description" in why for why in data["results"][0]["why"])
+
+
+def test_cli_bad_input(indexed, capsys):
+    archive, models = indexed
+    assert main.main(["search", str(archive), "--text", "  ", "--models", str(models)]) == 1
+    assert "empty" in capsys.readouterr().err
+    assert main.main(["similar", str(archive), "--models", str(models)]) == 1
+    assert main.main(["similar", str(archive), "--item", "99999", "--models", str(models)]) == 1
+    assert "99999" in capsys.readouterr().err
+    assert (
+        main.main(["similar", str(archive), "--item", "1", "--region", "1,2", "--models", str(models)]) == 1
+    )
+    assert main.main(["search", str(archive.parent / "nope"), "--text", "x"]) == 1
+    # Keyword search still works without any model installed.
+    data = run_json(capsys, "search", str(archive), "--text", "sunflower rotated", "--json",
+                    "--models", str(archive.parent / "no-models"))  # fmt: skip
+    assert data["results"][0]["path"] == "other/sunflower_grey_rotated.png"

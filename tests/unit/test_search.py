@@ -1,0 +1,369 @@
+"""SearchService on an archive indexed by the real indexer with deterministic fake encoders."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from models.errors import ImagoError, InputError
+from store.archive import locate_index
+from store.catalog import Catalog
+from store.indexer import Indexer
+from store.search import SearchService, fts_match, parse_bbox, query_terms
+
+DIM = 32
+
+
+class FakeImageEncoder:
+    """Low-frequency 2D FFT magnitudes of the normalised grey image, symmetrised in x: invariant to
+    horizontal flips, greyscale and (mostly) recolouring; distinct for distinct stripe patterns."""
+
+    model_id = "fake-image@1"
+    dim = DIM
+    input_size = 32
+
+    def encode(self, images):
+        out = []
+        for image in images:
+            grey = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.BILINEAR), np.float32)
+            grey = (grey - grey.mean()) / (grey.std() + 1e-6)
+            mag = np.abs(np.fft.fft2(grey))
+            feats = np.array(
+                [[mag[u, v] + mag[u, -v] for v in range(8)] for u in range(4)], np.float32
+            ).ravel()
+            feats -= feats.mean()
+            out.append(feats / max(float(np.linalg.norm(feats)), 1e-6))
+        return np.stack(out) if out else np.zeros((0, DIM), np.float32)
+
+
+class FakeTextEncoder:
+    """Hashed bag of words (one pseudo-random unit vector per word), or a fixed vector per text."""
+
+    model_id = "fake-text@1"
+    dim = DIM
+
+    def __init__(self, fixed: dict[str, np.ndarray] | None = None) -> None:
+        self.fixed = fixed or {}
+        self.seen: list[str] = []
+
+    def encode(self, texts):
+        out = []
+        for text in texts:
+            self.seen.append(text)
+            if text in self.fixed:
+                vec = np.asarray(self.fixed[text], np.float32)
+            else:
+                vec = np.zeros(DIM, np.float32)
+                for word in text.lower().split():
+                    seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
+                    vec += np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+            out.append(vec / max(float(np.linalg.norm(vec)), 1e-6))
+        return np.stack(out)
+
+
+def stripes(angle: float, period: float, size: int = 96, colour=(200, 60, 40), seed: int = 0) -> Image.Image:
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    phase = (xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period
+    wave = (np.sin(phase) + 1) / 2
+    wave += np.random.default_rng(seed).normal(0, 0.05, wave.shape)
+    rgb = np.stack([wave * c + (1 - wave) * (255 - c) for c in colour], axis=-1)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
+SUBJECT = dict(angle=0.3, period=9.0)
+
+
+def build_archive(root: Path, *, unrelated: int = 30) -> Path:
+    """An archive with a subject image, its copies (exact, flipped, cropped, greyscale, recoloured)
+    and `unrelated` images of other stripe patterns."""
+    archive = root / "archive"
+    (archive / "subject").mkdir(parents=True)
+    (archive / "other").mkdir()
+    base = stripes(**SUBJECT)
+    base.save(archive / "subject" / "original.png")
+    shutil.copy(archive / "subject" / "original.png", archive / "other" / "exact_copy.png")
+    ImageOps.mirror(base).save(archive / "subject" / "flipped.png")
+    base.crop((8, 8, 88, 88)).save(archive / "subject" / "cropped.png")
+    ImageOps.grayscale(base).convert("RGB").save(archive / "subject" / "grey.png")
+    stripes(**SUBJECT, colour=(40, 90, 220), seed=1).save(archive / "subject" / "recoloured.png")
+    rng = np.random.default_rng(42)
+    for n in range(unrelated):
+        angle = float(rng.uniform(0.9, 2.6))
+        period = float(rng.uniform(3.0, 24.0))
+        stripes(angle, period, seed=100 + n).save(archive / "other" / f"pattern_{n:02d}.png")
+    return archive
+
+
+def index(archive: Path, encoder=None) -> None:
+    location = locate_index(archive)
+    with Catalog(location.catalog_path) as catalog:
+        Indexer(location, catalog, encoder or FakeImageEncoder(), decode_workers=1, thumbnails=False).index()
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    archive = build_archive(tmp_path_factory.mktemp("search"))
+    index(archive)
+    return archive
+
+
+@pytest.fixture
+def service(archive):
+    with SearchService.open(archive, image_encoder=FakeImageEncoder(), text_encoder=FakeTextEncoder()) as s:
+        yield s
+
+
+def item_of(service: SearchService, path: str) -> int:
+    row = service.catalog.conn.execute(
+        "SELECT items.id FROM items JOIN files ON files.id = items.file_id "
+        "WHERE files.path = ? AND items.kind = 'file'",
+        (path,),
+    ).fetchone()
+    return int(row[0])
+
+
+COPIES = {"subject/flipped.png", "subject/cropped.png", "subject/grey.png", "subject/recoloured.png"}
+
+
+# -- find similar --------------------------------------------------------------------------------
+
+
+def test_similar_to_item_ranks_copies_first_and_excludes_the_query(service):
+    query = item_of(service, "subject/original.png")
+    found = service.similar_to_item(query, top=10)
+    paths = [r.path for r in found.results]
+    assert query not in found.ids()
+    # The exact copy (same content hash) is grouped first, then the transformed copies.
+    assert paths[0] == "other/exact_copy.png"
+    assert "exact duplicate" in found.results[0].why[0]
+    assert set(paths[1:5]) == COPIES
+    # The adaptive cut-off drops the unrelated patterns although top=10 would allow more.
+    assert not any(p.startswith("other/pattern") for p in paths)
+    assert found.more
+    assert found.threshold is not None
+    scores = [r.score for r in found.results[1:]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_similar_hide_duplicates_and_all(service):
+    query = item_of(service, "subject/original.png")
+    hidden = service.similar_to_item(query, top=50, duplicates="hide")
+    assert "other/exact_copy.png" not in [r.path for r in hidden.results]
+    everything = service.similar_to_item(query, top=50, all=True)
+    assert len(everything) == 35  # 36 files, all but the query
+    assert everything.results[0].path == "other/exact_copy.png"
+    assert not everything.more
+    with pytest.raises(InputError):
+        service.similar_to_item(query, duplicates="maybe")
+
+
+def test_similar_to_external_image_and_rectangle(service, tmp_path):
+    outside = tmp_path / "query.png"
+    ImageOps.mirror(stripes(**SUBJECT, seed=7)).save(outside)
+    found = service.similar_to_image(outside, top=10)
+    assert set(r.path for r in found.results[:6]) == COPIES | {"subject/original.png", "other/exact_copy.png"}
+    # The external file was not added to the archive.
+    assert service.catalog.file_id(b"query.png") is None
+    # Same content as an archive file: that file is an exact duplicate of the query.
+    exact = service.similar_to_image(service.archive / "subject" / "grey.png", top=10)
+    assert exact.results[0].path == "subject/grey.png"
+    assert exact.results[0].score == 1.0
+    # The rectangle that cropped.png was cut from finds cropped.png itself (same pixels).
+    region = service.similar_to_image(service.archive / "subject" / "original.png", bbox=(8, 8, 80, 80))
+    assert region.results[0].path == "subject/cropped.png"
+    assert region.results[0].score > 0.999
+    assert not any("exact duplicate" in w for r in region.results for w in r.why)
+    by_item = service.similar_to_region(item_of(service, "subject/original.png"), (8, 8, 80, 80))
+    assert by_item.results[0].path == "subject/cropped.png"
+    assert by_item.results[0].score > 0.999
+
+
+def test_similar_bad_input(service, tmp_path):
+    with pytest.raises(InputError, match="no visible item"):
+        service.similar_to_item(999_999)
+    with pytest.raises(InputError, match="not found"):
+        service.similar_to_image(tmp_path / "missing.png")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image at all")
+    with pytest.raises(InputError, match=r"broken\.png"):
+        service.similar_to_image(broken)
+    with pytest.raises(InputError, match="outside"):
+        service.similar_to_image(service.archive / "subject" / "original.png", bbox=(500, 500, 10, 10))
+    with pytest.raises(InputError):
+        service.similar_to_item(item_of(service, "subject/original.png"), top=0)
+    with pytest.raises(InputError):
+        parse_bbox("1,2,3")
+    assert parse_bbox(" 1, 2,3,4") == (1, 2, 3, 4)
+
+
+def test_image_search_needs_a_matching_model(archive, tmp_path):
+    class OtherModel(FakeImageEncoder):
+        model_id = "other@1"
+
+    with SearchService.open(archive, image_encoder=OtherModel()) as s:
+        assert s.model_id == "fake-image@1"  # falls back to the vectors the archive has
+        with pytest.raises(ImagoError, match="indexed with fake-image@1"):
+            s.similar_to_image(archive / "subject" / "original.png")
+    with SearchService.open(archive, image_encoder=OtherModel(), text_encoder=FakeTextEncoder()) as s:
+        assert s.text_encoder is None  # its text vectors would not be comparable: keywords only
+        assert s.search_text("pattern 07").results[0].path == "other/pattern_07.png"
+    with SearchService.open(archive) as s:  # find similar by item needs no model at all
+        assert len(s.similar_to_item(item_of(s, "subject/original.png")).results) >= 5
+
+
+# -- text search ---------------------------------------------------------------------------------
+
+
+def test_keyword_match_outranks_similar_looking_images(service, archive):
+    target = item_of(service, "other/pattern_07.png")
+    with Catalog(locate_index(archive).catalog_path) as writer:
+        writer.set_description(target, "Steam locomotive at the Tula depot, 1912")
+    try:
+        # The text vector of the query is the subject's image vector: vector search alone would
+        # put the subject family first.
+        _, subject_vec = service.catalog.vectors(service.model_id, [item_of(service, "subject/original.png")])
+        service.text_encoder = FakeTextEncoder({"steam locomotive": subject_vec[0]})
+        found = service.search_text("steam locomotive", top=10)
+        assert found.results[0].item_id == target
+        assert any("keyword match in description: steam, locomotive" in w for w in found.results[0].why)
+        assert {r.path for r in found.results[1:6]} <= COPIES | {
+            "subject/original.png",
+            "other/exact_copy.png",
+        }
+        # Case, diacritics and FTS syntax in the query do not matter.
+        for query in (
+            'STEAM "locomotive"',
+            "steam* -locomotive",
+            "steam NEAR locomotive",
+            "stéam locomotive",
+        ):
+            assert service.search_text(query).results[0].item_id == target, query
+    finally:
+        with Catalog(locate_index(archive).catalog_path) as writer:
+            writer.set_description(target, "")
+
+
+def test_name_and_folder_keywords(service):
+    found = service.search_text("pattern 07")
+    assert found.results[0].path == "other/pattern_07.png"
+    assert any("keyword match in name" in w for w in found.results[0].why)
+    folder = service.search_text("subject", top=50)
+    assert {r.path for r in folder.results if "keyword" in " ".join(r.why)} == COPIES | {
+        "subject/original.png"
+    }
+
+
+def test_partial_keyword_match_when_no_item_has_all_words(service):
+    found = service.search_text("pattern zeppelin")
+    assert found.results[0].path.startswith("other/pattern_")
+    assert any("partial keyword match" in w for w in found.results[0].why)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "the of and",  # only stop-words
+        "и в на",  # Russian stop-words
+        '"',
+        '""""',
+        "*",
+        "-",
+        "NEAR",
+        "NEAR(a b, 2)",
+        "name:original",
+        "a' OR 1=1; DROP TABLE files; --",
+        "^start AND (x OR",
+        "\x00 null byte",
+        "икона Богоматери",
+        "x" * 10_000,
+        " ".join(f"word{n}" for n in range(3000)),
+    ],
+)
+def test_bad_queries_give_results_or_clear_errors(service, query):
+    found = service.search_text(query, top=5)
+    assert len(found.results) <= 5
+    assert all(r.path for r in found.results)
+    assert service.text_encoder.seen[-1] and len(service.text_encoder.seen[-1]) <= 1000
+
+
+def test_empty_query_is_an_input_error(service):
+    for query in ("", "   ", "\n\t"):
+        with pytest.raises(InputError, match="empty"):
+            service.search_text(query)
+
+
+def test_stop_words_without_text_model_is_an_input_error(archive):
+    with SearchService.open(archive) as s:
+        with pytest.raises(InputError, match="common words"):
+            s.search_text("the of")
+        assert s.search_text("pattern 07").results[0].path == "other/pattern_07.png"
+
+
+def test_text_cutoff_keeps_few_hits(service):
+    # A query vector equal to one pattern's image vector: only it (and maybe close patterns) pass.
+    target = item_of(service, "other/pattern_03.png")
+    _, vec = service.catalog.vectors(service.model_id, [target])
+    service.text_encoder = FakeTextEncoder({"zzz qqq": vec[0]})
+    found = service.search_text("zzz qqq", top=30)
+    assert found.results[0].item_id == target
+    assert len(found.results) < 10
+    assert found.more
+    assert len(service.search_text("zzz qqq", top=30, all=True).results) == 30
+
+
+def test_query_terms_and_match_expression():
+    assert query_terms("The Steam-Locomotive of Tula!") == ["steam", "locomotive", "tula"]
+    assert query_terms("ИКОНА Богоматери и святых") == ["икона", "богоматери", "святых"]
+    assert query_terms('" * NEAR -') == []
+    assert len(query_terms(" ".join(f"w{n}" for n in range(100)))) == 16
+    assert fts_match(["a", "b"]) == '"a" "b"'
+    assert fts_match(["a", "b"], "or") == '"a" OR "b"'
+
+
+def test_results_json_shape(service):
+    found = service.similar_to_item(item_of(service, "subject/original.png"), top=3)
+    data = found.as_json()
+    assert list(data) == ["results"]
+    for row in data["results"]:
+        assert list(row) == ["item_id", "path", "score", "region", "why"]
+        assert row["region"] is None
+        assert isinstance(row["why"], list) and row["why"]
+
+
+def test_many_keyword_matches_rank_vector_candidates_first(service, monkeypatch):
+    import store.search
+
+    ranked = service.search_text("pattern", top=50, all=True)
+    monkeypatch.setattr(store.search, "FTS_RANK_MAX", 3)
+    fast = service.search_text("pattern", top=50, all=True)
+    # Same set of keyword matches (all in the first tier), whichever way they were ranked.
+    keyword = {r.path for r in ranked.results if any("keyword match" in w for w in r.why)}
+    assert keyword == {r.path for r in fast.results if any("keyword match" in w for w in r.why)}
+    assert len(keyword) == 30
+    assert all(r.path.startswith("other/pattern") for r in fast.results[:30])
+
+
+def test_region_items(tmp_path):
+    archive = build_archive(tmp_path, unrelated=4)
+    index(archive)
+    location = locate_index(archive)
+    with Catalog(location.catalog_path) as catalog:
+        file_id = catalog.file_id(b"subject/original.png")
+        file_item = catalog.item_ids(file_id)[0]
+        region = catalog.add_curator_region(file_id, (8, 8, 80, 80))
+    index(archive)  # embeds the curator's region
+    with SearchService.open(archive, image_encoder=FakeImageEncoder()) as service:
+        found = service.similar_to_item(file_item, top=20, all=True)
+        hit = next(r for r in found.results if r.item_id == region)
+        assert hit.region == (8, 8, 80, 80) and hit.path == "subject/original.png"
+        assert "part of the same file as the query" in hit.why
+        assert hit.as_json()["region"] == [8, 8, 80, 80]
+        # Querying by the region: the copies of its file are not "exact duplicates" of a region.
+        by_region = service.similar_to_item(region, top=20, all=True)
+        assert not any("exact duplicate" in w for r in by_region.results for w in r.why)
+        assert by_region.results[0].path == "subject/cropped.png"  # the same pixels as the region

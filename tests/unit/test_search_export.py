@@ -1,0 +1,224 @@
+"""Curation, export (JSON/CSV) and import of curator fields, on a fake-encoder archive."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from test_search import FakeImageEncoder, FakeTextEncoder, build_archive, index
+
+import main
+from models.errors import InputError
+from store.archive import locate_index
+from store.catalog import Catalog
+from store.curation import CurationService
+from store.export import export_items, import_curator_fields, open_vector_index, read_import
+from store.search import SearchService
+
+
+@pytest.fixture
+def archive(tmp_path) -> Path:
+    archive = build_archive(tmp_path, unrelated=6)
+    index(archive)
+    with Catalog(locate_index(archive).catalog_path) as catalog:  # model labels and a caption
+        item = catalog.item_ids(catalog.file_id(b"subject/original.png"))[0]
+        with catalog.transaction():
+            catalog.put_labels(item, "category", "zs-cat@1", [("textile", 0.61), ("icon", 0.2)])
+            catalog.put_labels(item, "name", "zs-name@1", [("Tula", 0.4)])
+            catalog.put_caption(item, "git@1", "a striped red cloth")
+            catalog.refresh_fts([item])
+    return archive
+
+
+@pytest.fixture
+def catalog(archive):
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        yield catalog
+
+
+def item_of(catalog: Catalog, path: str) -> int:
+    return catalog.item_ids(catalog.file_id(path.encode()))[0]
+
+
+def export(catalog: Catalog, selection: str | None = None) -> list[dict]:
+    return list(export_items(catalog, open_vector_index(catalog, catalog.path.parent), selection))
+
+
+def test_export_has_seed_schema_and_provenance(catalog):
+    rows = export(catalog)
+    assert len(rows) == 12
+    by_path = {r["path"]: r for r in rows}
+    row = by_path["subject/original.png"]
+    assert row["category"] == "textile" and row["category_source"] == "model"
+    assert row["description"] == "a striped red cloth" and row["description_source"] == "model"
+    assert row["categories"][0] == {
+        "label": "textile", "score": 0.61, "source": "model", "model_id": "zs-cat@1",
+        "time": row["categories"][0]["time"],
+    }  # fmt: skip
+    assert row["caption"]["model_id"] == "git@1"
+    # The most similar other file: one of its copies (the fake encoder cannot tell them apart).
+    family = {r["item_id"] for r in rows if r["path"].startswith("subject/") or "copy" in r["path"]}
+    assert row["similar_object_id"] in family - {row["item_id"]}
+    for r in rows:
+        assert {"similar_object_id", "category", "description", "path", "hash", "region"} <= set(r)
+        assert not r["path"].startswith("/") and r["hash"]
+
+
+def test_curation_edits_are_curator_data_and_searchable(catalog, archive):
+    curation = CurationService(catalog)
+    item = item_of(catalog, "other/pattern_02.png")
+    curation.set_description(item, "  Паровоз серии Э, депо Тула  ")
+    curation.confirm_label(item, "category", "transport")
+    curation.confirm_label(item, "category", "transport")
+    curation.confirm_label(item, "name", "Tula")
+    record = curation.record(item)
+    assert record.description == "Паровоз серии Э, депо Тула"
+    assert record.top_label("category").source == "curator"
+    assert [x.label for x in record.labels["category"]] == ["transport"]
+    others = [item_of(catalog, f"other/pattern_0{n}.png") for n in (3, 4)]
+    assert curation.bulk_add_label([item, *others], "category", "transport") == 2
+    curation.remove_label(item, "name", "Tula")
+    assert curation.curator_labels(item, "name") == []
+    with SearchService.open(archive, text_encoder=FakeTextEncoder(), image_encoder=FakeImageEncoder()) as s:
+        assert s.search_text("паровоз").results[0].item_id == item
+        assert set(s.search_text("transport", top=10).ids()[:3]) == {item, *others}
+    with pytest.raises(InputError, match="unknown label head"):
+        curation.set_labels(item, "colour", ["red"])
+    with pytest.raises(InputError, match="no visible item"):
+        curation.set_description(10**6, "x")
+    with pytest.raises(InputError, match="at most"):
+        curation.set_description(item, "x" * 20_001)
+    with pytest.raises(InputError, match="empty"):
+        curation.confirm_label(item, "category", "  ")
+
+
+def test_export_edit_import_round_trip(catalog, tmp_path):
+    rows = export(catalog)
+    by_path = {r["path"]: r for r in rows}
+    original = by_path["subject/original.png"]
+    original["description"] = "Striped textile, Tula, 1890s"
+    original["category"] = "costume"
+    original["names"].append({"label": "Tula workshop", "source": "curator"})
+    untouched = by_path["other/pattern_01.png"]
+    untouched["category"] = None
+    moved = by_path["other/pattern_05.png"]
+    moved["hash"] = "0" * 32  # content changed since the export: matched by path
+    moved["description"] = "matched by path"
+    doc = tmp_path / "edited.json"
+    doc.write_text(json.dumps({"format": "imago-export", "version": 1, "items": rows}), "utf-8")
+
+    report = import_curator_fields(catalog, read_import(doc))
+    assert report.as_json() == {"applied": 2, "unchanged": 10, "rejected": [], "unmatched": []}
+    again = {r["path"]: r for r in export(catalog)}
+    assert again["subject/original.png"]["description"] == "Striped textile, Tula, 1890s"
+    assert again["subject/original.png"]["description_source"] == "curator"
+    assert again["subject/original.png"]["category"] == "costume"
+    assert again["subject/original.png"]["category_source"] == "curator"
+    assert [x["label"] for x in again["subject/original.png"]["names"] if x["source"] == "curator"] == [
+        "Tula workshop"
+    ]
+    assert again["other/pattern_05.png"]["description"] == "matched by path"
+    # Model values are kept beside the curator's.
+    assert any(
+        x["source"] == "model" and x["label"] == "textile"
+        for x in again["subject/original.png"]["categories"]
+    )
+    # Importing the same file again changes nothing.
+    second = import_curator_fields(catalog, read_import(doc))
+    assert second.applied == 0, second
+
+
+def test_import_rejects_bad_rows_one_by_one(catalog, tmp_path):
+    good = export(catalog)[0]
+    rows = [
+        "not an object",
+        {"item_id": "12", "path": "subject/original.png"},
+        {"path": "../outside.png", "description": "x"},
+        {"path": "/etc/passwd", "description": "x"},
+        {"path": "C:\\Windows\\x.png"},
+        {"path": "a/../../b.png"},
+        {"hash": "not hex!", "path": "subject/original.png"},
+        {"path": "subject/original.png", "region": [1, 2, 3]},
+        {"path": "subject/original.png", "description": 42},
+        {"path": "subject/original.png", "categories": "textile"},
+        {"path": "subject/original.png", "names": [{"label": 5, "source": "curator"}]},
+        {"description": "no way to match"},
+        {"path": "subject/missing.png", "hash": "ab" * 16, "description": "x"},
+        {"path": "subject/original.png", "region": [0, 0, 5, 5], "description": "no such region"},
+        dict(good, description="fine"),
+    ]
+    report = import_curator_fields(catalog, rows)
+    assert [p.row for p in report.rejected] == list(range(12))
+    assert "outside the archive" in report.rejected[2].reason
+    assert "item_id must be an integer" in report.rejected[1].reason
+    assert [p.row for p in report.unmatched] == [12, 13]
+    assert report.applied == 1
+    assert CurationService(catalog).record(good["item_id"]).description == "fine"
+
+
+def test_read_import_rejects_files_that_are_not_exports(tmp_path):
+    bad = tmp_path / "bad.json"
+    for text, message in [("{not json", "not valid JSON"), ('{"format": "other"}', "not an Imago export"),
+                          ('{"items": 3}', "no list of items"), ("", "not valid JSON")]:  # fmt: skip
+        bad.write_text(text, "utf-8")
+        with pytest.raises(InputError, match=message):
+            read_import(bad)
+    with pytest.raises(InputError, match="not found"):
+        read_import(tmp_path / "missing.json")
+
+
+def test_selection_and_csv(catalog, archive, tmp_path):
+    rows = export(catalog, "subject")
+    assert {r["path"] for r in rows} == {
+        "subject/original.png", "subject/flipped.png", "subject/cropped.png", "subject/grey.png",
+        "subject/recoloured.png",
+    }  # fmt: skip
+    assert export(catalog, "textile")[0]["path"] == "subject/original.png"
+    assert export(catalog, "zeppelin") == []
+    with pytest.raises(InputError):
+        export(catalog, '" * -')
+    out = tmp_path / "out.csv"
+    assert main.main(["export", str(archive), "--format", "csv", "--out", str(out)]) == 0
+    with out.open(encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 12
+    first = next(r for r in table if r["path"] == "subject/original.png")
+    assert first["category"] == "textile"
+    assert first["categories"] == "textile (0.610 model); icon (0.200 model)"
+    assert first["similar_object_id"].isdigit()
+
+
+def test_cli_export_import(archive, tmp_path, capsys):
+    out = tmp_path / "out.json"
+    assert main.main(["export", str(archive), "--out", str(out), "--selection", "pattern"]) == 0
+    doc = json.loads(out.read_text("utf-8"))
+    assert doc["format"] == "imago-export" and len(doc["items"]) == 6
+    doc["items"][0]["description"] = "edited in the spreadsheet"
+    doc["items"].append({"path": "../../etc/passwd", "description": "x"})
+    out.write_text(json.dumps(doc), "utf-8")
+    capsys.readouterr()
+    assert main.main(["import", str(archive), str(out), "--json"]) == 1  # one row rejected
+    report = json.loads(capsys.readouterr().out)
+    assert report["applied"] == 1 and report["rejected"][0]["row"] == 6
+    assert main.main(["export", str(tmp_path / "not-indexed"), "--out", str(out)]) == 1
+
+
+def test_training_examples_from_curator_labels(catalog):
+    from models.classifier import train_linear_head
+
+    curation = CurationService(catalog)
+    subject = [
+        item_of(catalog, p) for p in ("subject/original.png", "subject/grey.png", "subject/flipped.png")
+    ]
+    others = [item_of(catalog, f"other/pattern_0{n}.png") for n in range(4)]
+    curation.bulk_add_label(subject, "category", "textile")
+    curation.bulk_add_label(others, "category", "ornament")
+    curation.confirm_label(others[0], "name", "Tula")
+    x, y = curation.training_examples("category", "fake-image@1")
+    assert x.shape == (7, 32) and sorted(y) == ["ornament"] * 4 + ["textile"] * 3
+    head = train_linear_head(x, y, "category", holdout=0.0)
+    assert head.metrics["final_train_accuracy"] == 1.0
+    assert curation.training_examples("name", "fake-image@1")[1] == ["Tula"]
+    assert curation.training_examples("name", "other-model@1")[1] == []
