@@ -99,3 +99,13 @@ def test_bench_cli_writes_json_and_markdown(fake_suites, tmp_path, capsys):
     assert main.main(["bench", "broken"]) == 1
     assert main.main(["bench", "nonexistent"]) == 1
     assert "unknown benchmark suite" in capsys.readouterr().err
+
+
+def test_quality_suite_reports_parity_and_says_why_retrieval_is_skipped():
+    from store.bench import quality_suite
+
+    records = {r.metric: r for r in quality_suite.run(quick=True)}
+    parity = [r for name, r in records.items() if "vs" in name]
+    assert len(parity) == 3 and all(r.met for r in parity)
+    assert records["Caltech-101 MAP@10"].value is None
+    assert "needs a real CLIP bundle" in records["Caltech-101 MAP@10"].note
