@@ -23,6 +23,7 @@ SUITES: dict[str, str] = {
     "index": "store.bench.index_suite:run",
     "search": "store.bench.search_suite:run",
     "query": "store.bench.text_query_suite:run",
+    "caption": "store.bench.caption_suite:run",
     "quality": "store.bench.quality_suite:run",
 }
 
