@@ -1,4 +1,4 @@
-"""Qt application entry point: builds the QApplication and the main window."""
+"""Qt application entry point: single-instance forwarding, the exception hook, the main window."""
 
 from __future__ import annotations
 
@@ -7,21 +7,53 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from desktop.main_window import MainWindow
+from desktop.error_dialog import ExceptionHook
+from desktop.main_window import MainWindow, load_settings
+from desktop.shutdown import SignalQuitter
+from desktop.single_instance import InstanceServer, forward_request
+from desktop.translation import install_translators, remove_translators, ui_language
 from store import config
 
 logger = logging.getLogger(__name__)
 
 
+def startup_request(archive: Path | None, find_similar: str | None) -> dict:
+    """What this launch asks for, as sent to an already running instance."""
+    request: dict = {}
+    if archive is not None:
+        request["archive"] = str(archive)
+    if find_similar:
+        request["find_similar"] = str(Path(find_similar).expanduser().resolve())
+    return request
+
+
 def run_app(archive: Path | None, find_similar: str | None, argv: list[str]) -> int:
-    """Start the GUI and run its event loop; returns the exit code."""
+    """Start the GUI (or hand the request to a running one) and run its event loop; the exit code."""
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Imago")
     app.setOrganizationName("Imago")
-    window = MainWindow(models_dir=config.models_dir(), archive=archive)
+    request = startup_request(archive, find_similar)
+    if forward_request(request):
+        logger.info("another Imago window is running; it took the request %s", request)
+        return 0
+    settings = load_settings()
+    translators = install_translators(app, ui_language(settings.language))
+    if archive is None and find_similar and settings.recent_archives:
+        archive = Path(settings.recent_archives[0])  # find similar in the archive used last
+    window = MainWindow(models_dir=config.models_dir(), archive=archive, settings=settings)
+    hook = ExceptionHook(lambda: window)
+    server = InstanceServer(window)
+    server.request.connect(window.handle_request)
+    server.listen()
     window.show()
     if find_similar:
-        logger.info("find-similar request for %s", find_similar)
-        window.statusBar().showMessage(f"Find similar: {find_similar} (needs an indexed archive and a model)")
+        window.find_similar_file(Path(request["find_similar"]))
+    quitter = SignalQuitter(app)  # SIGTERM/SIGINT close the windows and end the loop with exit code 0
     logger.info("GUI started (archive: %s)", archive)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        quitter.uninstall()
+        server.close()
+        hook.uninstall()
+        remove_translators(app, translators)

@@ -1,45 +1,842 @@
-"""The curator's main window."""
+"""The curator's main window: search field, thumbnail grid, details panel, indexing status.
+
+Everything slow runs elsewhere: indexing in `IndexWorker` (a QThread), searches in the
+`SearchController`'s thread, catalog reads/writes, previews and bundle installs in the TaskRunner's
+pool. The window only reacts to the dataclasses they send back.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
+import tempfile
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSettings, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QImageReader,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from models.bundle_dir import installed_bundle_names
+from desktop.details_panel import PREVIEW_SIZE, DetailsPanel
+from desktop.grid_model import ICON_SIZE, EntryRole, GridEntry, GridModel
+from desktop.index_worker import IndexOutcome, IndexWorker
+from desktop.search_worker import SearchController, SearchOutcome
+from desktop.settings_dialog import SettingsDialog
+from desktop.tasks import TaskRunner
+from models.bundle import install_bundle, list_bundles
+from models.errors import ImagoError
+from store import config
+from store.archive import locate_index
+from store.browse import item_details, visible_items
+from store.catalog import Catalog
+from store.config import Settings
+from store.indexer import Progress
+from store.thumbnails import ThumbnailCache
 
-NO_MODELS_TEXT = """<h2>No model bundles installed</h2>
-<p>Imago needs a CLIP model bundle to search images by meaning.</p>
+logger = logging.getLogger(__name__)
+
+MAX_RECENT = 8
+BROWSE_REFRESH_FIRST_S = 2.0
+BROWSE_REFRESH_MAX_S = 30.0
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+
+NO_MODELS_TEXT = QT_TRANSLATE_NOOP(
+    "MainWindow",
+    """<h2>No model bundles installed</h2>
+<p>Imago needs a CLIP model bundle to search images by meaning. You can still browse what is
+already indexed.</p>
 <p>On a computer with internet access, create the bundles with<br>
 <code>imago models export clip openai/clip-vit-base-patch32 --out clip-bundle</code><br>
-then copy the folder here and install it with<br>
+then copy the folder (or a zip of it) here and install it with the buttons below, or with<br>
 <code>imago models install clip-bundle</code></p>
-<p>Bundles are installed in <code>{models_dir}</code>.</p>"""
+<p>Bundles are installed in <code>{models_dir}</code>.</p>""",
+)
+
+WELCOME_TEXT = QT_TRANSLATE_NOOP(
+    "MainWindow",
+    """<h2>Open an archive folder</h2>
+<p>Choose the folder holding your images (<b>File › Open archive…</b>, Ctrl+O).
+Imago indexes it in the background; its index is kept in a <code>.imago</code> folder inside it
+(or in your user data folder when the archive is read-only).</p>""",
+)
+
+
+def load_settings() -> Settings:
+    """The user's settings, or the defaults when the file is unreadable (which is logged)."""
+    try:
+        return Settings.load()
+    except ImagoError as exc:
+        logger.warning("using default settings: %s", exc)
+        return Settings()
+
+
+def _read_browse(catalog_path: Path) -> list[GridEntry]:
+    with Catalog(catalog_path) as catalog:
+        return [GridEntry(i.item_id, i.path, i.hash, i.region) for i in visible_items(catalog)]
+
+
+def _read_details(catalog_path: Path, item_id: int):
+    with Catalog(catalog_path) as catalog:
+        return item_details(catalog, item_id)
+
+
+def _save_description(catalog_path: Path, item_id: int, text: str) -> int:
+    with Catalog(catalog_path) as catalog:
+        catalog.set_description(item_id, text)
+    return item_id
+
+
+def _read_preview(path: Path, size: int) -> QImage:
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)  # regions are in EXIF-transposed pixels
+    image = reader.read()
+    if image.isNull():
+        logger.info("no preview for %s: %s", path, reader.errorString())
+        return image
+    return image.scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
 
 
 class MainWindow(QMainWindow):
-    """Search bar on top, results (or a guiding empty state) below, status bar at the bottom."""
+    """The main window. Signals report finished background work (used by tests and the status bar)."""
 
-    def __init__(self, models_dir: Path, archive: Path | None = None) -> None:
+    index_finished = Signal(object)  # IndexOutcome
+    items_loaded = Signal(int)  # browse list shown: number of items
+    results_shown = Signal(object)  # SearchOutcome
+    details_shown = Signal(int)  # item id
+    description_saved = Signal(int)  # item id
+    bundle_installed = Signal(str)  # bundle model id
+
+    def __init__(
+        self, models_dir: Path, archive: Path | None = None, settings: Settings | None = None
+    ) -> None:
         super().__init__()
-        self.setWindowTitle(f"Imago — {archive.name}" if archive else "Imago")
-        self.resize(1200, 800)
-        self.search_field = QLineEdit(placeholderText="Search by text, or drop an image to find similar ones")
-        self.empty_state = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
-        self.empty_state.setTextFormat(Qt.TextFormat.RichText)
-        self.empty_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.models_dir = Path(models_dir)
+        self.settings = settings or load_settings()
+        self.archive: Path | None = None
+        self.catalog_path: Path | None = None
+        self.index_worker: IndexWorker | None = None
+        self.last_index: IndexOutcome | None = None
+        self.last_results: SearchOutcome | None = None
+        self.mode = "browse"  # or "results"
+        self._request_id = 0
+        self._failures: list[dict[str, str]] = []
+        self._workers: set[IndexWorker] = set()
+        self._pasted: list[Path] = []
+        self._browse_loading = False
+        self._last_browse = 0.0
+        self._browse_interval = BROWSE_REFRESH_FIRST_S
+        self._phase: str | None = None
+        self.tasks = TaskRunner(self)
+        self.search = SearchController(self.models_dir, self.settings, self)
+        self.search.answered.connect(self._on_search_answer)
+        self.window_state = QSettings(str(config.user_data_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+        self.setWindowTitle("Imago")
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self._build_widgets()
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_state()
+        self._update_panels()
+        if archive is not None:
+            self.open_archive(archive)
+
+    # -- construction -----------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.search_field = QLineEdit(
+            placeholderText=self.tr("Search by text (Enter), or drop an image to find similar ones")
+        )
+        self.search_field.setClearButtonEnabled(True)
+        self.search_field.returnPressed.connect(self.run_text_search)
+        self.search_field.installEventFilter(self)
+
+        self.models_panel = QFrame(frameShape=QFrame.Shape.StyledPanel)
+        self.models_panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        models_layout = QVBoxLayout(self.models_panel)
+        self.models_text = QLabel(self.tr(NO_MODELS_TEXT).format(models_dir=self.models_dir), wordWrap=True)
+        self.models_text.setTextFormat(Qt.TextFormat.RichText)
+        self.models_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        models_layout.addWidget(self.models_text)
+        buttons = QHBoxLayout()
+        install_folder = QPushButton(self.tr("Install model bundle from folder…"))
+        install_folder.clicked.connect(self._choose_bundle_folder)
+        install_zip = QPushButton(self.tr("Install model bundle from zip…"))
+        install_zip.clicked.connect(self._choose_bundle_zip)
+        buttons.addWidget(install_folder)
+        buttons.addWidget(install_zip)
+        buttons.addStretch(1)
+        models_layout.addLayout(buttons)
+
+        self.welcome = QLabel(self.tr(WELCOME_TEXT), wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.welcome.setTextFormat(Qt.TextFormat.RichText)
+
+        self.results_label = QLabel()
+        self.more_button = QPushButton(self.tr("More results"))
+        self.more_button.setToolTip(self.tr("Show the results below the relevance cut-off too"))
+        self.more_button.clicked.connect(self.show_more)
+        self.show_all_button = QPushButton(self.tr("Show all files"))
+        self.show_all_button.clicked.connect(self.show_browse)
+        header = QHBoxLayout()
+        header.addWidget(self.results_label, stretch=1)
+        header.addWidget(self.more_button)
+        header.addWidget(self.show_all_button)
+
+        self.grid_model = GridModel(self)
+        self.grid = QListView()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(500)
+        self.grid.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        self.grid.setGridSize(QSize(ICON_SIZE + 24, ICON_SIZE + 40))
+        self.grid.setWordWrap(False)
+        self.grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._show_context_menu)
+        self.grid.setModel(self.grid_model)
+        self.grid.selectionModel().currentChanged.connect(lambda current, _: self._on_current(current))
+        self.grid.activated.connect(lambda index: self.open_entry(index.data(EntryRole)))
+
+        self.details = DetailsPanel()
+        self.details.description_edited.connect(self.save_description)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.search_field)
-        layout.addWidget(self.empty_state, stretch=1)
+        layout.addWidget(self.models_panel)
+        layout.addWidget(self.welcome, stretch=1)
+        layout.addLayout(header)
+        layout.addWidget(self.splitter, stretch=1)
+        layout.addStretch(0)  # keeps the models panel at the top when nothing else is shown
         self.setCentralWidget(central)
 
-        bundles = installed_bundle_names(models_dir)
-        if bundles:
-            self.empty_state.setText(f"<h2>Models installed</h2><p>{', '.join(bundles)}</p>")
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        open_action = QAction(self.tr("&Open archive…"), self, shortcut=QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self._choose_archive)
+        file_menu.addAction(open_action)
+        self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        folder = QAction(self.tr("Install model bundle from &folder…"), self)
+        folder.triggered.connect(self._choose_bundle_folder)
+        archive_zip = QAction(self.tr("Install model bundle from &zip…"), self)
+        archive_zip.triggered.connect(self._choose_bundle_zip)
+        file_menu.addAction(folder)
+        file_menu.addAction(archive_zip)
+        file_menu.addSeparator()
+        settings_action = QAction(self.tr("&Settings…"), self, shortcut=QKeySequence.StandardKey.Preferences)
+        settings_action.triggered.connect(self.open_settings)
+        file_menu.addAction(settings_action)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        find = QAction(self.tr("Find"), self, shortcut=QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.search_field.setFocus(), self.search_field.selectAll()))
+        self.addAction(find)
+        edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        paste = QAction(self.tr("Find similar to the &pasted image"), self)
+        paste.setShortcut(QKeySequence.StandardKey.Paste)
+        paste.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.triggered.connect(self.paste_image)
+        edit_menu.addAction(paste)
+        self.grid.addAction(paste)  # Ctrl+V on the grid; the search field handles its own (eventFilter)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.index_label = QLabel()
+        self.progress_bar = QProgressBar(maximumWidth=220, textVisible=True)
+        self.errors_label = QLabel()
+        self.errors_label.setTextFormat(Qt.TextFormat.RichText)
+        self.errors_label.linkActivated.connect(lambda _: self.show_failures())
+        self.pause_button = QPushButton(self.tr("Pause"))
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self._toggle_pause)
+        for widget in (self.index_label, self.progress_bar, self.errors_label, self.pause_button):
+            bar.addPermanentWidget(widget)
+        self._show_indexing(False)
+
+    def _restore_state(self) -> None:
+        geometry = self.window_state.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = self.window_state.value("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def has_clip_bundle(self) -> bool:
+        return any(b.kind == "clip" for b in list_bundles(self.models_dir))
+
+    def _update_panels(self) -> None:
+        has_models = self.has_clip_bundle()
+        self.models_panel.setVisible(not has_models)
+        self.search_field.setEnabled(self.archive is not None)
+        has_items = self.grid_model.rowCount() > 0
+        show_grid = self.archive is not None and (has_models or has_items or self.mode == "results")
+        self.welcome.setVisible(self.archive is None)
+        self.splitter.setVisible(show_grid)
+        self.results_label.setVisible(show_grid)
+        self.show_all_button.setVisible(show_grid and self.mode == "results")
+        last = self.last_results
+        self.more_button.setVisible(
+            show_grid and self.mode == "results" and last is not None and last.more and not last.request.all
+        )
+
+    def _show_indexing(self, running: bool) -> None:
+        self.progress_bar.setVisible(running)
+        self.pause_button.setVisible(running)
+
+    # -- archives ---------------------------------------------------------------------------------
+
+    def _choose_archive(self) -> None:
+        start = self.settings.recent_archives[0] if self.settings.recent_archives else str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open archive folder"), start)
+        if folder:
+            self.open_archive(Path(folder))
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_archives:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_archive(Path(p)))
+        self.recent_menu.setEnabled(bool(self.settings.recent_archives))
+
+    def _remember(self, archive: Path) -> None:
+        recent = [str(archive)] + [p for p in self.settings.recent_archives if p != str(archive)]
+        self.settings.recent_archives = recent[:MAX_RECENT]
+        try:
+            self.settings.save()
+        except (ImagoError, OSError) as exc:
+            logger.warning("cannot save the recent archives: %s", exc)
+        self._fill_recent_menu()
+
+    def open_archive(self, archive: Path) -> bool:
+        """Show `archive`'s indexed items and start indexing it (when a CLIP bundle is installed)."""
+        archive = Path(archive).expanduser()
+        if not archive.is_dir():
+            self.statusBar().showMessage(self.tr("Not a folder: {path}").format(path=archive), 10_000)
+            return False
+        self.stop_indexing()
+        archive = archive.resolve()
+        try:
+            location = locate_index(archive, create=False)
+        except ImagoError as exc:
+            self.statusBar().showMessage(str(exc), 10_000)
+            return False
+        self.archive = archive
+        self.catalog_path = location.catalog_path
+        self.setWindowTitle(f"Imago — {archive.name}")
+        self._remember(archive)
+        self.grid_model.set_thumbnails(ThumbnailCache(location.thumbnails_dir))
+        self.grid_model.set_entries([])
+        self.details.show_item(None)
+        self.mode = "browse"
+        self.search.index_changed()
+        if location.fallback:
+            self.statusBar().showMessage(
+                self.tr("The archive is read-only; its index is kept in {path}").format(path=location.path),
+                10_000,
+            )
+        self.load_browse()
+        if self.has_clip_bundle():
+            self.start_indexing()
         else:
-            self.search_field.setEnabled(False)
-            self.empty_state.setText(NO_MODELS_TEXT.format(models_dir=models_dir))
-        self.statusBar().showMessage(f"Archive: {archive}" if archive else "No archive open")
+            self.index_label.setText(self.tr("Not indexing: no CLIP model bundle installed"))
+        self._update_panels()
+        return True
+
+    def load_browse(self) -> None:
+        """Reload the list of indexed items (in the pool) when browsing."""
+        if self.catalog_path is None or not self.catalog_path.is_file():
+            self.results_label.setText(self.tr("Nothing indexed yet"))
+            self.items_loaded.emit(0)
+            return
+        path = self.catalog_path
+        self._browse_loading = True
+        self._last_browse = time.monotonic()
+
+        def failed(exc: Exception) -> None:
+            self._browse_loading = False
+            self._background_failed(exc)
+
+        self.tasks.submit(
+            lambda: _read_browse(path), lambda entries: self._show_browse(path, entries), failed
+        )
+
+    def _show_browse(self, catalog_path: Path, entries: list[GridEntry]) -> None:
+        self._browse_loading = False
+        if catalog_path != self.catalog_path or self.mode != "browse":
+            return
+        current = self.grid.currentIndex().data(EntryRole)
+        scroll = self.grid.verticalScrollBar().value()
+        self.grid_model.set_entries(entries)
+        if current is not None:  # a refresh while indexing keeps the curator's place
+            row = next((i for i, e in enumerate(entries) if e.item_id == current.item_id), None)
+            if row is not None:
+                self.grid.setCurrentIndex(self.grid_model.index(row))
+            self.grid.verticalScrollBar().setValue(scroll)
+        self.results_label.setText(self.tr("Indexed images and regions: {count}").format(count=len(entries)))
+        self._update_panels()
+        self.items_loaded.emit(len(entries))
+
+    def show_browse(self) -> None:
+        self.mode = "browse"
+        self.last_results = None
+        self._request_id = 0
+        self.search_field.clear()
+        self.load_browse()
+        self._update_panels()
+
+    # -- indexing ---------------------------------------------------------------------------------
+
+    def start_indexing(self) -> None:
+        if self.archive is None or (self.index_worker is not None and self.index_worker.isRunning()):
+            return
+        worker = IndexWorker(self.archive, self.models_dir, self.settings)
+        # Kept referenced until the thread has really ended (a QThread destroyed while running aborts).
+        self._workers.add(worker)
+        worker.finished.connect(lambda: self._workers.discard(worker))
+        worker.progress.connect(self._on_progress)
+        worker.outcome.connect(self._on_index_outcome)
+        self.index_worker = worker
+        self._phase = None
+        self._browse_interval = BROWSE_REFRESH_FIRST_S
+        self.pause_button.setChecked(False)
+        self.index_label.setText(self.tr("Loading models…"))
+        self._show_indexing(True)
+        self.progress_bar.setRange(0, 0)
+        worker.start()
+
+    def stop_indexing(self) -> None:
+        """Cancel the running indexer and wait for every indexing thread to end."""
+        if self.index_worker is not None:
+            self.index_worker.cancel()
+            self.index_worker = None
+            self._show_indexing(False)
+        for worker in list(self._workers):
+            worker.wait()
+        self._workers.clear()
+
+    def _toggle_pause(self, paused: bool) -> None:
+        if self.index_worker is None:
+            return
+        if paused:
+            self.index_worker.pause()
+            self.pause_button.setText(self.tr("Resume"))
+            self.index_label.setText(self.index_label.text() + self.tr(" (paused)"))
+        else:
+            self.index_worker.resume()
+            self.pause_button.setText(self.tr("Pause"))
+
+    def _on_progress(self, progress: Progress) -> None:
+        if self.sender() is not self.index_worker:
+            return
+        names = {"scan": self.tr("Scanning"), "index": self.tr("Indexing"), "caption": self.tr("Describing")}
+        phase = names.get(progress.phase, progress.phase)
+        if progress.total:
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(progress.done)
+            rate = self.tr(", {rate:.1f}/s").format(rate=progress.rate) if progress.rate else ""
+            self.index_label.setText(f"{phase} {progress.done}/{progress.total}{rate}")
+        else:
+            self.progress_bar.setRange(0, 0)
+            self.index_label.setText(f"{phase}… {progress.done or ''}".rstrip())
+        if self.pause_button.isChecked():
+            self.index_label.setText(self.index_label.text() + self.tr(" (paused)"))
+        self._set_errors(progress.errors)
+        # New items become visible while indexing, at growing intervals (a reload costs more as the
+        # archive grows).
+        due = time.monotonic() - self._last_browse > self._browse_interval
+        if progress.phase == "index" and self.mode == "browse" and not self._browse_loading and due:
+            self._browse_interval = min(2 * self._browse_interval, BROWSE_REFRESH_MAX_S)
+            self.search.index_changed()
+            self.load_browse()
+        if self._phase == "index" and progress.phase != "index":
+            self.search.index_changed()  # vectors are committed: searches see the new items
+            if self.mode == "browse":
+                self.load_browse()
+        self._phase = progress.phase
+
+    def _set_errors(self, count: int) -> None:
+        self.errors_label.setText(
+            self.tr("<a href='#'>Failed: {count}</a>").format(count=count) if count else ""
+        )
+
+    def _on_index_outcome(self, outcome: IndexOutcome) -> None:
+        if self.sender() is not self.index_worker:
+            return
+        self.index_worker = None
+        self.last_index = outcome
+        self._show_indexing(False)
+        if outcome.missing_models:
+            self.index_label.setText(self.tr("Not indexing: no CLIP model bundle"))
+        elif outcome.error:
+            self.index_label.setText(self.tr("Indexing failed"))
+            self.statusBar().showMessage(
+                self.tr("Indexing failed: {error}").format(error=outcome.error), 15_000
+            )
+        elif outcome.summary is not None:
+            s = outcome.summary
+            self._failures = list(s.failures)
+            self._set_errors(s.failed)
+            state = self.tr("Indexing cancelled") if s.cancelled else self.tr("Index up to date")
+            self.index_label.setText(
+                self.tr("{state}: searchable {items}, new {new}, moved {moved}").format(
+                    state=state, items=s.items, new=s.indexed, moved=s.moved
+                )
+            )
+            self.search.index_changed()
+            if self.mode == "browse":
+                self.load_browse()
+        self._update_panels()
+        self.index_finished.emit(outcome)
+
+    def show_failures(self) -> None:
+        if not self._failures:
+            return
+        text = self.tr("Files that could not be indexed: {count}").format(count=len(self._failures))
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, self.tr("Files that could not be indexed"), text, parent=self
+        )
+        box.setDetailedText("\n".join(f"{f['path']}: {f['error']}" for f in self._failures))
+        box.open()
+
+    # -- models -----------------------------------------------------------------------------------
+
+    def _choose_bundle_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Model bundle folder"))
+        if folder:
+            self.install_bundle_from(Path(folder))
+
+    def _choose_bundle_zip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Model bundle zip"), "", self.tr("Zip archives (*.zip)")
+        )
+        if path:
+            self.install_bundle_from(Path(path))
+
+    def install_bundle_from(self, source: Path) -> None:
+        """Install a bundle (folder or zip) in the pool, then start indexing the open archive."""
+        self.statusBar().showMessage(self.tr("Installing model bundle from {path}…").format(path=source))
+        models_dir = self.models_dir
+        self.tasks.submit(
+            lambda: install_bundle(source, models_dir), self._on_installed, self._install_failed
+        )
+
+    def _on_installed(self, bundle) -> None:
+        self.statusBar().showMessage(
+            self.tr("Installed model bundle {name}").format(name=bundle.model_id), 10_000
+        )
+        self.search.models_changed()
+        self._update_panels()
+        if self.archive is not None and self.has_clip_bundle():
+            self.start_indexing()
+        self.bundle_installed.emit(bundle.model_id)
+
+    def _install_failed(self, exc: Exception) -> None:
+        self.statusBar().showMessage(
+            self.tr("Could not install the bundle: {error}").format(error=exc), 15_000
+        )
+        QMessageBox.warning(self, self.tr("Model bundle not installed"), str(exc))
+
+    # -- search -----------------------------------------------------------------------------------
+
+    def run_text_search(self) -> None:
+        text = self.search_field.text().strip()
+        if not text:
+            self.show_browse()
+            return
+        self._submit(text=text)
+
+    def find_similar_item(self, item_id: int) -> None:
+        self._submit(item_id=item_id)
+
+    def find_similar_file(self, path: Path) -> None:
+        self._submit(image=Path(path))
+
+    def query_title(self, request) -> str:
+        """How a search request is named in the window (translated)."""
+        if request.text is not None:
+            return f"“{request.text}”"
+        if request.item_id is not None:
+            return self.tr("similar to item #{id}").format(id=request.item_id)
+        return self.tr("similar to {name}").format(name=request.image.name if request.image else "?")
+
+    def show_more(self) -> None:
+        """Repeat the last search without the relevance cut-off."""
+        last = self.last_results
+        if last is not None and not last.request.all:
+            request = last.request
+            self._submit(text=request.text, item_id=request.item_id, image=request.image, all=True)
+
+    def _submit(self, **query) -> None:
+        if self.archive is None:
+            self.statusBar().showMessage(self.tr("Open an archive first (File › Open archive…)"), 10_000)
+            return
+        request = self.search.submit(self.archive, **query)
+        self._request_id = request.request_id
+        self.statusBar().showMessage(self.tr("Searching {query}…").format(query=self.query_title(request)))
+
+    def _on_search_answer(self, outcome: SearchOutcome) -> None:
+        if outcome.request.request_id != self._request_id:
+            return  # an older query the curator has replaced
+        self.statusBar().clearMessage()
+        self.mode = "results"
+        self.last_results = outcome
+        if outcome.error:
+            self.grid_model.set_entries([])
+            self.results_label.setText(f"{self.query_title(outcome.request)}: {outcome.error}")
+        else:
+            entries = [
+                GridEntry(r.item_id, r.path, r.hash, r.region, r.score, list(r.why)) for r in outcome.results
+            ]
+            self.grid_model.set_entries(entries)
+            more = self.tr(" — more exist below the relevance cut-off") if outcome.more else ""
+            found = self.tr("{query} — found: {count}").format(
+                query=self.query_title(outcome.request), count=len(entries)
+            )
+            self.results_label.setText(found + more)
+            if entries:
+                self.grid.setCurrentIndex(self.grid_model.index(0))
+        self._update_panels()
+        self.results_shown.emit(outcome)
+
+    # -- drops ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _dropped_image(event: QDragEnterEvent | QDropEvent) -> Path | None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                path = Path(url.toLocalFile())
+                if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                    return path
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_image(event) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if self._dropped_image(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_image(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.find_similar_file(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Image files dropped on the search field search by image instead of inserting a URL."""
+        kind = event.type()
+        if (
+            watched is self.search_field
+            and kind == QEvent.Type.KeyPress
+            and event.matches(QKeySequence.StandardKey.Paste)
+        ):
+            return self.paste_image()  # an image on the clipboard searches; text pastes as usual
+        if watched is self.search_field and kind in (QEvent.Type.DragEnter, QEvent.Type.Drop):
+            if not event.mimeData().hasUrls():
+                return False
+            if kind == QEvent.Type.DragEnter:
+                self.dragEnterEvent(event)
+            else:
+                self.dropEvent(event)
+            return True
+        return super().eventFilter(watched, event)
+
+    def paste_image(self) -> bool:
+        """Find images similar to the clipboard's image (or image file); False when it holds neither."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return False
+        for url in mime.urls() if mime.hasUrls() else []:
+            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES:
+                self.find_similar_file(Path(url.toLocalFile()))
+                return True
+        if not mime.hasImage():
+            return False
+        image = QImage(mime.imageData())
+        if image.isNull():
+            return False
+        folder = config.user_data_dir() / "pasted"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="pasted-", suffix=".png", dir=folder)
+        os.close(fd)
+        if not image.save(name, "PNG"):
+            self.statusBar().showMessage(
+                self.tr("Cannot store the pasted image in {path}").format(path=folder), 10_000
+            )
+            return True
+        self._pasted.append(Path(name))
+        self.find_similar_file(Path(name))
+        return True
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save `new`; the workers share this Settings object, so the next model load uses it."""
+        for item in dataclasses.fields(Settings):
+            setattr(self.settings, item.name, getattr(new, item.name))
+        try:
+            self.settings.save()
+        except (ImagoError, OSError) as exc:
+            QMessageBox.warning(self, self.tr("Settings not saved"), str(exc))
+            return
+        self.search.models_changed()
+        self.statusBar().showMessage(self.tr("Settings saved; they apply to the next indexing run"), 10_000)
+
+    # -- items ------------------------------------------------------------------------------------
+
+    def full_path(self, entry: GridEntry) -> Path:
+        return (self.archive or Path()) / entry.path
+
+    def context_menu(self, entry: GridEntry) -> QMenu:
+        """The right-click menu for a thumbnail (built separately so tests can trigger its actions)."""
+        menu = QMenu(self)
+        menu.addAction(self.tr("Find similar"), lambda: self.find_similar_item(entry.item_id))
+        menu.addSeparator()
+        menu.addAction(self.tr("Open"), lambda: self.open_entry(entry))
+        menu.addAction(self.tr("Show in file manager"), lambda: self.show_in_file_manager(entry))
+        menu.addAction(
+            self.tr("Copy path"), lambda: QGuiApplication.clipboard().setText(str(self.full_path(entry)))
+        )
+        return menu
+
+    def _show_context_menu(self, pos) -> None:
+        index = self.grid.indexAt(pos)
+        if not index.isValid():
+            return
+        self.context_menu(index.data(EntryRole)).exec(self.grid.viewport().mapToGlobal(pos))
+
+    def open_entry(self, entry: GridEntry | None) -> None:
+        if entry is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.full_path(entry))))
+
+    def show_in_file_manager(self, entry: GridEntry) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.full_path(entry).parent)))
+
+    def _on_current(self, index) -> None:
+        entry = index.data(EntryRole) if index.isValid() else None
+        if entry is None or self.catalog_path is None:
+            self.details.show_item(None)
+            return
+        path = self.catalog_path
+        self.tasks.submit(
+            lambda: _read_details(path, entry.item_id), self._show_details, self._background_failed
+        )
+
+    def _show_details(self, details) -> None:
+        current = self.grid.currentIndex().data(EntryRole)
+        if details is None or current is None or current.item_id != details.item_id:
+            return
+        self.details.show_item(details)
+        full = self.full_path(GridEntry(details.item_id, details.path, details.hash))
+        item_id = details.item_id
+        self.tasks.submit(
+            lambda: _read_preview(full, PREVIEW_SIZE),
+            lambda image: self.details.show_preview(item_id, image),
+            self._background_failed,
+        )
+        self.details_shown.emit(details.item_id)
+
+    def save_description(self, item_id: int, text: str) -> None:
+        if self.catalog_path is None:
+            return
+        path = self.catalog_path
+        self.tasks.submit(lambda: _save_description(path, item_id, text), self._on_description_saved,
+                          self._save_failed)  # fmt: skip
+
+    def _on_description_saved(self, item_id: int) -> None:
+        self.statusBar().showMessage(self.tr("Description saved"), 5_000)
+        self.description_saved.emit(item_id)
+
+    def _save_failed(self, exc: Exception) -> None:
+        logger.error("saving a description failed: %s", exc)
+        QMessageBox.warning(
+            self,
+            self.tr("Description not saved"),
+            self.tr("The description could not be saved: {error}").format(error=exc),
+        )
+
+    def _background_failed(self, exc: Exception) -> None:
+        logger.warning("background job failed: %s", exc)
+        self.statusBar().showMessage(str(exc), 10_000)
+
+    # -- requests from other launches -------------------------------------------------------------
+
+    def handle_request(self, request: dict) -> None:
+        """A later `imago [ARCHIVE] [--find-similar FILE]` forwarded through the single-instance server."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        archive = request.get("archive")
+        if archive and (self.archive is None or Path(archive).resolve() != self.archive):
+            self.open_archive(Path(archive))
+        similar = request.get("find_similar")
+        if similar:
+            self.find_similar_file(Path(similar))
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:
+        self.details.show_item(None)  # saves a description still being edited
+        self.window_state.setValue("geometry", self.saveGeometry())
+        self.window_state.setValue("splitter", self.splitter.saveState())
+        self.window_state.sync()
+        self.stop_indexing()
+        self.search.shutdown()
+        self.tasks.pool.waitForDone(10_000)
+        for pasted in self._pasted:  # query images pasted from the clipboard are not kept
+            pasted.unlink(missing_ok=True)
+        super().closeEvent(event)

@@ -18,6 +18,7 @@ from store.bench.records import Record, machine_record
 logger = logging.getLogger(__name__)
 
 # name -> "module:function"; each function takes `quick: bool` and returns a list of Records.
+# main.py adds the GUI suite (desktop.bench), which the core must not import.
 SUITES: dict[str, str] = {
     "embed": "store.bench.embed_suite:run",
     "index": "store.bench.index_suite:run",
@@ -56,14 +57,15 @@ def _run_in_child(spec: str, quick: bool, conn) -> None:
         conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
 
 
-def run_suite(name: str, quick: bool) -> SuiteResult:
+def run_suite(name: str, quick: bool, suites: dict[str, str] | None = None) -> SuiteResult:
     """Run one suite in a fresh process; its peak RSS is that process's own."""
-    if name not in SUITES:
-        raise ImagoError(f"unknown benchmark suite {name!r}; known: {', '.join(SUITES)}")
+    suites = SUITES if suites is None else suites
+    if name not in suites:
+        raise ImagoError(f"unknown benchmark suite {name!r}; known: {', '.join(suites)}")
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     start = time.perf_counter()
-    process = ctx.Process(target=_run_in_child, args=(SUITES[name], quick, child))
+    process = ctx.Process(target=_run_in_child, args=(suites[name], quick, child))
     process.start()
     child.close()
     try:
@@ -81,13 +83,21 @@ def run_suite(name: str, quick: bool) -> SuiteResult:
     return SuiteResult(name, result_records, peak, seconds, None if status == "ok" else message)
 
 
-def run(names: Iterable[str], quick: bool, progress: Callable[[str], None] = lambda _: None) -> list[dict]:
-    """Run the named suites (all when empty) and return the JSON-ready list of records."""
-    names = list(names) or list(SUITES)
+def run(
+    names: Iterable[str],
+    quick: bool,
+    progress: Callable[[str], None] = lambda _: None,
+    suites: dict[str, str] | None = None,
+) -> list[dict]:
+    """Run the named suites (all of `suites`, default SUITES, when empty); JSON-ready records.
+
+    `suites` lets the composition root add suites outside the core, such as the GUI's."""
+    suites = SUITES if suites is None else suites
+    names = list(names) or list(suites)
     out: list[dict] = [machine_record()]
     for name in names:
         progress(f"running suite {name}{' (quick)' if quick else ''}")
-        result = run_suite(name, quick)
+        result = run_suite(name, quick, suites)
         out.extend(r.as_dict() for r in result.records)
         out.append(Record.measured("memory", f"peak RSS, {name} suite", result.peak_rss_mib, "MiB").as_dict())
         progress(

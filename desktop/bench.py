@@ -1,0 +1,139 @@
+"""GUI responsiveness benchmark: the event loop's worst stall while indexing, and cold start time.
+
+A suite in the harness's format (`run(quick) -> list[Record]`, registered as "desktop.bench:run");
+also runnable alone: `python -m desktop.bench [--quick]` prints the records as JSON.
+
+- Stall: a 5 ms QTimer probe runs in the main window while it indexes N generated 640x480 JPEGs
+  (N = 1000, 200 with --quick) with the full-size ViT-B/32 benchmark bundle; the figure is the
+  longest gap between ticks beyond the interval (target < 100 ms).
+- Cold start: a fresh interpreter builds the application and the main window and shows it; the
+  figure is the wall time from launching the process to the first shown frame (target < 2 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from store.bench.records import Record
+
+PROBE_MS = 5
+SUITE = "gui"
+
+
+def _make_archive(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        cells = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+        image = Image.fromarray(cells).resize((640, 480), Image.Resampling.BICUBIC)
+        image.save(folder / f"folder{i % 10}-img{i:05d}.jpg", quality=85)
+
+
+def measure_stall(count: int) -> tuple[float, float, int]:
+    """(worst stall ms, 99th percentile gap ms, files indexed) while the window indexes `count` images."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+    from store.bench.embed_suite import full_size_clip_bundle
+
+    bundle, _ = full_size_clip_bundle()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    with tempfile.TemporaryDirectory(prefix="imago-bench-gui-") as tmp:
+        models = Path(tmp) / "models"
+        models.mkdir()
+        (models / bundle.path.name).symlink_to(bundle.path, target_is_directory=True)
+        archive = Path(tmp) / "archive"
+        _make_archive(archive, count)
+        window = MainWindow(models_dir=models)
+        window.show()
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        probe = QTimer()
+        probe.setInterval(PROBE_MS)
+
+        def tick() -> None:
+            gaps.append(clock.nsecsElapsed() / 1e6 - PROBE_MS)
+            clock.restart()
+
+        probe.timeout.connect(tick)
+        loop = QEventLoop()
+        outcomes = []
+        window.index_finished.connect(lambda outcome: (outcomes.append(outcome), loop.quit()))
+        clock.start()
+        probe.start()
+        window.open_archive(archive)
+        loop.exec()
+        probe.stop()
+        window.close()
+        app.processEvents()
+    summary = outcomes[0].summary
+    if summary is None:
+        raise RuntimeError(f"indexing failed: {outcomes[0].error}")
+    worst = max(gaps) if gaps else 0.0
+    return max(0.0, worst), float(np.percentile(gaps, 99)) if gaps else 0.0, summary.indexed
+
+
+def measure_cold_start() -> float:
+    """Seconds from launching a fresh interpreter to the main window's first shown frame."""
+    with tempfile.TemporaryDirectory(prefix="imago-bench-start-") as home:
+        env = dict(os.environ, IMAGO_HOME=home)
+        if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        start = time.time()
+        out = subprocess.run(
+            [sys.executable, "-m", "desktop.bench", "--cold-start-child"],
+            env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+        shown = float(out.stdout.strip().splitlines()[-1])
+    return shown - start
+
+
+def _cold_start_child() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+    from store import config
+
+    app = QApplication([sys.argv[0]])
+    window = MainWindow(models_dir=config.models_dir())
+    window.show()
+    window.repaint()
+    app.processEvents()
+    sys.stdout.write(f"{time.time()}\n")
+    window.close()
+
+
+def run(quick: bool) -> list[Record]:
+    count = 200 if quick else 1000
+    worst, p99, indexed = measure_stall(count)
+    records = [
+        Record.measured(
+            SUITE, f"worst event-loop stall while indexing {indexed} images", worst, "ms",
+            higher_is_better=False, target=100, note=f"{PROBE_MS} ms timer probe; p99 gap {p99:.1f} ms",
+        ),
+    ]  # fmt: skip
+    start = measure_cold_start()
+    records.append(
+        Record.measured(
+            SUITE, "cold start to a shown main window", start, "s", higher_is_better=False, target=2
+        )
+    )
+    return records
+
+
+if __name__ == "__main__":
+    if "--cold-start-child" in sys.argv:
+        _cold_start_child()
+    else:
+        for record in run("--quick" in sys.argv):
+            sys.stdout.write(json.dumps(record.as_dict()) + "\n")

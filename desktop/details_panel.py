@@ -1,0 +1,171 @@
+"""The details panel: preview (with the region outlined), top labels, caption, description, facts.
+
+The window hands it an `ItemDetails` (read in a pool thread) and the decoded preview image; the
+description editor reports `description_edited(item_id, text)` when it loses focus with a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QFormLayout, QLabel, QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget
+
+from store.browse import ItemDetails
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_SIZE = 360
+HEAD_TITLES = {
+    "category": QT_TRANSLATE_NOOP("DetailsPanel", "Categories"),
+    "name": QT_TRANSLATE_NOOP("DetailsPanel", "Names"),
+}
+
+
+class DescriptionEdit(QPlainTextEdit):
+    """A plain text editor that reports focus loss (the moment the description is saved)."""
+
+    focus_lost = Signal()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.focus_lost.emit()
+
+
+def outlined(image: QImage, region: tuple[int, int, int, int] | None, full_width: int | None) -> QPixmap:
+    """`image` (a scaled-down preview of a `full_width`-pixel-wide file) with `region` outlined."""
+    pixmap = QPixmap.fromImage(image)
+    if region is None or not full_width or image.isNull():
+        return pixmap
+    scale = image.width() / full_width
+    x, y, w, h = (round(v * scale) for v in region)
+    painter = QPainter(pixmap)
+    pen = QPen(QColor(255, 196, 0), max(2, image.width() // 150))
+    painter.setPen(pen)
+    painter.drawRect(QRect(x, y, max(1, w), max(1, h)))
+    painter.end()
+    return pixmap
+
+
+class DetailsPanel(QScrollArea):
+    """Shows one item; `show_item(None)` clears it."""
+
+    description_edited = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(PREVIEW_SIZE + 40)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(PREVIEW_SIZE // 2)
+        self.title = QLabel(wordWrap=True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.labels = QLabel(wordWrap=True)
+        self.labels.setTextFormat(Qt.TextFormat.RichText)
+        self.caption = QLabel(wordWrap=True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.description = DescriptionEdit()
+        self.description.setPlaceholderText(self.tr("Curator's description (saved when you leave the field)"))
+        self.description.setMaximumHeight(110)
+        self.description.focus_lost.connect(self._maybe_save)
+        facts = QWidget()
+        self.facts = QFormLayout(facts)
+        for widget in (self.preview, self.title, self.labels):
+            layout.addWidget(widget)
+        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("Generated caption"))))
+        layout.addWidget(self.caption)
+        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("Description"))))
+        layout.addWidget(self.description)
+        layout.addWidget(facts)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.details: ItemDetails | None = None
+        self._saved_text = ""
+        self.show_item(None)
+
+    def show_item(self, details: ItemDetails | None) -> None:
+        self._maybe_save()  # leaving an item with unsaved edits saves them first
+        self.details = details
+        self.preview.clear()
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        if details is None:
+            self.title.setText(self.tr("Select an image to see its details."))
+            self.labels.clear()
+            self.caption.clear()
+            self._saved_text = ""
+            self.description.setPlainText("")
+            self.description.setEnabled(False)
+            return
+        self.preview.setText(self.tr("Loading preview…"))
+        where = f"{details.path}"
+        if details.region:
+            x, y, w, h = details.region
+            where += self.tr("  (region {w}×{h} at {x},{y})").format(x=x, y=y, w=w, h=h)
+        self.title.setText(f"<b>{html.escape(where)}</b>")
+        self.labels.setText(_labels_html(details))
+        self.caption.setText(details.caption or "—")
+        self._saved_text = details.description or ""
+        self.description.setEnabled(True)
+        self.description.setPlainText(self._saved_text)
+        size = f"{details.width}×{details.height}" if details.width else "?"
+        self.facts.addRow(
+            self.tr("Size"),
+            QLabel(self.tr("{size} px, {bytes}").format(size=size, bytes=_human_bytes(details.size))),
+        )
+        self.facts.addRow(self.tr("Format"), QLabel(details.format or "?"))
+        indexed = dt.datetime.fromtimestamp(details.indexed_at).strftime("%Y-%m-%d %H:%M")
+        self.facts.addRow(self.tr("Indexed"), QLabel(indexed))
+        self.facts.addRow(self.tr("Item"), QLabel(f"#{details.item_id}"))
+        if details.hash:
+            digest = QLabel(details.hash[:16] + "…")
+            digest.setToolTip(details.hash)
+            self.facts.addRow(self.tr("Content hash"), digest)
+
+    def show_preview(self, item_id: int, image: QImage) -> None:
+        if self.details is None or self.details.item_id != item_id:
+            return  # the curator moved on
+        if image.isNull():
+            self.preview.setText(self.tr("No preview (file missing or unreadable)"))
+            return
+        self.preview.setPixmap(outlined(image, self.details.region, self.details.width))
+
+    def _maybe_save(self) -> None:
+        if self.details is None:
+            return
+        text = self.description.toPlainText()
+        if text != self._saved_text:
+            self._saved_text = text
+            self.description_edited.emit(self.details.item_id, text)
+
+
+def _labels_html(details: ItemDetails) -> str:
+    parts = []
+    for head, top in details.labels.items():
+        rows = []
+        for label, score, source in top:
+            shown = (
+                QCoreApplication.translate("DetailsPanel", "confirmed")
+                if source == "curator"
+                else (f"{score:.2f}" if score is not None else "")
+            )
+            rows.append(f"<tr><td>{html.escape(label)}</td><td align='right'>&nbsp;{shown}</td></tr>")
+        title = QCoreApplication.translate("DetailsPanel", HEAD_TITLES.get(head, head.capitalize()))
+        parts.append(f"<b>{html.escape(title)}</b><table>{''.join(rows)}</table>")
+    return "".join(parts) or "<i>{}</i>".format(
+        QCoreApplication.translate("DetailsPanel", "No categories yet")
+    )
+
+
+def _human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

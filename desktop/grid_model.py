@@ -1,0 +1,203 @@
+"""The thumbnail grid's Qt item model: a flat list of items with lazily loaded thumbnails.
+
+Rows are plain `GridEntry` dataclasses (browsing an archive or search results). Only rows the view
+paints ask for their thumbnail; the JPEG is read from the index's thumbnail cache in a pool thread
+and the row is repainted when it arrives. A bounded LRU of pixmaps keeps memory flat for 100k rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from store.thumbnails import ThumbnailCache
+
+logger = logging.getLogger(__name__)
+
+ICON_SIZE = 160
+PIXMAP_CACHE = 3000
+EntryRole = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """One thumbnail: an item (file or region), with a score and reasons when it is a search hit."""
+
+    item_id: int
+    path: str
+    hash: str | None
+    region: tuple[int, int, int, int] | None = None
+    score: float | None = None
+    why: list[str] = field(default_factory=list)
+
+    @property
+    def thumb_key(self) -> tuple[str, tuple[int, int, int, int] | None] | None:
+        return None if self.hash is None else (self.hash, self.region)
+
+
+class _ThumbSignals(QObject):
+    loaded = Signal(object, QImage)  # (thumb key, image; null image when unreadable)
+
+
+class _ThumbJob(QRunnable):
+    def __init__(self, key: tuple, path: Path, size: int, signals: _ThumbSignals) -> None:
+        super().__init__()
+        self.key, self.path, self.size, self.signals = key, path, size, signals
+
+    def run(self) -> None:
+        image = QImage(str(self.path))  # QImage (unlike QPixmap) may be built off the GUI thread
+        self.signals.loaded.emit(self.key, _boxed(image, self.size) if not image.isNull() else image)
+
+
+def _boxed(image: QImage, size: int) -> QImage:
+    """`image` fitted into a transparent size x size square, centred, so captions line up in the grid."""
+    if max(image.width(), image.height()) > size:
+        image = image.scaled(
+            size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+    boxed = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    boxed.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(boxed)
+    painter.drawImage((size - image.width()) // 2, (size - image.height()) // 2, image)
+    painter.end()
+    return boxed
+
+
+def _placeholder(size: int) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor(170, 170, 170))
+    painter.setBrush(QColor(230, 230, 230))
+    margin = size // 8
+    painter.drawRoundedRect(margin, margin, size - 2 * margin, size - 2 * margin, 8, 8)
+    painter.end()
+    return pixmap
+
+
+class GridModel(QAbstractListModel):
+    """Items for a QListView in IconMode; thumbnails come from `set_thumbnails(cache)`."""
+
+    thumbnail_loaded = Signal(int)  # row, for tests and repaint accounting
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list[GridEntry] = []
+        self._rows_by_key: dict[tuple, list[int]] = {}
+        self._pixmaps: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self._requested: set[tuple] = set()
+        self._missing: set[tuple] = set()
+        self._cache: ThumbnailCache | None = None
+        self._pool = pool or QThreadPool.globalInstance()
+        self._signals = _ThumbSignals(self)
+        self._signals.loaded.connect(self._on_loaded)
+        self._placeholder = _placeholder(ICON_SIZE)
+        self._missing_icon = _placeholder(ICON_SIZE)
+
+    # -- content ----------------------------------------------------------------------------------
+
+    def set_thumbnails(self, cache: ThumbnailCache | None) -> None:
+        self._cache = cache
+        self._pixmaps.clear()
+        self._requested.clear()
+        self._missing.clear()
+
+    def set_entries(self, entries: list[GridEntry]) -> None:
+        self.beginResetModel()
+        self._entries = list(entries)
+        self._rows_by_key = {}
+        for row, entry in enumerate(self._entries):
+            if entry.thumb_key is not None:
+                self._rows_by_key.setdefault(entry.thumb_key, []).append(row)
+        self._requested &= set(self._rows_by_key)
+        self._missing.clear()  # thumbnails may have been written since (indexing goes on)
+        self.endResetModel()
+
+    def entries(self) -> list[GridEntry]:
+        return list(self._entries)
+
+    def entry(self, row: int) -> GridEntry:
+        return self._entries[row]
+
+    def loaded_count(self) -> int:
+        return sum(1 for key in self._rows_by_key if key in self._pixmaps)
+
+    # -- Qt model ---------------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            name = entry.path.rsplit("/", 1)[-1]
+            return (
+                QCoreApplication.translate("GridModel", "{name} [region]").format(name=name)
+                if entry.region
+                else name
+            )
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnail(entry)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(entry)
+        if role == EntryRole:
+            return entry
+        return None
+
+    def _thumbnail(self, entry: GridEntry) -> QPixmap:
+        key = entry.thumb_key
+        if key is None or self._cache is None:
+            return self._missing_icon
+        pixmap = self._pixmaps.get(key)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(key)
+            return pixmap
+        if key in self._missing:
+            return self._missing_icon
+        if key not in self._requested:
+            self._requested.add(key)
+            self._pool.start(_ThumbJob(key, self._cache.path(key[0], key[1]), ICON_SIZE, self._signals))
+        return self._placeholder
+
+    def _on_loaded(self, key: tuple, image: QImage) -> None:
+        self._requested.discard(key)
+        if image.isNull():
+            self._missing.add(key)
+        else:
+            self._pixmaps[key] = QPixmap.fromImage(image)
+            while len(self._pixmaps) > PIXMAP_CACHE:
+                self._pixmaps.popitem(last=False)
+        for row in self._rows_by_key.get(key, []):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+            self.thumbnail_loaded.emit(row)
+
+
+def _tooltip(entry: GridEntry) -> str:
+    lines = [entry.path]
+    if entry.region:
+        lines.append(
+            QCoreApplication.translate("GridModel", "region x={x} y={y} w={w} h={h}").format(
+                **dict(zip("xywh", entry.region, strict=True))
+            )
+        )
+    if entry.score is not None:
+        lines.append(QCoreApplication.translate("GridModel", "score {score:.4f}").format(score=entry.score))
+    lines += entry.why
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""Screenshots of the main window's states, for review and documentation.
+
+    python -m desktop.screenshots OUT_DIR --archive DIR --bundle CLIP_BUNDLE_DIR
+
+Works offscreen (QT_QPA_PLATFORM=offscreen) or under Xvfb. The archive is copied to a temporary
+folder and a temporary IMAGO_HOME is used, so neither the archive nor the user's settings change.
+States: empty, no-models, indexing (paused), browse, results (text search), details (a region
+when the archive has one), similar (find similar), russian (the Russian UI with results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
+from PySide6.QtWidgets import QApplication
+
+WAIT_MS = 120_000
+
+
+def _wait(signal: SignalInstance, action: Callable[[], object], timeout_ms: int = WAIT_MS) -> list:
+    """Run `action` and spin the event loop until `signal` fires (its arguments) or time runs out."""
+    loop = QEventLoop()
+    got: list = []
+
+    def done(*args) -> None:
+        got.extend(args)
+        loop.quit()
+
+    signal.connect(done)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    action()
+    if not got:
+        loop.exec()
+    signal.disconnect(done)
+    if not got:
+        raise TimeoutError(f"timed out waiting for {signal}")
+    return got
+
+
+def _until(predicate: Callable[[], bool], timeout_ms: int = WAIT_MS) -> None:
+    """Spin the event loop until `predicate()` holds (polled every 50 ms)."""
+    waited = 0
+    while not predicate():
+        if waited > timeout_ms:
+            raise TimeoutError("timed out waiting for the window")
+        _settle(50)
+        waited += 50
+
+
+def _settle(ms: int = 500) -> None:
+    """Let thumbnails and previews arrive and the widgets repaint."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
+    from desktop.main_window import MainWindow
+    from desktop.translation import install_translators, remove_translators
+    from models.bundle import install_bundle
+
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="imago-shots-"))
+    os.environ["IMAGO_HOME"] = str(work / "home")
+    shots: list[Path] = []
+
+    def shot(window: MainWindow, name: str) -> None:
+        _settle()
+        path = out / f"{len(shots) + 1:02d}-{name}.png"
+        window.grab().save(str(path))
+        shots.append(path)
+
+    try:
+        copy = work / archive.name
+        shutil.copytree(archive, copy, ignore=shutil.ignore_patterns(".imago"))
+        models = work / "models"
+        window = MainWindow(models_dir=models)
+        window.resize(1280, 820)
+        window.show()
+        shot(window, "empty")
+        _wait(window.items_loaded, lambda: window.open_archive(copy))
+        shot(window, "no-models")
+
+        install_bundle(bundle, models)
+        window.close()
+        window = MainWindow(models_dir=models)
+        window.resize(1280, 820)
+        window.show()
+        window.open_archive(copy)
+        window.pause_button.setChecked(True)
+        _until(lambda: window.index_label.text().startswith("Indexing"))
+        shot(window, "indexing-paused")
+        _wait(window.index_finished, lambda: window.pause_button.setChecked(False))
+        if window.grid_model.rowCount() == 0:
+            _wait(window.items_loaded, window.load_browse)
+        shot(window, "browse")
+
+        window.search_field.setText(query)
+        _wait(window.results_shown, window.run_text_search)
+        shot(window, "results")
+
+        _wait(window.items_loaded, window.show_browse)
+        entries = window.grid_model.entries()
+        row = next((i for i, e in enumerate(entries) if e.region), 0)
+        _wait(window.details_shown, lambda: window.grid.setCurrentIndex(window.grid_model.index(row)))
+        window.grid.scrollTo(window.grid_model.index(row))
+        shot(window, "details")
+
+        _wait(window.results_shown, lambda: window.find_similar_item(entries[row].item_id))
+        shot(window, "similar")
+        window.close()
+
+        translators = install_translators(QApplication.instance(), "ru")
+        try:
+            window = MainWindow(models_dir=models)
+            window.resize(1280, 820)
+            window.show()
+            _wait(window.index_finished, lambda: window.open_archive(copy))
+            window.search_field.setText(query)
+            _wait(window.results_shown, window.run_text_search)
+            shot(window, "russian")
+            window.close()
+        finally:
+            remove_translators(QApplication.instance(), translators)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m desktop.screenshots", description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path, help="folder for the PNG files")
+    parser.add_argument("--archive", type=Path, required=True, help="archive folder to show (copied)")
+    parser.add_argument("--bundle", type=Path, required=True, help="CLIP bundle folder or zip to install")
+    parser.add_argument("--query", default="pagoda", help="text search for the results shot")
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    for path in take(args.out, args.archive.resolve(), args.bundle.resolve(), args.query):
+        sys.stdout.write(f"{path}\n")
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The details panel: region outline on the preview, description saved when leaving the item."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from desktop.details_panel import DetailsPanel, outlined
+from store.browse import ItemDetails
+
+pytestmark = pytest.mark.gui
+
+
+def _details(item_id: int, region=None, description=None) -> ItemDetails:
+    return ItemDetails(
+        item_id=item_id, file_id=1, path="album/page.jpg", hash="ab" * 16, region=region, size=2048,
+        width=800, height=400, format="JPEG", indexed_at=0.0,
+        labels={"category": [("photograph", None, "curator"), ("map", 0.25, "model")]},
+        caption="a page with photos", description=description,
+    )  # fmt: skip
+
+
+def test_region_is_outlined_at_preview_scale(qapp):
+    preview = QImage(400, 200, QImage.Format.Format_RGB32)  # half the file's 800 px width
+    preview.fill(QColor("black"))
+    pixmap = outlined(preview, (200, 100, 200, 100), full_width=800)
+    image = pixmap.toImage()
+    assert image.pixelColor(100, 75) == QColor(255, 196, 0)  # left edge of the box at (100, 50)-(200, 100)
+    assert image.pixelColor(150, 75) == QColor("black")  # inside stays untouched
+    assert image.pixelColor(20, 20) == QColor("black")
+    assert outlined(preview, None, 800).toImage() == preview.convertToFormat(image.format())
+
+
+def test_edits_are_reported_once_when_leaving_the_item(qtbot):
+    panel = DetailsPanel()
+    qtbot.addWidget(panel)
+    saved = []
+    panel.description_edited.connect(lambda item_id, text: saved.append((item_id, text)))
+    panel.show_item(_details(1, description="old"))
+    assert panel.description.toPlainText() == "old" and "confirmed" in panel.labels.text()
+    assert "0.25" in panel.labels.text() and panel.caption.text() == "a page with photos"
+    panel.description.setPlainText("new text")
+    panel.show_item(_details(2))
+    assert saved == [(1, "new text")]
+    panel.description.focus_lost.emit()  # nothing changed on item 2
+    assert saved == [(1, "new text")] and panel.description.toPlainText() == ""
+    panel.show_item(_details(3, region=(200, 100, 200, 100)))
+    assert "region 200×100 at 200,100" in panel.title.text()

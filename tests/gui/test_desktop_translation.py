@@ -1,0 +1,47 @@
+"""The Russian UI: language choice, a complete and compiled translation, a translated window."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from desktop.main_window import MainWindow
+from desktop.translation import install_translators, remove_translators, ui_language
+from resources import resource_path
+
+pytestmark = pytest.mark.gui
+
+TS = resource_path("translations", "imago_ru.ts")
+
+
+def test_language_from_setting_or_system_locale():
+    assert ui_language("auto", "ru_RU") == "ru"
+    assert ui_language("auto", "de_DE") == "en"
+    assert ui_language("en", "ru_RU") == "en"
+    assert ui_language("ru", "en_US") == "ru"
+
+
+def test_every_string_is_translated_and_compiled():
+    messages = list(ET.parse(TS).getroot().iter("message"))
+    assert len(messages) > 90
+    unfinished = [m.find("source").text for m in messages if m.find("translation").get("type")]
+    assert unfinished == []
+    assert all((m.find("translation").text or "").strip() for m in messages)
+    # The .qm must be rebuilt after the .ts changes (see resources/translations/README.md).
+    assert resource_path("translations", "imago_ru.qm").stat().st_mtime >= TS.stat().st_mtime - 1
+
+
+def test_window_in_russian(qapp, qtbot, tmp_path):
+    translators = install_translators(qapp, "ru")
+    try:
+        assert translators
+        window = MainWindow(models_dir=tmp_path / "models")
+        qtbot.addWidget(window)
+        assert [a.text() for a in window.menuBar().actions()] == ["&Файл", "&Правка"]
+        assert window.search_field.placeholderText().startswith("Поиск по тексту")
+        assert "Пакеты моделей не установлены" in window.models_text.text()
+        assert str(tmp_path / "models") in window.models_text.text()
+    finally:
+        remove_translators(qapp, translators)
+    assert install_translators(qapp, "en") == []

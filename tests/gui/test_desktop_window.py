@@ -1,0 +1,292 @@
+"""Scenarios on the main window with the tiny CLIP bundle and a generated archive."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from gui_fixtures import ARCHIVE_FILES, CLIP_TINY
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop.grid_model import EntryRole
+from desktop.main_window import MainWindow
+from store.catalog import Catalog
+from store.config import Settings
+
+pytestmark = [
+    pytest.mark.gui,
+    # QDragEnterEvent has only the QPoint constructor, which PySide marks deprecated.
+    pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning"),
+]
+
+INDEX_TIMEOUT_MS = 120_000
+TIMEOUT_MS = 30_000
+
+
+def _open(qtbot, models_dir, archive) -> MainWindow:
+    window = MainWindow(models_dir=models_dir)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
+        assert window.open_archive(archive)
+    outcome = finished.args[0]
+    assert outcome.error is None and outcome.summary is not None
+    return window
+
+
+def _wait_results(qtbot, window, action):
+    with qtbot.waitSignal(window.results_shown, timeout=TIMEOUT_MS) as shown:
+        action()
+    return shown.args[0]
+
+
+def _drag_events(path) -> tuple[QMimeData, QDragEnterEvent, QDropEvent]:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    return mime, QDragEnterEvent(QPoint(10, 10), *args), QDropEvent(QPointF(10, 10), *args)
+
+
+def _paths(window) -> list[str]:
+    return [e.path for e in window.grid_model.entries()]
+
+
+def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
+    window = _open(qtbot, models_dir, archive)
+    summary = window.last_index.summary
+    assert summary.indexed == ARCHIVE_FILES and summary.failed == 0
+    assert window.windowTitle() == "Imago — archive"
+    assert not window.models_panel.isVisible() and window.splitter.isVisible()
+    assert "Index up to date" in window.index_label.text()
+    # The browse list follows the index: every file, in path order.
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == ARCHIVE_FILES, timeout=TIMEOUT_MS)
+    assert _paths(window)[:2] == ["airplane_palette.png", "album/generated2.png"]
+    # Thumbnails come from the cache, off the GUI thread, for the rows the view paints.
+    qtbot.waitUntil(lambda: window.grid_model.loaded_count() == ARCHIVE_FILES, timeout=TIMEOUT_MS)
+
+    # Text search: the file name is a keyword match, so it ranks first.
+    window.search_field.setText("pagoda")
+    outcome = _wait_results(qtbot, window, lambda: qtbot.keyClick(window.search_field, Qt.Key.Key_Return))
+    assert outcome.error is None
+    assert _paths(window)[0] == "pagoda.jpg"
+    tooltip = window.grid_model.index(0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tooltip.startswith("pagoda.jpg\nscore ") and "keyword match in name: pagoda" in tooltip
+    assert window.show_all_button.isVisible()
+    # The cut-off hid weaker candidates: "More results" repeats the query without it.
+    assert outcome.more and window.more_button.isVisible()
+    shown_before = window.grid_model.rowCount()
+    outcome = _wait_results(qtbot, window, window.more_button.click)
+    assert outcome.request.all and outcome.request.text == "pagoda"
+    assert window.grid_model.rowCount() == ARCHIVE_FILES > shown_before
+    assert _paths(window)[0] == "pagoda.jpg" and not window.more_button.isVisible()
+
+    # Right-click > Find similar on the first hit: results exclude the query item itself.
+    entry = window.grid_model.index(0).data(EntryRole)
+    menu = window.context_menu(entry)
+    assert [a.text() for a in menu.actions() if a.text()] == [
+        "Find similar", "Open", "Show in file manager", "Copy path",
+    ]  # fmt: skip
+    find = next(a for a in menu.actions() if a.text() == "Find similar")
+    outcome = _wait_results(qtbot, window, find.trigger)
+    assert outcome.error is None and outcome.request.item_id == entry.item_id
+    assert outcome.results and entry.item_id not in [r.item_id for r in outcome.results]
+    assert all("image similarity" in e.why[0] for e in window.grid_model.entries())
+    copy = next(a for a in menu.actions() if a.text() == "Copy path")
+    copy.trigger()
+    assert QApplication.clipboard().text() == str(archive / "pagoda.jpg")
+
+    # Details of the selected result, then a description saved on focus-out.
+    first = window.grid_model.index(0)
+    target = first.data(EntryRole)
+    window.grid.setCurrentIndex(window.grid_model.index(1))
+    with qtbot.waitSignal(
+        window.details_shown, timeout=TIMEOUT_MS, check_params_cb=lambda i: i == target.item_id
+    ):
+        window.grid.setCurrentIndex(first)
+    details = window.details.details
+    assert details.path == target.path and details.labels["category"] and details.labels["name"]
+    assert len(details.labels["category"]) == 5
+    assert target.path in window.details.title.text()
+    qtbot.waitUntil(
+        lambda: window.details.preview.pixmap() is not None and not window.details.preview.pixmap().isNull()
+    )
+    window.activateWindow()
+    window.details.description.setFocus()
+    qtbot.waitUntil(window.details.description.hasFocus)
+    window.details.description.setPlainText("Zagorsk lithograph, 1890s")
+    with qtbot.waitSignal(window.description_saved, timeout=TIMEOUT_MS):
+        window.search_field.setFocus()
+    with Catalog(window.catalog_path) as catalog:
+        assert catalog.description(target.item_id) == "Zagorsk lithograph, 1890s"
+
+    # The description is searchable at once, and outranks everything else.
+    window.search_field.setText("zagorsk")
+    _wait_results(qtbot, window, window.run_text_search)
+    assert _paths(window)[0] == target.path
+
+    # Escaping back to browsing shows the whole archive again.
+    with qtbot.waitSignal(window.items_loaded, timeout=TIMEOUT_MS):
+        window.show_all_button.click()
+    assert window.grid_model.rowCount() == ARCHIVE_FILES and window.mode == "browse"
+
+
+def test_drop_image_file_finds_similar(qtbot, models_dir, archive, tmp_path):
+    window = _open(qtbot, models_dir, archive)
+    outside = tmp_path / "query" / "copy of pagoda.jpg"
+    outside.parent.mkdir()
+    shutil.copy(archive / "pagoda.jpg", outside)
+    _mime, enter, drop = _drag_events(outside)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    # QApplication only routes a Drop during a real drag; deliver it to the window as the drag would.
+    outcome = _wait_results(qtbot, window, lambda: window.event(drop))
+    assert outcome.error is None and outcome.request.image == outside
+    first = window.grid_model.entry(0)
+    assert first.path == "pagoda.jpg" and first.why == ["exact duplicate: same file content as the query"]
+    assert "similar to copy of pagoda.jpg" in window.results_label.text()
+
+
+def test_drop_on_search_field_searches_by_image(qtbot, models_dir, archive, tmp_path):
+    window = _open(qtbot, models_dir, archive)
+    _mime, enter, drop = _drag_events(archive / "ewer_cmyk.jpg")
+    QApplication.sendEvent(window.search_field, enter)  # through the window's event filter
+    assert enter.isAccepted()
+    _wait_results(qtbot, window, lambda: window.eventFilter(window.search_field, drop))
+    assert window.search_field.text() == ""  # the URL was not pasted as text
+    assert window.grid_model.entry(0).path == "ewer_cmyk.jpg"
+    # Something that is not an image is refused.
+    (tmp_path / "notes.txt").write_text("x")
+    _mime, enter, _drop = _drag_events(tmp_path / "notes.txt")
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_pause_and_resume_indexing(qtbot, models_dir, archive):
+    window = MainWindow(models_dir=models_dir)
+    qtbot.addWidget(window)
+    window.show()
+    steps = []
+    window.open_archive(archive)  # starts the worker; the pause reaches the indexer before its first file
+    window.pause_button.setChecked(True)
+    worker = window.index_worker
+    worker.progress.connect(steps.append)
+    qtbot.waitUntil(lambda: any(p.phase == "index" and p.done == 1 for p in steps), timeout=INDEX_TIMEOUT_MS)
+    assert worker.isRunning() and worker.paused  # blocked at the checkpoint after its first file
+    assert window.pause_button.text() == "Resume"
+    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
+        window.pause_button.setChecked(False)
+    assert finished.args[0].summary.indexed == ARCHIVE_FILES
+    assert not window.pause_button.isVisible()
+
+
+def test_no_models_panel_then_install_from_folder(qtbot, archive, tmp_path):
+    models_dir = tmp_path / "models"
+    window = MainWindow(models_dir=models_dir)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.welcome.isVisible() and not window.search_field.isEnabled()
+    with qtbot.waitSignal(window.items_loaded, timeout=TIMEOUT_MS) as loaded:
+        window.open_archive(archive)
+    assert loaded.args == [0] and window.index_worker is None
+    assert window.models_panel.isVisible() and "No model bundles installed" in window.models_text.text()
+    assert str(models_dir) in window.models_text.text()
+    assert not window.splitter.isVisible()  # nothing indexed: only the panel
+    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
+        window.install_bundle_from(CLIP_TINY)
+    assert (models_dir / "clip-tiny" / "manifest.json").is_file()
+    assert finished.args[0].summary.indexed == ARCHIVE_FILES
+    assert not window.models_panel.isVisible() and window.splitter.isVisible()
+
+
+def test_browsing_works_without_models(qtbot, models_dir, archive, tmp_path):
+    first = _open(qtbot, models_dir, archive)
+    first.close()
+    window = MainWindow(models_dir=tmp_path / "no-models")
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.items_loaded, timeout=TIMEOUT_MS) as loaded:
+        window.open_archive(archive)
+    assert loaded.args == [ARCHIVE_FILES]
+    assert window.models_panel.isVisible() and window.splitter.isVisible()
+    # Keyword search still works without the text model.
+    window.search_field.setText("sunflower")
+    outcome = _wait_results(qtbot, window, window.run_text_search)
+    assert outcome.error is None and _paths(window) == ["sunflower_grey.jpg"]
+
+
+def test_broken_bundle_install_is_reported(qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("desktop.main_window.QMessageBox.warning", lambda *args: shown.append(args[2]))
+    window = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(window)
+    window.show()
+    (tmp_path / "not-a-bundle").mkdir()
+    window.install_bundle_from(tmp_path / "not-a-bundle")
+    qtbot.waitUntil(lambda: bool(shown), timeout=TIMEOUT_MS)
+    assert "not a model bundle" in shown[0] and "not-a-bundle" in shown[0]
+    assert window.models_panel.isVisible()
+
+
+def test_recent_archives_and_window_state_persist(qtbot, archive, tmp_path, imago_home):
+    window = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(window)
+    window.show()
+    window.open_archive(archive)
+    window.resize(700, 500)  # the offscreen screen is 800x600
+    closed_size = window.size()
+    window.close()
+    assert Settings.load().recent_archives == [str(archive.resolve())]
+    assert (imago_home / "window.ini").is_file()
+    again = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(again)
+    assert again.size() == closed_size != QSize(1280, 820)  # not the default size
+    assert [a.text() for a in again.recent_menu.actions()] == [str(archive.resolve())]
+
+
+def test_open_missing_folder_says_so(qtbot, tmp_path):
+    window = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(window)
+    assert not window.open_archive(tmp_path / "nowhere")
+    assert "Not a folder" in window.statusBar().currentMessage()
+    assert window.archive is None
+
+
+def test_paste_image_from_clipboard_finds_similar(qtbot, models_dir, archive, imago_home):
+    window = _open(qtbot, models_dir, archive)
+    QApplication.clipboard().setImage(QImage(str(archive / "pagoda.jpg")))
+    window.search_field.setFocus()
+    outcome = _wait_results(
+        qtbot,
+        window,
+        lambda: qtbot.keyClick(window.search_field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier),
+    )
+    assert outcome.error is None and outcome.request.image.parent == imago_home / "pasted"
+    assert window.search_field.text() == ""
+    assert window.grid_model.entry(0).path == "pagoda.jpg"  # decoded pixels differ: not an exact duplicate
+    # Plain text still pastes into the field.
+    QApplication.clipboard().setText("steam locomotive")
+    qtbot.keyClick(window.search_field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_field.text() == "steam locomotive"
+    window.close()
+    assert list((imago_home / "pasted").iterdir()) == []  # pasted query images are not kept
+
+
+def test_settings_dialog_saves_settings(qtbot, tmp_path):
+    window = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(window)
+    dialog = window.open_settings()
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.threads.setValue(3)
+    dialog.caption_model.setCurrentIndex(dialog.caption_model.findData("git-large"))
+    dialog.beams.setValue(4)
+    dialog.language.setCurrentIndex(dialog.language.findData("ru"))
+    dialog.accept()
+    saved = Settings.load()
+    values = (saved.device, saved.intra_op_threads, saved.caption_model, saved.caption_beams, saved.language)
+    assert values == ("cpu", 3, "git-large", 4, "ru")
+    assert window.settings.force_cpu  # the object the workers load models with
+    again = window.open_settings()
+    assert again.device.currentData() == "cpu" and again.beams.value() == 4
+    again.reject()
