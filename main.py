@@ -379,6 +379,7 @@ def _cmd_models_export(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from models import tasks
+    from store import config
 
     if not args.items:
         raise ImagoError("give one or more image files to classify (or 'train')")
@@ -417,6 +418,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         args.top,
         options,
         Path(args.vocabularies) if args.vocabularies else None,
+        config.user_data_dir() / "cache",
     )
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))

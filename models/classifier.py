@@ -403,11 +403,13 @@ def load_heads(
     text_encoder,
     vocab_dir: Path | None = None,
     options: SessionOptions | None = None,
+    cache_dir: Path | None = None,
 ) -> list:
     """The category and name heads for `clip_bundle`: zero-shot ones, replaced by trained heads.
 
     `vocab_dir` may hold per-archive `categories.json` / `names.json` overriding the defaults. Trained
-    head bundles in `models_dir` apply when their `base_model` is `clip_bundle.model_id`.
+    head bundles in `models_dir` apply when their `base_model` is `clip_bundle.model_id`. Zero-shot
+    label embeddings are cached in `cache_dir` when given (the model dir may be read-only or shared).
     """
     dim = int(clip_bundle.manifest["embedding_dim"])
     trained: dict[str, LinearHead] = {}
@@ -433,5 +435,5 @@ def load_heads(
             continue
         custom = Path(vocab_dir) / filename if vocab_dir else None
         vocabulary = Vocabulary.load(custom) if custom and custom.is_file() else default_vocabulary(name)
-        heads.append(build_zero_shot_head(vocabulary, text_encoder, logit_scale, Path(models_dir) / ".cache"))
+        heads.append(build_zero_shot_head(vocabulary, text_encoder, logit_scale, cache_dir))
     return heads + list(trained.values())

@@ -66,6 +66,7 @@ def classify_images(
     top: int = 5,
     options: SessionOptions | None = None,
     vocab_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> list[dict]:
     """[{"image": path, "heads": {head: [[label, probability], ...]}}] for each image file."""
     if head is not None and head not in HEADS:
@@ -73,7 +74,9 @@ def classify_images(
     model_id, vectors = embed_images(bundle, paths, options)
     text_encoder = ClipTextEncoder(bundle, options)
     heads = [
-        h for h in load_heads(models_dir, bundle, text_encoder, vocab_dir, options) if head in (None, h.head)
+        h
+        for h in load_heads(models_dir, bundle, text_encoder, vocab_dir, options, cache_dir)
+        if head in (None, h.head)
     ]
     results = [{"image": str(p), "model": model_id, "heads": {}} for p in paths]
     for classifier in heads:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from store.config import Settings
+from store.config import Settings, user_data_dir
 from store.protocols import Captioner, Classifier, ImageEncoder, TextEncoder
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,9 @@ def load_index_models(
     options = _session_options(settings)
     clip = find_bundle(models_dir, "clip")
     encoder = ClipImageEncoder(clip, options)
-    classifiers = load_heads(models_dir, clip, ClipTextEncoder(clip, options), options=options)
+    classifiers = load_heads(
+        models_dir, clip, ClipTextEncoder(clip, options), options=options, cache_dir=user_data_dir() / "cache"
+    )
     captioner = None
     if captions:
         if any(b.kind == "git" for b in list_bundles(models_dir)):

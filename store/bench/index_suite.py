@@ -40,7 +40,7 @@ def run(quick: bool) -> list[Record]:
 
     bundle, _ = full_size_clip_bundle()
     encoder = ClipImageEncoder(bundle, quantized=False, batch_size=BATCH)
-    heads = load_heads(bench_dir(), bundle, ClipTextEncoder(bundle))
+    heads = load_heads(bench_dir(), bundle, ClipTextEncoder(bundle), cache_dir=bench_dir() / "cache")
     with tempfile.TemporaryDirectory(prefix="imago-bench-index-") as tmp:
         archive = Path(tmp) / "archive"
         count = _copy_sample(archive, 192 if quick else None)
