@@ -26,6 +26,7 @@ SUITES: dict[str, str] = {
     "query": "store.bench.text_query_suite:run",
     "caption": "store.bench.caption_suite:run",
     "quality": "store.bench.quality_suite:run",
+    "subphotos": "store.bench.subphoto_suite:run",
 }
 
 
