@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from store_fakes import (
     FakeCaptioner,
     FakeClassifier,

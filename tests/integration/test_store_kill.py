@@ -11,7 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from store_fakes import FakeEncoder, make_archive
 
 from store.archive import locate_index
