@@ -377,6 +377,20 @@ def _cmd_models_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _curator_examples(archive: Path, bundle, head: str):
+    """(embeddings, labels) of the curator's `head` labels in ARCHIVE's catalogue, for `classify train`."""
+    from models.clip import ClipImageEncoder
+    from store.archive import locate_index
+    from store.catalog import Catalog
+    from store.curation import CurationService
+
+    location = locate_index(archive, create=False)
+    if not location.catalog_path.is_file():
+        raise ImagoError(f"{archive} has not been indexed yet (no {location.catalog_path})")
+    with Catalog(location.catalog_path) as catalog:
+        return CurationService(catalog).training_examples(head, ClipImageEncoder(bundle).model_id)
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from models import tasks
     from store import config
@@ -388,7 +402,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     options = _session_options(args)
     if args.items[0] == "train":
         if len(args.items) > 1:
-            raise ImagoError("'classify train' takes --labels CSV or --embeddings NPZ, not image files")
+            raise ImagoError("'classify train' takes --labels CSV, --embeddings NPZ or --archive, not images")
         head = tasks.train_head(
             models_dir,
             bundle,
@@ -398,6 +412,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
             name=args.name,
             holdout=args.holdout,
             options=options,
+            examples=_curator_examples(Path(args.archive), bundle, args.head or "category")
+            if args.archive
+            else None,
         )
         metrics = head.manifest["metrics"]
         if args.json:
@@ -771,6 +788,9 @@ def _add_model_parsers(sub, common: argparse.ArgumentParser) -> None:
     classify.add_argument("--json", action="store_true", help="print JSON")
     classify.add_argument("--labels", metavar="CSV", help="train: path,label rows")
     classify.add_argument("--embeddings", metavar="NPZ", help="train: stored embeddings and labels")
+    classify.add_argument(
+        "--archive", metavar="ARCHIVE", help="train: the curator's labels in this indexed archive"
+    )
     classify.add_argument("--name", help="train: head bundle name")
     classify.add_argument("--holdout", type=float, default=0.2, help="train: held-out fraction (default 0.2)")
     classify.set_defaults(handler=cmd_classify)

@@ -120,19 +120,26 @@ def train_head(
     name: str | None = None,
     holdout: float = 0.2,
     options: SessionOptions | None = None,
+    examples: tuple[np.ndarray, Sequence[str]] | None = None,
 ) -> Bundle:
-    """Fit a linear head from a labels CSV (images embedded now) or an .npz of stored embeddings.
-
-    The .npz holds `embeddings` [n, d] and `labels` [n] (as exported from an archive's catalogue).
-    The head bundle is installed into `models_dir` and used by `classify` from then on.
+    """Fit a linear head from exactly one source: a labels CSV (images embedded now), an .npz of
+    stored embeddings (`embeddings` [n, d], `labels` [n]), or `examples` (embeddings, labels) such as
+    an archive's curator labels. The head bundle is installed into `models_dir` and used by
+    `classify` and the indexer from then on.
     """
     if head not in HEADS:
         raise InputError(f"unknown head {head!r} (expected one of {', '.join(HEADS)})")
-    if (labels_csv is None) == (embeddings_file is None):
-        raise InputError("give exactly one of a labels CSV or an embeddings .npz file")
+    if sum(source is not None for source in (labels_csv, embeddings_file, examples)) != 1:
+        raise InputError("give exactly one of a labels CSV, an embeddings .npz file or an archive")
     if not 0.0 <= holdout < 1.0:
         raise InputError(f"holdout must be in [0, 1), not {holdout}")
-    if embeddings_file is not None:
+    if examples is not None:
+        vectors, labels = np.asarray(examples[0], dtype=np.float32), [str(x) for x in examples[1]]
+        if not labels:
+            raise InputError(
+                f"no curator labels of the {head!r} head on items with {bundle.model_id} vectors"
+            )
+    elif embeddings_file is not None:
         try:
             with np.load(embeddings_file, allow_pickle=False) as data:
                 vectors, labels = data["embeddings"], [str(x) for x in data["labels"]]

@@ -201,3 +201,34 @@ def test_export_git_dispatches_to_the_git_exporter(monkeypatch, tmp_path, capsys
     assert calls[-1][2] == "large"
     run(capsys, "models", "export", "git", "x", "--out", str(tmp_path / "g"))
     assert calls[-1][2] is None
+
+
+def test_classify_train_from_the_curators_labels_in_an_archive(models, tmp_path, capsys):
+    from store.archive import locate_index
+    from store.catalog import Catalog
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for name in META["images"]:
+        shutil.copy(FIXTURES / "images" / name, archive / name)
+    code, _, _ = run(capsys, "index", str(archive), "--no-caption", "--json", "--models", str(models))
+    assert code == 0
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        for name in META["images"]:
+            (item,) = catalog.item_ids(catalog.file_id(name.encode()))
+            catalog.set_curator_labels(item, "category", ["flora" if "sunflower" in name else "object"])
+    code, out, _ = run(
+        capsys, "classify", "train", "--archive", str(archive), "--head", "category", "--holdout", "0",
+        "--json", "--models", str(models),
+    )  # fmt: skip
+    report = json.loads(out)
+    assert code == 0 and report["metrics"]["examples"] == 5 and report["metrics"]["classes"] == 2
+    code, out, _ = run(capsys, "classify", str(archive / "pagoda.jpg"), "--json", "--models", str(models))
+    (result,) = json.loads(out)
+    assert result["heads"]["category"]["model"] == report["bundle"]
+    assert {label for label, _ in result["heads"]["category"]["top"]} == {"flora", "object"}
+
+
+def test_classify_train_from_an_unindexed_archive_is_a_clear_error(models, tmp_path, capsys):
+    code, _, err = run(capsys, "classify", "train", "--archive", str(tmp_path), "--models", str(models))
+    assert code == 1 and "has not been indexed yet" in err
