@@ -17,7 +17,7 @@ def run(quick: bool) -> list[Record]:
     except ImportError as exc:
         raise SuiteUnavailable(f"needs the [export] extra (torch, transformers): {exc}") from exc
     beams = (1,) if quick else (1, 3)
-    figures = run_git_benchmark(images=2 if quick else 5, new_tokens=20, beams=beams)
+    figures = run_git_benchmark(images=1 if quick else 5, new_tokens=20, beams=beams)
     records = []
     for width in beams:
         result = figures[f"beams{width}"]

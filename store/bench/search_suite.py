@@ -125,5 +125,5 @@ def crossover(sizes: tuple[int, ...] = (1000, 2000, 5000), queries: int = 50) ->
 
 
 def run(quick: bool) -> list[Record]:
-    sizes = [100_000] if quick else [100_000, 1_000_000]
+    sizes = [50_000] if quick else [100_000, 1_000_000]
     return crossover() + [record for n in sizes for record in measure(n)]

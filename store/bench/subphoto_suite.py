@@ -11,8 +11,8 @@ SUITE = "subphotos"
 
 
 def run(quick: bool) -> list[Record]:
-    root = CALTECH if CALTECH.is_dir() else None
-    figures = benchmark(pages=100 if quick else 300, caltech_root=root, real_singles=300 if quick else 2000)
+    root = CALTECH.parent if CALTECH.is_dir() else None
+    figures = benchmark(pages=50 if quick else 300, caltech_root=root, real_singles=300 if quick else 2000)
     pages = figures["synthetic"]
     source = "Caltech-101 photos" if pages["real_photos"] else "generated photos (no Caltech-101 here)"
     records = [
