@@ -90,12 +90,12 @@ def doctor_report() -> dict:
     """What `doctor` shows: versions, execution providers that really work, GPU, bundles, paths."""
     import onnxruntime
 
-    from models.bundle_dir import installed_bundle_names
+    from models.bundle import list_bundles
     from models.session import probe_providers
     from store import config
 
     models = config.models_dir()
-    bundles = installed_bundle_names(models)
+    bundles = [f"{b.model_id} ({b.kind})" for b in list_bundles(models)]  # broken ones are logged
     return {
         "imago": __version__,
         "python": platform.python_version(),

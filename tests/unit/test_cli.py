@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,15 +48,18 @@ def test_usage_error_exits_2(capsys):
 
 
 def test_doctor_reports_providers_bundles_and_paths(capsys, imago_home):
-    bundle = imago_home / "models" / "clip-test"
-    bundle.mkdir(parents=True)
-    (bundle / "manifest.json").write_text("{}")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "models" / "clip-tiny", imago_home / "models" / "clip-tiny")
+    broken = imago_home / "models" / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{}")
     assert main.main(["doctor", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert "broken" in err
     assert report["onnxruntime"]
     cpu = [p for p in report["providers"] if p["provider"] == "CPUExecutionProvider"]
     assert cpu and cpu[0]["usable"]
-    assert report["bundles"] == ["clip-test"]
+    assert report["bundles"] == ["clip-tiny@1 (clip)"]
     assert report["paths"]["models"] == str(imago_home / "models")
 
 
