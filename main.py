@@ -267,11 +267,10 @@ def _models_dir(args: argparse.Namespace) -> Path:
 
 
 def _session_options(args: argparse.Namespace):
-    from models.session import SessionOptions
     from store.config import Settings
+    from store.engine import session_options
 
-    settings = Settings.load()
-    return SessionOptions(force_cpu=settings.force_cpu, intra_op_threads=settings.intra_op_threads)
+    return session_options(Settings.load())
 
 
 def _bundle_summary(bundle) -> dict:

@@ -16,7 +16,8 @@ from store.protocols import Captioner, Classifier, ImageEncoder, TextEncoder
 logger = logging.getLogger(__name__)
 
 
-def _session_options(settings: Settings):
+def session_options(settings: Settings):
+    """onnxruntime options from the user's settings (device, threads)."""
     from models.session import SessionOptions
 
     return SessionOptions(force_cpu=settings.force_cpu, intra_op_threads=settings.intra_op_threads)
@@ -35,7 +36,7 @@ def load_index_models(
     from models.classifier import load_heads
     from models.clip import ClipImageEncoder, ClipTextEncoder
 
-    options = _session_options(settings)
+    options = session_options(settings)
     clip = find_bundle(models_dir, "clip")
     encoder = ClipImageEncoder(clip, options)
     classifiers = load_heads(
@@ -58,7 +59,7 @@ def load_search_encoders(models_dir: Path, settings: Settings) -> tuple[ImageEnc
     from models.bundle import find_bundle
     from models.clip import ClipImageEncoder, ClipTextEncoder
 
-    options = _session_options(settings)
+    options = session_options(settings)
     clip = find_bundle(models_dir, "clip")
     return ClipImageEncoder(clip, options), ClipTextEncoder(clip, options)
 
