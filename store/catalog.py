@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from store.boxes import iou
 from store.errors import CatalogError
 from store.schema import migrate
 
@@ -295,7 +296,7 @@ class Catalog:
         ]
         added: list[int | None] = []
         for bbox, score in regions:
-            if any(_iou(bbox, v) > 0.7 for v in vetoed):
+            if any(iou(bbox, v) > 0.7 for v in vetoed):
                 added.append(None)
             else:
                 added.append(self.add_region(file_id, bbox, score=score, model_id=model_id))
@@ -500,13 +501,3 @@ class Catalog:
 def _item_ref(r: Sequence) -> ItemRef:
     bbox = None if r[3] is None else (int(r[3]), int(r[4]), int(r[5]), int(r[6]))
     return ItemRef(id=int(r[0]), file_id=int(r[1]), kind=r[2], bbox=bbox, source=r[7], hidden=bool(r[8]))
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0

@@ -17,9 +17,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from models import preprocess
 from store.errors import (
     CorruptImageError,
     DecompressionBombError,
@@ -190,29 +190,13 @@ def _transposed_size(size: tuple[int, int], img: Image.Image) -> tuple[int, int]
 
 
 def to_rgb(img: Image.Image, name: str = "<image>") -> Image.Image:
-    """Flatten any Pillow mode to RGB: 16-bit/float scaled to 8 bits, transparency over white."""
-    mode = img.mode
-    if mode == "RGB":
-        return img.copy() if img.readonly else img
-    if mode.startswith("I;16") or mode in ("I", "F"):
-        array = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16"):
-            scaled = array / 257.0
-        else:
-            lo, hi = float(array.min()), float(array.max())
-            scaled = (array - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(array)
-        return Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8), "L").convert("RGB")
-    if mode == "P":
-        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
-        mode = img.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+    """Flatten any Pillow mode to RGB with the encoders' own conversion (models.preprocess.to_rgb), so
+    an indexed file and the same file given as a query get the same pixels."""
     try:
-        return img.convert("RGB")
+        rgb = preprocess.to_rgb(img)
     except (ValueError, OSError) as exc:
-        raise UnsupportedImageError(f"unsupported colour mode {mode} in {name}") from exc
+        raise UnsupportedImageError(f"unsupported colour mode {img.mode} in {name}") from exc
+    return rgb.copy() if rgb.readonly else rgb
 
 
 def _pixels_in(message: str) -> int | None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from store.boxes import Box, iou
 from store.subphotos import Region, detect_subphotos
-from store.synthetic_pages import Box, PhotoSource, SyntheticPage, caltech_photo_paths, generate_pages
+from store.synthetic_pages import PhotoSource, SyntheticPage, caltech_photo_paths, generate_pages
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +69,6 @@ class DetectorScores:
             "false_split_rate": round(self.false_split_rate, 4),
             "seconds_per_image": round(self.seconds_per_image, 4),
         }
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def match_count(

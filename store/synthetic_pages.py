@@ -19,10 +19,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from models.errors import InputError
+from store.boxes import Box
 
 logger = logging.getLogger(__name__)
 
-Box = tuple[int, int, int, int]
 PageKind = Literal["album", "screenshot", "single"]
 
 _PAGE_COLOURS = [

@@ -76,24 +76,14 @@ def measure(n: int) -> list[Record]:
     hits = [len(set(a) & set(e.tolist())) / TOP_K for a, e in zip(approx, exact, strict=True)]
     recall = float(np.mean(hits))
     base = _latencies_ms(lambda q: exact_top_k(vectors, q, TOP_K), queries)
+    latencies = [
+        Record.measured(SUITE, f"search p{q}, {label}", float(np.percentile(ours, q)), "ms",
+                        baseline=float(np.percentile(base, q)), higher_is_better=False)
+        for q in (50, 95)
+    ]  # fmt: skip
     return [
         Record.measured(SUITE, f"HNSW build rate, {label} vectors", build_rate, "vectors/s"),
-        Record.measured(
-            SUITE,
-            f"search p50, {label}",
-            float(np.percentile(ours, 50)),
-            "ms",
-            baseline=float(np.percentile(base, 50)),
-            higher_is_better=False,
-        ),
-        Record.measured(
-            SUITE,
-            f"search p95, {label}",
-            float(np.percentile(ours, 95)),
-            "ms",
-            baseline=float(np.percentile(base, 95)),
-            higher_is_better=False,
-        ),
+        *latencies,
         Record.measured(SUITE, f"recall@10 vs exact, {label}", recall, "", baseline=1.0, target=0.95),
     ]
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 from store_fakes import FakeEncoder
 
 from store.archive import locate_index
+from store.boxes import iou
 from store.catalog import Catalog
 from store.indexer import Indexer
 from store.search import SearchService
 from store.subphotos import detect_subphotos
 from store.synthetic_pages import generated_photo, make_album_page
-
-
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return w * h / (aw * ah + bw * bh - w * h)
 
 
 def test_searching_with_one_photo_of_a_collage_finds_the_page(tmp_path):
