@@ -485,8 +485,8 @@ def _print_results(found, as_json: bool) -> None:
 
 
 def _search_filter(args: argparse.Namespace):
-    """SearchFilter from --folder/--category/--since/--until/--has-caption/--confirmed/--order (days
-    are UTC; --until includes its whole day)."""
+    """SearchFilter from --folder/--category/--since/--until/--date/--has-caption/--confirmed/--order
+    (days are UTC; --until includes its whole day)."""
     import datetime as dt
 
     from models.errors import InputError
@@ -503,7 +503,7 @@ def _search_filter(args: argparse.Namespace):
 
     return SearchFilter(
         folder=args.folder, category=args.category, since=day(args.since, False), until=day(args.until, True),
-        has_caption=args.has_caption, confirmed=args.confirmed, order=args.order,
+        has_caption=args.has_caption, confirmed=args.confirmed, order=args.order, date=args.date,
     )  # fmt: skip
 
 
@@ -652,8 +652,13 @@ def _add_search_parsers(sub, common: argparse.ArgumentParser) -> None:
     shared.add_argument("--models", metavar="DIR", help="model bundle folder (default: the installed models)")
     shared.add_argument("--folder", metavar="DIR", help="only this archive folder and its subfolders")
     shared.add_argument("--category", metavar="LABEL", help="only items with this category")
-    shared.add_argument("--since", metavar="YYYY-MM-DD", help="only files modified on or after this day")
-    shared.add_argument("--until", metavar="YYYY-MM-DD", help="only files modified on or before this day")
+    shared.add_argument("--since", metavar="YYYY-MM-DD", help="only files dated on or after this day")
+    shared.add_argument("--until", metavar="YYYY-MM-DD", help="only files dated on or before this day")
+    shared.add_argument(
+        "--date", choices=("file", "taken"), default="file",
+        help="the date --since/--until and --order date use: file modification time (default) or the "
+        "EXIF date the photo was taken",
+    )  # fmt: skip
     shared.add_argument("--has-caption", action="store_true", default=None, help="only items with a caption")
     shared.add_argument("--confirmed", action="store_true", default=None, help="only curator-labelled items")
     shared.add_argument("--order", choices=("relevance", "date"), default="relevance", help="result order")

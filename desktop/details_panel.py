@@ -1,7 +1,9 @@
 """The details panel: preview (with the region outlined), top labels, caption, description, facts.
 
-The window hands it an `ItemDetails` (read in a pool thread) and the decoded preview image; the
-description editor reports `description_edited(item_id, text)` when it loses focus with a change.
+The window hands it an `ItemDetails` (read in a pool thread) and the decoded preview image. The panel
+only reports what the curator did; the window writes it: `description_edited(item_id, text)` when the
+description editor loses focus with a change, `label_confirmed(item_id, head, label)` for a confirmed
+model suggestion or a typed-in label, `label_rejected(item_id, head, label)` for a wrong one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ import logging
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QFormLayout, QLabel, QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from store.browse import ItemDetails
 
@@ -22,6 +34,10 @@ PREVIEW_SIZE = 360
 HEAD_TITLES = {
     "category": QT_TRANSLATE_NOOP("DetailsPanel", "Categories"),
     "name": QT_TRANSLATE_NOOP("DetailsPanel", "Names"),
+}
+ADD_HINTS = {
+    "category": QT_TRANSLATE_NOOP("DetailsPanel", "Add a category…"),
+    "name": QT_TRANSLATE_NOOP("DetailsPanel", "Add a name…"),
 }
 
 
@@ -50,10 +66,75 @@ def outlined(image: QImage, region: tuple[int, int, int, int] | None, full_width
     return pixmap
 
 
+class LabelsView(QWidget):
+    """The top labels of each head with their scores, a confirm and a reject button per label, and a
+    field to add a label; rebuilt for every item."""
+
+    confirmed = Signal(str, str)  # head, label
+    rejected = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setColumnStretch(0, 1)
+
+    def show_labels(self, labels: dict[str, list[tuple[str, float | None, str]]] | None) -> None:
+        while self.grid.count():
+            self.grid.takeAt(0).widget().deleteLater()
+        if labels is None:
+            return
+        row = 0
+        for head in HEAD_TITLES:
+            title = QLabel(f"<b>{html.escape(self._tr(HEAD_TITLES[head]))}</b>")
+            self.grid.addWidget(title, row, 0, 1, 4)
+            row += 1
+            for label, score, source in labels.get(head, []):
+                self.grid.addWidget(QLabel(label, textFormat=Qt.TextFormat.PlainText), row, 0)
+                curator = source == "curator"
+                shown = self._tr("confirmed") if curator else (f"{score:.2f}" if score is not None else "")
+                self.grid.addWidget(QLabel(shown), row, 1, alignment=Qt.AlignmentFlag.AlignRight)
+                if not curator:
+                    self.grid.addWidget(self._button("✓", self._tr("Confirm “{label}”"), head, label,
+                                                     self.confirmed), row, 2)  # fmt: skip
+                self.grid.addWidget(self._button("✗", self._tr("Reject “{label}”: it is wrong for this item"),
+                                                 head, label, self.rejected), row, 3)  # fmt: skip
+                row += 1
+            add = QLineEdit(placeholderText=self._tr(ADD_HINTS[head]))
+            add.setObjectName(f"add-{head}")
+            add.returnPressed.connect(lambda field=add, head=head: self._add(field, head))
+            self.grid.addWidget(add, row, 0, 1, 4)
+            row += 1
+
+    def buttons(self, head: str, label: str) -> dict[str, QToolButton]:
+        """The confirm ("✓") and reject ("✗") buttons of a shown label, by their text."""
+        return {
+            b.text(): b for b in self.findChildren(QToolButton) if b.property("head_label") == [head, label]
+        }
+
+    def _button(self, text: str, tip: str, head: str, label: str, signal: Signal) -> QToolButton:
+        button = QToolButton(text=text, toolTip=tip.format(label=label), autoRaise=True)
+        button.setProperty("head_label", [head, label])
+        button.clicked.connect(lambda: signal.emit(head, label))
+        return button
+
+    def _add(self, field: QLineEdit, head: str) -> None:
+        text = field.text().strip()
+        if text:
+            field.clear()
+            self.confirmed.emit(head, text)
+
+    @staticmethod
+    def _tr(text: str) -> str:
+        return QCoreApplication.translate("DetailsPanel", text)
+
+
 class DetailsPanel(QScrollArea):
     """Shows one item; `show_item(None)` clears it."""
 
     description_edited = Signal(int, str)
+    label_confirmed = Signal(int, str, str)  # item id, head, label
+    label_rejected = Signal(int, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,8 +146,9 @@ class DetailsPanel(QScrollArea):
         self.preview.setMinimumHeight(PREVIEW_SIZE // 2)
         self.title = QLabel(wordWrap=True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.labels = QLabel(wordWrap=True)
-        self.labels.setTextFormat(Qt.TextFormat.RichText)
+        self.labels = LabelsView()
+        self.labels.confirmed.connect(lambda h, label: self._label_action(self.label_confirmed, h, label))
+        self.labels.rejected.connect(lambda h, label: self._label_action(self.label_rejected, h, label))
         self.caption = QLabel(wordWrap=True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.description = DescriptionEdit()
@@ -96,7 +178,7 @@ class DetailsPanel(QScrollArea):
             self.facts.removeRow(0)
         if details is None:
             self.title.setText(self.tr("Select an image to see its details."))
-            self.labels.clear()
+            self.labels.show_labels(None)
             self.caption.clear()
             self._saved_text = ""
             self.description.setPlainText("")
@@ -108,7 +190,7 @@ class DetailsPanel(QScrollArea):
             x, y, w, h = details.region
             where += self.tr("  (region {w}×{h} at {x},{y})").format(x=x, y=y, w=w, h=h)
         self.title.setText(f"<b>{html.escape(where)}</b>")
-        self.labels.setText(_labels_html(details))
+        self.labels.show_labels(details.labels)
         self.caption.setText(details.caption or "—")
         self._saved_text = details.description or ""
         self.description.setEnabled(True)
@@ -135,6 +217,10 @@ class DetailsPanel(QScrollArea):
             return
         self.preview.setPixmap(outlined(image, self.details.region, self.details.width))
 
+    def _label_action(self, signal: Signal, head: str, label: str) -> None:
+        if self.details is not None:
+            signal.emit(self.details.item_id, head, label)
+
     def _maybe_save(self) -> None:
         if self.details is None:
             return
@@ -142,24 +228,6 @@ class DetailsPanel(QScrollArea):
         if text != self._saved_text:
             self._saved_text = text
             self.description_edited.emit(self.details.item_id, text)
-
-
-def _labels_html(details: ItemDetails) -> str:
-    parts = []
-    for head, top in details.labels.items():
-        rows = []
-        for label, score, source in top:
-            shown = (
-                QCoreApplication.translate("DetailsPanel", "confirmed")
-                if source == "curator"
-                else (f"{score:.2f}" if score is not None else "")
-            )
-            rows.append(f"<tr><td>{html.escape(label)}</td><td align='right'>&nbsp;{shown}</td></tr>")
-        title = QCoreApplication.translate("DetailsPanel", HEAD_TITLES.get(head, head.capitalize()))
-        parts.append(f"<b>{html.escape(title)}</b><table>{''.join(rows)}</table>")
-    return "".join(parts) or "<i>{}</i>".format(
-        QCoreApplication.translate("DetailsPanel", "No categories yet")
-    )
 
 
 def _human_bytes(size: int) -> str:

@@ -151,16 +151,20 @@ class Catalog:
         height: int | None = None,
         format: str | None = None,
         frames: int | None = None,
+        taken_at: float | None = None,
         error_kind: str | None = None,
         error: str | None = None,
     ) -> int:
-        """Insert or update the file at `raw_path` (keeping its id); return the id."""
+        """Insert or update the file at `raw_path` (keeping its id); return the id.
+
+        `taken_at` is the EXIF date (see schema v2); an indexed file's EXIF counts as read."""
         path = display_path(raw_path)
         folder, _, name = path.rpartition("/")
         values = dict(
             raw_path=raw_path, path=path, name=name, folder=folder, size=size, mtime_ns=mtime_ns,
             hash=hash, width=width, height=height, format=format, frames=frames, status=status,
             error_kind=error_kind, error=error, missing_since=None, indexed_at=time.time(),
+            taken_at=taken_at, exif_read=int(status == "indexed"),
         )  # fmt: skip
         columns = ", ".join(values)
         updates = ", ".join(f"{c} = excluded.{c}" for c in values if c != "raw_path")
@@ -170,6 +174,16 @@ class Catalog:
             tuple(values.values()),
         ).fetchone()
         return int(row[0])
+
+    def files_without_exif(self, limit: int = 1000) -> list[tuple[int, bytes]]:
+        """(id, raw path) of indexed files whose EXIF date was never read (indexed before schema v2)."""
+        rows = self.conn.execute(
+            "SELECT id, raw_path FROM files WHERE status = 'indexed' AND exif_read = 0 LIMIT ?", (limit,)
+        )
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def set_taken_at(self, file_id: int, taken_at: float | None) -> None:
+        self.conn.execute("UPDATE files SET taken_at = ?, exif_read = 1 WHERE id = ?", (taken_at, file_id))
 
     def touch_file(self, file_id: int, *, size: int, mtime_ns: int) -> None:
         """Record a new size/mtime for a file whose content (hash) did not change."""
@@ -314,10 +328,13 @@ class Catalog:
         )
 
     def put_labels(self, item_id: int, head: str, model_id: str, labels: Sequence[tuple[str, float]]) -> None:
-        """Replace the model's labels of `head` for an item; curator labels stay."""
+        """Replace the model's labels of `head` for an item, leaving out those the curator rejected;
+        curator labels stay. Ranks keep the model's order."""
         self.conn.execute(
             "DELETE FROM labels WHERE item_id = ? AND head = ? AND source = 'model'", (item_id, head)
         )
+        rejected = set(self.rejected_labels(item_id, head))
+        labels = [(label, score) for label, score in labels if label not in rejected]
         now = time.time()
         self.conn.executemany(
             "INSERT INTO labels (item_id, head, label, score, rank, source, model_id, created_at) "
@@ -359,7 +376,32 @@ class Catalog:
                 "VALUES (?, ?, ?, NULL, ?, 'curator', NULL, ?)",
                 [(item_id, head, label, rank, now) for rank, label in enumerate(labels)],
             )
+            # Confirming a label takes back an earlier rejection of it.
+            self.conn.executemany(
+                "DELETE FROM rejected_labels WHERE item_id = ? AND head = ? AND label = ?",
+                [(item_id, head, label) for label in labels],
+            )
             self.refresh_fts([item_id])
+
+    def reject_label(self, item_id: int, head: str, label: str) -> None:
+        """The curator says `label` is wrong for the item: drop it (model or curator row) and remember
+        the rejection so re-indexing does not bring it back."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM labels WHERE item_id = ? AND head = ? AND label = ?",
+                              (item_id, head, label))  # fmt: skip
+            self.conn.execute(
+                "INSERT OR REPLACE INTO rejected_labels (item_id, head, label, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (item_id, head, label, time.time()),
+            )
+            self.refresh_fts([item_id])
+
+    def rejected_labels(self, item_id: int, head: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT label FROM rejected_labels WHERE item_id = ? AND head = ? ORDER BY created_at, label",
+            (item_id, head),
+        )
+        return [r[0] for r in rows]
 
     def add_curator_region(self, file_id: int, bbox: tuple[int, int, int, int]) -> int:
         """A region the curator drew; the indexer embeds it on its next run."""

@@ -1,4 +1,4 @@
-"""Curator edits of an item: description, confirmed categories and names, bulk labelling.
+"""Curator edits of an item: description, confirmed and rejected categories and names, bulk labelling.
 
 Everything written here is curator data (labels with source 'curator', descriptions with their edit
 time), which re-indexing never overwrites; the catalog keeps the FTS index in step. `ItemRecord`
@@ -52,6 +52,7 @@ class ItemRecord:
     width: int | None
     height: int | None
     labels: dict[str, list[Label]] = field(default_factory=dict)  # head -> curator labels, then model
+    rejected: dict[str, list[str]] = field(default_factory=dict)  # head -> labels the curator rejected
     caption: str | None = None
     caption_model: str | None = None
     caption_time: float | None = None
@@ -147,6 +148,14 @@ class CurationService:
         if label in current:
             self.set_labels(item_id, head, [x for x in current if x != label])
 
+    def reject_label(self, item_id: int, head: str, label: str) -> None:
+        """Mark `label` as wrong for the item: it leaves the item's labels and the model does not give
+        it again on re-indexing. Confirming the label later takes the rejection back."""
+        head = check_head(head)
+        (label,) = check_labels([label])
+        self._require_item(item_id)
+        self.catalog.reject_label(int(item_id), head, label)
+
     def bulk_add_label(self, item_ids: Iterable[int], head: str, label: str) -> int:
         """Add a curator label to every item of a selection (one transaction); returns how many
         items gained it."""
@@ -239,6 +248,13 @@ class CurationService:
                 records[item_id].labels.setdefault(head, []).append(
                     Label(label, score, source, model_id, created)
                 )
+            rejected = conn.execute(
+                f"SELECT item_id, head, label FROM rejected_labels WHERE item_id IN ({marks}) "
+                "ORDER BY item_id, head, created_at, label",
+                chunk,
+            )
+            for item_id, head, label in rejected:
+                records[item_id].rejected.setdefault(head, []).append(label)
             captions = conn.execute(
                 f"SELECT item_id, model_id, text, created_at FROM captions WHERE item_id IN ({marks}) "
                 "ORDER BY created_at",

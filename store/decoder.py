@@ -9,6 +9,7 @@ a specific error instead of a crash or a gigabyte allocation.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import os
@@ -61,6 +62,7 @@ class DecodedImage:
     height: int
     format: str
     frames: int
+    taken_at: float | None = None  # EXIF date (see exif_taken_at)
 
     @property
     def scale(self) -> float:
@@ -169,6 +171,7 @@ def _decode(
         except Image.DecompressionBombError as exc:
             raise _oversized(name, nbytes, _pixels_in(str(exc)), max_pixels) from exc
         width, height = _transposed_size(stored_size, img)
+        taken_at = exif_taken_at(img.getexif())
         try:
             transposed = ImageOps.exif_transpose(img)
             rgb = to_rgb(transposed, name)
@@ -178,7 +181,45 @@ def _decode(
             raise CorruptImageError(f"cannot decode {name}: {exc}") from exc
     if max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-    return DecodedImage(image=rgb, width=width, height=height, format=fmt, frames=frames)
+    return DecodedImage(image=rgb, width=width, height=height, format=fmt, frames=frames, taken_at=taken_at)
+
+
+_EXIF_IFD = 0x8769
+_DATE_TAGS = (0x9003, 0x9004)  # DateTimeOriginal, DateTimeDigitized
+_EXIF_DATE = re.compile(r"\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+def exif_taken_at(exif: Image.Exif) -> float | None:
+    """When the photo was taken: EXIF DateTimeOriginal, else DateTimeDigitized, as epoch seconds of
+    the camera's wall-clock time read as UTC (EXIF times have no zone; reading them as UTC keeps the
+    calendar day printed on the photo). None when absent or not a real date ("0000:00:00 ...")."""
+    try:
+        ifd = exif.get_ifd(_EXIF_IFD)
+    except (OSError, ValueError, TypeError, KeyError, SyntaxError):
+        return None
+    for tag in _DATE_TAGS:
+        value = ifd.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        match = _EXIF_DATE.match(value) if isinstance(value, str) else None
+        if match is None:
+            continue
+        try:
+            when = dt.datetime(*(int(g) for g in match.groups()), tzinfo=dt.UTC)
+        except ValueError:
+            continue
+        return when.timestamp()
+    return None
+
+
+def read_taken_at(path: Path | bytes) -> float | None:
+    """The EXIF date of an image file, reading only its header; None when it has none or cannot be
+    read (the file is then left to the indexer's own error handling)."""
+    try:
+        with Image.open(path) as img:
+            return exif_taken_at(img.getexif())
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
 
 
 def _transposed_size(size: tuple[int, int], img: Image.Image) -> tuple[int, int]:

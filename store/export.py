@@ -9,12 +9,14 @@ with one ITEM per visible item (whole files and sub-photo regions):
     item_id, path (relative to the archive), hash, region [x, y, w, h] or null, width, height,
     category_source / description_source ("curator" | "model" | null),
     categories / names [{label, score, source, model_id, time}], caption {text, model_id, time},
+    rejected {"category": [label], "name": [label]} (labels the curator marked wrong),
     regions (a file item's sub-photo items)
 
-Import reads that JSON (curator fields only: description, category, and the entries of categories /
-names whose source is "curator"), matching each row to an item by content hash, then by path, and
-rejects malformed rows one by one with a reason. A path is only compared with catalog paths: it is
-never opened, so `..` or absolute paths cannot reach outside the archive (they are rejected anyway).
+Import reads that JSON (curator fields only: description, category, the entries of categories /
+names whose source is "curator", and rejected labels), matching each row to an item by content hash,
+then by path, and rejects malformed rows one by one with a reason. A path is only compared with
+catalog paths: it is never opened, so `..` or absolute paths cannot reach outside the archive (they
+are rejected anyway).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def item_json(record: ItemRecord, similar: int | None) -> dict:
         "categories": [x.as_json() for x in record.labels.get("category", [])],
         "names": [x.as_json() for x in record.labels.get("name", [])],
         "caption": caption,
+        "rejected": {head: record.rejected.get(head, []) for head in HEADS},
         "regions": record.regions,
     }
 
@@ -212,6 +215,7 @@ class _Edit:
     description: str | None = None
     category: str | None = None
     curator: dict[str, list[str]] = field(default_factory=dict)  # head -> labels (only heads present)
+    rejected: dict[str, list[str]] = field(default_factory=dict)  # head -> labels to reject
 
 
 def read_import(path: Path) -> list:
@@ -279,6 +283,14 @@ def _parse_row(row: object) -> _Edit:
             if entry.get("source") == "curator":
                 labels.append(entry["label"])
         edit.curator[head] = check_labels(labels, f"label in {key}")
+    rejected = row.get("rejected")
+    if rejected is not None:
+        if not isinstance(rejected, dict) or set(rejected) - set(HEADS):
+            raise InputError(f"rejected must be an object with keys {' / '.join(HEADS)}, not {rejected!r}")
+        for head, labels in rejected.items():
+            if not isinstance(labels, list):
+                raise InputError(f"rejected {head} labels must be a list, not {type(labels).__name__}")
+            edit.rejected[head] = check_labels(labels, f"rejected {head}")
     return edit
 
 
@@ -358,6 +370,10 @@ def _apply(curation: CurationService, item_id: int, edit: _Edit) -> bool:
         if wanted != current:
             curation.set_labels(item_id, head, wanted)
             changed = True
+        for label in edit.rejected.get(head, []):
+            if label not in record.rejected.get(head, []) and label not in wanted:
+                curation.reject_label(item_id, head, label)
+                changed = True
     return changed
 
 

@@ -26,7 +26,7 @@ from PIL import Image
 
 from store.archive import IndexLocation
 from store.catalog import Catalog, FileState, ItemRef, display_path
-from store.decoder import DecodedImage, decode_bytes, decode_path
+from store.decoder import DecodedImage, decode_bytes, decode_path, read_taken_at
 from store.errors import FileIndexError, UnreadableFileError
 from store.protocols import Captioner, Classifier, ImageEncoder
 from store.scanner import Entry, hash_bytes, hash_file, plan_scan, walk
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 RegionDetector = Callable[[Image.Image], Sequence[Any]]  # returns objects with .bbox and .score
 CLASSIFY_TOP = 5
 SAVE_EVERY_S = 60.0
+DATES_BATCH = 500  # files per transaction when filling in EXIF dates of files indexed before v2
 STREAM_ABOVE_BYTES = 128 * 1024 * 1024  # larger files are hashed and decoded from disk, not memory
 
 
@@ -45,7 +46,7 @@ STREAM_ABOVE_BYTES = 128 * 1024 * 1024  # larger files are hashed and decoded fr
 class Progress:
     """A snapshot of the indexer's work, yielded after every step."""
 
-    phase: str  # "scan", "index", "caption" or "done"
+    phase: str  # "scan", "index", "dates", "caption" or "done"
     done: int
     total: int
     rate: float  # files (index phase) or items (caption phase) per second in this phase
@@ -270,6 +271,9 @@ class Indexer:
         vindex.sync(self.catalog)
         vindex.save()
 
+        if (yield from self._dates_pass(started)):
+            yield self._finish(summary, cancelled=True, started=started)
+            return
         if captions and self.captioner is not None:
             yield from self._caption_pass(started, caption_interrupt)
         yield self._finish(summary, cancelled=self.cancelled, started=started)
@@ -499,6 +503,7 @@ class Indexer:
         file_id = self.catalog.upsert_file(
             entry.raw_path, size=entry.size, mtime_ns=entry.mtime_ns, hash=result.hash, status="indexed",
             width=decoded.width, height=decoded.height, format=decoded.format, frames=decoded.frames,
+            taken_at=decoded.taken_at,
         )  # fmt: skip
         if task.state is not None:  # content changed: drop what models made from the old content
             stale += self.catalog.reset_model_data(file_id)
@@ -527,6 +532,28 @@ class Indexer:
         )  # fmt: skip
 
     # -- captions ---------------------------------------------------------------------------------
+
+    def _dates_pass(self, started: float) -> Iterator[Progress]:
+        """Read the EXIF dates of files indexed before the catalog had them (header reads only, in
+        batches of DATES_BATCH per transaction). Returns True when cancelled."""
+        total = self.catalog.conn.execute(
+            "SELECT count(*) FROM files WHERE status = 'indexed' AND exif_read = 0"
+        ).fetchone()[0]
+        done = 0
+        phase_started = time.monotonic()
+        root = os.fsencode(self.archive)
+        while batch := self.catalog.files_without_exif(DATES_BATCH):
+            dates = [(file_id, read_taken_at(os.path.join(root, raw))) for file_id, raw in batch]
+            with self.catalog.transaction():
+                for file_id, taken_at in dates:
+                    self.catalog.set_taken_at(file_id, taken_at)
+            done += len(batch)
+            elapsed = time.monotonic() - phase_started
+            yield Progress("dates", done, total, done / elapsed if elapsed > 0 else 0.0,
+                           display_path(batch[-1][1]), 0, time.monotonic() - started)  # fmt: skip
+            if self._checkpoint():
+                return True
+        return False
 
     def _caption_pass(self, started: float, interrupt: Callable[[], bool] | None) -> Iterator[Progress]:
         captioner = self.captioner

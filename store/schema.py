@@ -101,7 +101,31 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1]
+_V2 = [
+    # Model labels the curator rejected: the model row is deleted and this row keeps re-indexing
+    # (and re-running a head) from bringing the label back.
+    """CREATE TABLE rejected_labels (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        head TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (item_id, head, label)
+    )""",
+    # When the picture was taken (EXIF DateTimeOriginal, else DateTimeDigitized), as epoch seconds of
+    # the camera's wall-clock time read as UTC, so whole-day filters match the day on the photo.
+    # exif_read = 0 marks rows indexed before this column existed; the indexer fills them in.
+    "ALTER TABLE files ADD COLUMN taken_at REAL",
+    "ALTER TABLE files ADD COLUMN exif_read INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX files_taken ON files(taken_at)",
+]
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    for statement in _V2:
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

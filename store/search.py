@@ -113,8 +113,10 @@ class SearchResults:
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Restrictions on results, and their order ("relevance", or "date": newest file first among the
-    relevant results). Dates are file modification times (epoch seconds)."""
+    """Restrictions on results, and their order ("relevance", or "date": newest first among the
+    relevant results). `date` says which date `since`/`until` (epoch seconds) and the date order use:
+    "file" (modification time) or "taken" (EXIF date; files without one fail a date range and come
+    last in date order)."""
 
     folder: str | None = None  # archive-relative folder: it and its subfolders
     category: str | None = None  # a curator category, or one of the model's top categories
@@ -123,10 +125,13 @@ class SearchFilter:
     has_caption: bool | None = None
     confirmed: bool | None = None  # has curator-confirmed categories or names
     order: str = "relevance"
+    date: str = "file"
 
     def __post_init__(self) -> None:
         if self.order not in ("relevance", "date"):
             raise InputError(f"order must be 'relevance' or 'date', not {self.order!r}")
+        if self.date not in ("file", "taken"):
+            raise InputError(f"date must be 'file' or 'taken', not {self.date!r}")
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InputError(f"the date range is empty: {self.since} is after {self.until}")
 
@@ -153,12 +158,13 @@ class SearchFilter:
                 "AND l.label = ? COLLATE NOCASE)"
             )
             params.append(self.category)
+        column, per_second = ("files.taken_at", 1) if self.date == "taken" else ("files.mtime_ns", 10**9)
         if self.since is not None:
-            clauses.append("files.mtime_ns >= ?")
-            params.append(int(self.since * 1e9))
+            clauses.append(f"{column} >= ?")
+            params.append(self.since * per_second if self.date == "taken" else int(self.since * per_second))
         if self.until is not None:
-            clauses.append("files.mtime_ns <= ?")
-            params.append(int(self.until * 1e9))
+            clauses.append(f"{column} <= ?")
+            params.append(self.until * per_second if self.date == "taken" else int(self.until * per_second))
         if self.has_caption is not None:
             has = "EXISTS (SELECT 1 FROM captions c WHERE c.item_id = items.id)"
             clauses.append(has if self.has_caption else f"NOT {has}")
@@ -166,6 +172,11 @@ class SearchFilter:
             has = "EXISTS (SELECT 1 FROM labels l WHERE l.item_id = items.id AND l.source = 'curator')"
             clauses.append(has if self.confirmed else f"NOT {has}")
         return "".join(f" AND {c}" for c in clauses), params
+
+    def newest_first(self, row: _Row) -> tuple[float, int]:
+        """Sort key of the date order; rows without the chosen date last."""
+        when = row.mtime_ns / 1e9 if self.date == "file" else row.taken_at
+        return (-when if when is not None else float("inf"), row.item_id)
 
 
 NO_FILTER = SearchFilter()
@@ -234,6 +245,7 @@ class _Row:
     path: str
     hash: str | None
     mtime_ns: int = 0
+    taken_at: float | None = None
 
 
 class SearchService:
@@ -426,7 +438,7 @@ class SearchService:
         threshold = self._threshold(vector)
         kept, more = _apply_cutoff(hits, threshold, top, all)
         if filters.order == "date":
-            kept.sort(key=lambda h: (-rows[h[0]].mtime_ns, h[0]))
+            kept.sort(key=lambda h: filters.newest_first(rows[h[0]]))
         results = []
         for item_id, score in kept:
             row = rows[item_id]
@@ -498,7 +510,7 @@ class SearchService:
             order = order[:top]
         rows = self._rows(order)
         if filters.order == "date":
-            order.sort(key=lambda i: (-rows[i].mtime_ns if i in rows else 0, i))
+            order.sort(key=lambda i: filters.newest_first(rows[i]) if i in rows else (float("inf"), i))
         columns = self._matched_columns(order, terms) if terms else {}
         results = []
         for item_id in order:
@@ -615,7 +627,8 @@ class SearchService:
         for chunk in _chunks([int(i) for i in item_ids], 500):
             rows = self.catalog.conn.execute(
                 "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, files.path, "
-                "files.hash, files.mtime_ns FROM items CROSS JOIN files ON files.id = items.file_id "
+                "files.hash, files.mtime_ns, files.taken_at "
+                "FROM items CROSS JOIN files ON files.id = items.file_id "
                 f"WHERE {VISIBLE}{where} AND items.id IN ({','.join('?' * len(chunk))})",
                 [*params, *chunk],
             )
@@ -623,7 +636,7 @@ class SearchService:
                 bbox = (
                     None if r[2] == "file" or r[3] is None else (int(r[3]), int(r[4]), int(r[5]), int(r[6]))
                 )
-                out[int(r[0])] = _Row(int(r[0]), int(r[1]), r[2], bbox, r[7], r[8], int(r[9]))
+                out[int(r[0])] = _Row(int(r[0]), int(r[1]), r[2], bbox, r[7], r[8], int(r[9]), r[10])
         return out
 
     def _file_items_with_hash(self, content_hash: str, filters: SearchFilter = NO_FILTER) -> list[_Row]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QLabel, QLineEdit
 
 from desktop.details_panel import DetailsPanel, outlined
 from store.browse import ItemDetails
@@ -37,8 +39,9 @@ def test_edits_are_reported_once_when_leaving_the_item(qtbot):
     saved = []
     panel.description_edited.connect(lambda item_id, text: saved.append((item_id, text)))
     panel.show_item(_details(1, description="old"))
-    assert panel.description.toPlainText() == "old" and "confirmed" in panel.labels.text()
-    assert "0.25" in panel.labels.text() and panel.caption.text() == "a page with photos"
+    shown = [w.text() for w in panel.labels.findChildren(QLabel)]
+    assert panel.description.toPlainText() == "old" and "confirmed" in shown
+    assert "0.25" in shown and panel.caption.text() == "a page with photos"
     panel.description.setPlainText("new text")
     panel.show_item(_details(2))
     assert saved == [(1, "new text")]
@@ -46,3 +49,24 @@ def test_edits_are_reported_once_when_leaving_the_item(qtbot):
     assert saved == [(1, "new text")] and panel.description.toPlainText() == ""
     panel.show_item(_details(3, region=(200, 100, 200, 100)))
     assert "region 200×100 at 200,100" in panel.title.text()
+
+
+def test_confirm_reject_and_add_labels(qtbot):
+    panel = DetailsPanel()
+    qtbot.addWidget(panel)
+    confirmed, rejected = [], []
+    panel.label_confirmed.connect(lambda *args: confirmed.append(args))
+    panel.label_rejected.connect(lambda *args: rejected.append(args))
+    panel.show_item(_details(7))
+    assert set(panel.labels.buttons("category", "photograph")) == {"✗"}  # already the curator's
+    buttons = panel.labels.buttons("category", "map")
+    qtbot.mouseClick(buttons["✓"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(buttons["✗"], Qt.MouseButton.LeftButton)
+    add = panel.labels.findChild(QLineEdit, "add-name")
+    qtbot.keyClicks(add, "  Tula  ")
+    qtbot.keyClick(add, Qt.Key.Key_Return)
+    qtbot.keyClick(add, Qt.Key.Key_Return)  # empty: nothing
+    assert confirmed == [(7, "category", "map"), (7, "name", "Tula")] and add.text() == ""
+    assert rejected == [(7, "category", "map")]
+    panel.show_item(None)
+    assert panel.labels.grid.count() == 0

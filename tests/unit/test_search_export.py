@@ -15,7 +15,7 @@ from store.archive import locate_index
 from store.catalog import Catalog
 from store.curation import CurationService
 from store.export import export_items, import_curator_fields, open_vector_index, read_import
-from store.search import SearchService
+from store.search import SearchFilter, SearchService
 
 
 @pytest.fixture
@@ -222,3 +222,43 @@ def test_training_examples_from_curator_labels(catalog):
     assert head.metrics["final_train_accuracy"] == 1.0
     assert curation.training_examples("name", "fake-image@1")[1] == ["Tula"]
     assert curation.training_examples("name", "other-model@1")[1] == []
+
+
+def test_rejected_label_stays_rejected(catalog, archive, tmp_path):
+    curation = CurationService(catalog)
+    item = item_of(catalog, "subject/original.png")
+    curation.reject_label(item, "category", "textile")
+    record = curation.record(item)
+    assert [x.label for x in record.labels["category"]] == ["icon"]
+    assert record.rejected == {"category": ["textile"]}
+    # The model giving the label again (re-indexing, a re-run head) leaves it out.
+    with catalog.transaction():
+        catalog.put_labels(item, "category", "zs-cat@2", [("textile", 0.7), ("icon", 0.2), ("map", 0.1)])
+    assert [x.label for x in curation.record(item).labels["category"]] == ["icon", "map"]
+    with SearchService.open(archive, text_encoder=FakeTextEncoder(), image_encoder=FakeImageEncoder()) as s:
+        found = {r.item_id: r.why for r in s.search_text("textile", top=50).results}
+        assert not any("keyword" in why for why in found.get(item, []))
+        assert s.search_text("textile", filters=SearchFilter(category="textile"), all=True).results == []
+    # Export carries the rejection; importing it elsewhere rejects there too.
+    row = next(r for r in export(catalog) if r["item_id"] == item)
+    assert row["rejected"] == {"category": ["textile"], "name": []}
+    other = item_of(catalog, "other/exact_copy.png")
+    with catalog.transaction():
+        catalog.put_labels(other, "category", "zs-cat@1", [("textile", 0.5), ("icon", 0.3)])
+    doc = tmp_path / "rejections.json"
+    copy = next(r for r in export(catalog) if r["item_id"] == other) | {"rejected": row["rejected"]}
+    doc.write_text(json.dumps([copy]), "utf-8")
+    assert import_curator_fields(catalog, read_import(doc)).applied == 1
+    assert [x.label for x in curation.record(other).labels["category"]] == ["icon"]
+    # Confirming takes the rejection back.
+    curation.confirm_label(item, "category", "textile")
+    record = curation.record(item)
+    assert record.top_label("category").label == "textile" and record.rejected == {}
+    with pytest.raises(InputError, match="unknown label head"):
+        curation.reject_label(item, "colour", "red")
+    bad = [copy | {"rejected": {"colour": ["red"]}}, copy | {"rejected": {"category": "textile"}}]
+    doc.write_text(json.dumps(bad), "utf-8")
+    assert [p.reason for p in import_curator_fields(catalog, read_import(doc)).rejected] == [
+        "rejected must be an object with keys category / name, not {'colour': ['red']}",
+        "rejected category labels must be a list, not str",
+    ]

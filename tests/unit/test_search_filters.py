@@ -1,12 +1,14 @@
-"""Filters (folder subtree, category, file date, caption, confirmed) and date order of search results."""
+"""Filters (folder subtree, category, file and EXIF date, caption, confirmed) and date order of results."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 
 import pytest
-from test_search import FakeImageEncoder, FakeTextEncoder, build_archive, index
+from PIL import Image
+from test_search import FakeImageEncoder, FakeTextEncoder, build_archive, index, stripes
 
 import main
 from models.errors import InputError
@@ -119,3 +121,52 @@ def test_cli_filters(archive, capsys, tmp_path):
     assert data["results"] and all(r["path"].startswith("other/") for r in data["results"])
     assert main.main(["search", str(archive), "--text", "x", "--since", "yesterday"]) == 1
     assert "date" in capsys.readouterr().err
+
+
+def _utc(*parts: int) -> float:
+    return dt.datetime(*parts, tzinfo=dt.UTC).timestamp()
+
+
+def test_exif_date_range_order_and_backfill(tmp_path, capsys):
+    archive = tmp_path / "exif"
+    archive.mkdir()
+    taken = {"a.jpg": "1931:05:02 10:00:00", "b.jpg": "1956:11:30 23:59:00", "c.jpg": "2001:01:01 00:00:00",
+             "undated.jpg": None}  # fmt: skip
+    for n, (name, when) in enumerate(taken.items()):
+        exif = Image.Exif()
+        if when is not None:
+            exif.get_ifd(0x8769)[0x9003] = when  # DateTimeOriginal
+        stripes(1.0 + n / 10, 6.0 + n, seed=n).save(archive / name, "JPEG", exif=exif.tobytes())
+        os.utime(archive / name, (T0 - n * DAY, T0 - n * DAY))  # file dates in the opposite order
+    index(archive)
+
+    def paths(filters: SearchFilter) -> list[str]:
+        with SearchService.open(archive, image_encoder=FakeImageEncoder()) as service:
+            query = service.catalog.item_ids(service.catalog.file_id(b"a.jpg"))[0]
+            found = service.similar_to_item(query, all=True, top=50, filters=filters)
+            return [r.path for r in found.results]
+
+    in_1956 = SearchFilter(date="taken", since=_utc(1956, 1, 1), until=_utc(1956, 12, 31))
+    assert paths(in_1956) == ["b.jpg"]
+    assert paths(SearchFilter(date="taken", order="date")) == ["c.jpg", "b.jpg", "undated.jpg"]
+    assert paths(SearchFilter(order="date")) == ["b.jpg", "c.jpg", "undated.jpg"]  # file dates
+    # The calendar day on the photo counts: 23:59 on 30 November 1956, whatever the zone.
+    capsys.readouterr()
+    argv = ["search", str(archive), "--text", "jpg", "--json", "--date", "taken", "--since", "1956-11-30",
+            "--until", "1956-11-30", "--models", str(tmp_path / "none")]  # fmt: skip
+    assert main.main(argv) == 0
+    assert [r["path"] for r in json.loads(capsys.readouterr().out)["results"]] == ["b.jpg"]
+    with pytest.raises(InputError, match="date"):
+        SearchFilter(date="scanned")
+
+    # Files indexed before the catalog had EXIF dates get them on the next run, without re-embedding.
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        with catalog.transaction():
+            catalog.conn.execute("UPDATE files SET taken_at = NULL, exif_read = 0")
+        assert len(catalog.files_without_exif()) == 4
+    index(archive)
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        assert catalog.files_without_exif() == []
+        dated = dict(catalog.conn.execute("SELECT path, taken_at FROM files"))
+    assert dated == {"a.jpg": _utc(1931, 5, 2, 10), "b.jpg": _utc(1956, 11, 30, 23, 59),
+                     "c.jpg": _utc(2001, 1, 1), "undated.jpg": None}  # fmt: skip

@@ -40,17 +40,18 @@ def test_new_database_is_wal_at_current_schema(tmp_path):
 def test_migrations_run_step_by_step(tmp_path, monkeypatch):
     seen = []
 
-    def to_2(conn):
+    def to_next(conn):
         seen.append(schema.schema_version(conn))
         conn.execute("ALTER TABLE files ADD COLUMN note TEXT")
 
+    current = schema.SCHEMA_VERSION
     with Catalog(tmp_path / "c.db"):
         pass
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, to_2])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, to_next])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
     with Catalog(tmp_path / "c.db") as cat:
-        assert seen == [1]
-        assert schema.schema_version(cat.conn) == 2
+        assert seen == [current]
+        assert schema.schema_version(cat.conn) == current + 1
         assert "note" in cat.db["files"].columns_dict
 
 
@@ -62,12 +63,13 @@ def test_failed_migration_leaves_previous_version(tmp_path, monkeypatch):
         conn.execute("ALTER TABLE files ADD COLUMN half TEXT")
         raise RuntimeError("boom")
 
+    current = schema.SCHEMA_VERSION
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
     with pytest.raises(RuntimeError):
         Catalog(tmp_path / "c.db")
     conn = sqlite3.connect(tmp_path / "c.db")
-    assert schema.schema_version(conn) == 1
+    assert schema.schema_version(conn) == current
     assert "half" not in [r[1] for r in conn.execute("PRAGMA table_info(files)")]
     conn.close()
 
@@ -218,3 +220,24 @@ def test_transaction_rolls_back_on_error(catalog):
         catalog.upsert_file(b"x.jpg", size=1, mtime_ns=1, hash=None, status="indexed")
         raise RuntimeError("stop")
     assert catalog.file_states() == {}
+
+
+def test_version_1_catalog_is_upgraded_with_its_data(tmp_path):
+    conn = sqlite3.connect(tmp_path / "c.db", isolation_level=None)
+    schema.MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO files (raw_path, path, name, folder, size, mtime_ns, hash, status, indexed_at) "
+        "VALUES (x'612e6a7067', 'a.jpg', 'a.jpg', '', 10, 1, 'h', 'indexed', 0)"
+    )
+    conn.execute("INSERT INTO items (file_id, kind, source, created_at) VALUES (1, 'file', 'model', 0)")
+    conn.execute(
+        "INSERT INTO labels (item_id, head, label, score, rank, source, model_id, created_at) "
+        "VALUES (1, 'category', 'icon', 0.9, 0, 'model', 'zs@1', 0)"
+    )
+    conn.close()
+    with Catalog(tmp_path / "c.db") as cat:
+        assert schema.schema_version(cat.conn) == schema.SCHEMA_VERSION
+        assert cat.files_without_exif() == [(1, b"a.jpg")]  # its EXIF date is read on the next run
+        cat.reject_label(1, "category", "icon")
+        assert cat.labels(1) == [] and cat.rejected_labels(1, "category") == ["icon"]
