@@ -93,6 +93,7 @@ def doctor_report() -> dict:
     from models.bundle import list_bundles
     from models.session import probe_providers
     from store import config
+    from store.archive import fallback_root
 
     models = config.models_dir()
     bundles = [f"{b.model_id} ({b.kind})" for b in list_bundles(models)]  # broken ones are logged
@@ -108,7 +109,7 @@ def doctor_report() -> dict:
             "settings": str(config.settings_path()),
             "logs": str(config.log_dir()),
             "models": str(models),
-            "indexes": str(config.user_data_dir() / "indexes"),
+            "indexes": str(fallback_root()),
         },
     }
 

@@ -8,6 +8,10 @@ also runnable alone: `python -m desktop.bench [--quick]` prints the records as J
   longest gap between ticks beyond the interval (target < 100 ms).
 - Cold start: a fresh interpreter builds the application and the main window and shows it; the
   figure is the wall time from launching the process to the first shown frame (target < 2 s).
+- Large grid: the main window's grid is given N entries (100,000; 20,000 with --quick) with a cached
+  thumbnail each, then scrolled page by page and by jumps while thumbnails load in the pool; the
+  figures are the time until the grid has laid them all out, the worst event-loop stall meanwhile
+  (same probe), and the 95th percentile time of one scroll step's repaint.
 """
 
 from __future__ import annotations
@@ -83,6 +87,97 @@ def measure_stall(count: int) -> tuple[float, float, int]:
     return max(0.0, worst), float(np.percentile(gaps, 99)) if gaps else 0.0, summary.indexed
 
 
+def _write_thumbnails(folder: Path, count: int) -> list:
+    """`count` grid entries with distinct thumbnails in a cache under `folder` (one small JPEG's
+    bytes copied to every cache path: reading them costs what reading real ones does)."""
+    import io
+
+    from desktop.grid_model import GridEntry
+    from store.thumbnails import ThumbnailCache
+
+    cache = ThumbnailCache(folder)
+    blob = io.BytesIO()
+    pixels = np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(blob, "JPEG")
+    entries = []
+    for i in range(count):
+        digest = f"{i:032x}"
+        path = cache.path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob.getvalue())
+        entries.append(GridEntry(i + 1, f"folder{i % 300}/img{i:06d}.jpg", digest))
+    return [cache, entries]
+
+
+def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, float]:
+    """(seconds until `count` entries are laid out, worst stall ms, p95 scroll-step repaint ms)."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QThreadPool, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    with tempfile.TemporaryDirectory(prefix="imago-bench-grid-") as tmp:
+        cache, entries = _write_thumbnails(Path(tmp) / "thumbs", count)
+        window = MainWindow(models_dir=Path(tmp) / "models")
+        window.resize(1280, 800)
+        window.show()
+        app.processEvents()
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        probe = QTimer()
+        probe.setInterval(PROBE_MS)
+
+        def tick() -> None:
+            gaps.append(clock.nsecsElapsed() / 1e6 - PROBE_MS)
+            clock.restart()
+
+        probe.timeout.connect(tick)
+        grid, bar = window.grid, window.grid.verticalScrollBar()
+        clock.start()
+        probe.start()
+        started = time.perf_counter()
+        window.archive = Path(tmp)  # browsing an archive of `count` items, as after loading its catalog
+        window.grid_model.set_thumbnails(cache)
+        window.grid_model.set_entries(entries)
+        window._update_panels()
+        last = grid.model().index(count - 1, 0)
+        while grid.visualRect(last).isEmpty() or bar.maximum() == 0:  # batched layout still running
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        laid_out = time.perf_counter() - started
+        loaded = [0]
+        window.grid_model.thumbnail_loaded.connect(lambda _row: loaded.__setitem__(0, loaded[0] + 1))
+        rng = np.random.default_rng(3)
+        repaints: list[float] = []
+        step_loop = QEventLoop()
+        done = [0]
+
+        def scroll() -> None:
+            if done[0] == steps:
+                step_loop.quit()
+                return
+            if done[0] % 3 == 2:
+                bar.setValue(int(rng.integers(0, bar.maximum() + 1)))  # a jump, as dragging the handle
+            else:
+                bar.setValue(min(bar.maximum(), bar.value() + bar.pageStep()))
+            begin = time.perf_counter()
+            grid.viewport().repaint()
+            repaints.append((time.perf_counter() - begin) * 1000)
+            done[0] += 1
+            QTimer.singleShot(16, scroll)  # about one step per frame
+
+        QTimer.singleShot(0, scroll)
+        step_loop.exec()
+        probe.stop()
+        QThreadPool.globalInstance().waitForDone()  # thumbnail jobs must not outlive the window
+        app.processEvents()
+        window.close()
+        app.processEvents()
+    if not loaded[0]:
+        raise RuntimeError("no thumbnail was loaded while scrolling: the grid was not painted")
+    return laid_out, max(gaps, default=0.0), float(np.percentile(repaints, 95))
+
+
 def measure_cold_start() -> float:
     """Seconds from launching a fresh interpreter to the main window's first shown frame."""
     with tempfile.TemporaryDirectory(prefix="imago-bench-start-") as home:
@@ -121,6 +216,17 @@ def run(quick: bool) -> list[Record]:
             SUITE, f"worst event-loop stall while indexing {indexed} images", worst, "ms",
             higher_is_better=False, target=100, note=f"{PROBE_MS} ms timer probe; p99 gap {p99:.1f} ms",
         ),
+    ]  # fmt: skip
+    rows = 20_000 if quick else 100_000
+    laid_out, grid_worst, step_p95 = measure_large_grid(rows)
+    label = f"{rows // 1000}k items"
+    records += [
+        Record.measured(SUITE, f"grid of {label}: time until laid out", laid_out, "s",
+                        higher_is_better=False),
+        Record.measured(SUITE, f"worst event-loop stall, grid of {label} (layout, scrolling, thumbnails)",
+                        grid_worst, "ms", higher_is_better=False, target=100),
+        Record.measured(SUITE, f"scroll step repaint p95, grid of {label}", step_p95, "ms",
+                        higher_is_better=False),
     ]  # fmt: skip
     start = measure_cold_start()
     records.append(

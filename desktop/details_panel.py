@@ -39,6 +39,9 @@ ADD_HINTS = {
     "category": QT_TRANSLATE_NOOP("DetailsPanel", "Add a category…"),
     "name": QT_TRANSLATE_NOOP("DetailsPanel", "Add a name…"),
 }
+CONFIRMED = QT_TRANSLATE_NOOP("DetailsPanel", "confirmed")
+CONFIRM_TIP = QT_TRANSLATE_NOOP("DetailsPanel", "Confirm “{label}”")
+REJECT_TIP = QT_TRANSLATE_NOOP("DetailsPanel", "Reject “{label}”: it is wrong for this item")
 
 
 class DescriptionEdit(QPlainTextEdit):
@@ -92,12 +95,12 @@ class LabelsView(QWidget):
             for label, score, source in labels.get(head, []):
                 self.grid.addWidget(QLabel(label, textFormat=Qt.TextFormat.PlainText), row, 0)
                 curator = source == "curator"
-                shown = self._tr("confirmed") if curator else (f"{score:.2f}" if score is not None else "")
+                shown = self._tr(CONFIRMED) if curator else (f"{score:.2f}" if score is not None else "")
                 self.grid.addWidget(QLabel(shown), row, 1, alignment=Qt.AlignmentFlag.AlignRight)
                 if not curator:
-                    self.grid.addWidget(self._button("✓", self._tr("Confirm “{label}”"), head, label,
+                    self.grid.addWidget(self._button("✓", self._tr(CONFIRM_TIP), head, label,
                                                      self.confirmed), row, 2)  # fmt: skip
-                self.grid.addWidget(self._button("✗", self._tr("Reject “{label}”: it is wrong for this item"),
+                self.grid.addWidget(self._button("✗", self._tr(REJECT_TIP),
                                                  head, label, self.rejected), row, 3)  # fmt: skip
                 row += 1
             add = QLineEdit(placeholderText=self._tr(ADD_HINTS[head]))
@@ -208,6 +211,12 @@ class DetailsPanel(QScrollArea):
             digest = QLabel(details.hash[:16] + "…")
             digest.setToolTip(details.hash)
             self.facts.addRow(self.tr("Content hash"), digest)
+
+    def update_labels(self, details: ItemDetails | None) -> None:
+        """New labels of the shown item (after a curator edit); the rest of the panel stays."""
+        if details is not None and self.details is not None and details.item_id == self.details.item_id:
+            self.details = details
+            self.labels.show_labels(details.labels)
 
     def show_preview(self, item_id: int, image: QImage) -> None:
         if self.details is None or self.details.item_id != item_id:

@@ -1,8 +1,10 @@
 """Background indexing: a QThread that drives `store.indexer.Indexer.run()` and emits its progress.
 
 The thread loads the models, opens its own (writer) Catalog and iterates the indexer's generator;
-each `Progress` dataclass is emitted as is. pause()/resume()/cancel() are called from the GUI thread
-and forwarded to the Indexer, which is safe to control from any thread.
+each `Progress` dataclass is emitted as is. With the settings `watch_archive` or `rescan_minutes`,
+the thread then keeps the index in step with the archive (`store.watcher.watch`) until cancelled,
+emitting an `IndexOutcome` after every run. pause()/resume()/cancel() are called from the GUI thread
+and forwarded to the Indexer (and the watcher), which are safe to control from any thread.
 """
 
 from __future__ import annotations
@@ -20,22 +22,28 @@ from store.catalog import Catalog
 from store.config import Settings
 from store.engine import load_index_models, region_detector
 from store.indexer import Indexer
+from store.watcher import ArchiveWatcher, watch
 
 logger = logging.getLogger(__name__)
+
+SECONDS_PER_MINUTE = 60.0  # the unit of the rescan setting (tests shorten it)
 
 
 @dataclass(frozen=True)
 class IndexOutcome:
-    """How a run ended: `summary` is the indexer's IndexSummary (None when it never started)."""
+    """How a run ended: `summary` is the indexer's IndexSummary (None when it never started);
+    `watching`: the thread goes on watching the archive and will run again on changes."""
 
     archive: Path
     summary: object | None
     error: str | None = None
     missing_models: bool = False
+    watching: bool = False
 
 
 class IndexWorker(QThread):
-    """Indexes one archive in the background; emits `progress(Progress)` then `outcome(IndexOutcome)`."""
+    """Indexes one archive in the background; emits `progress(Progress)` and `outcome(IndexOutcome)`
+    (once, or after every run while watching)."""
 
     progress = Signal(object)
     outcome = Signal(object)
@@ -48,6 +56,7 @@ class IndexWorker(QThread):
         self.captions = captions
         self._lock = threading.Lock()
         self._indexer: Indexer | None = None
+        self._watcher: ArchiveWatcher | None = None
         self._paused = False
         self._cancelled = False
 
@@ -74,6 +83,8 @@ class IndexWorker(QThread):
             self._cancelled = True
             if self._indexer is not None:
                 self._indexer.cancel()
+            if self._watcher is not None:
+                self._watcher.stop()
 
     # -- the thread -------------------------------------------------------------------------------
 
@@ -84,6 +95,17 @@ class IndexWorker(QThread):
             logger.exception("indexing %s failed", self.archive)
             self.outcome.emit(IndexOutcome(self.archive, None, error=str(exc)))
 
+    def _make_watcher(self, archive: Path) -> ArchiveWatcher | None:
+        """The watcher the settings ask for, or None for a single run."""
+        minutes = self.settings.rescan_minutes
+        if not self.settings.watch_archive and not minutes:
+            return None
+        return ArchiveWatcher(
+            archive,
+            observe=self.settings.watch_archive,
+            rescan_interval_s=minutes * SECONDS_PER_MINUTE if minutes else None,
+        )
+
     def _index(self) -> IndexOutcome:
         location = locate_index(self.archive)
         try:
@@ -91,6 +113,8 @@ class IndexWorker(QThread):
         except BundleError as exc:
             logger.warning("not indexing %s: %s", self.archive, exc)
             return IndexOutcome(self.archive, None, error=str(exc), missing_models=True)
+        watcher = self._make_watcher(location.archive)
+        captions = captioner is not None
         with Catalog(location.catalog_path) as catalog:
             indexer = Indexer(
                 location, catalog, encoder, classifiers=classifiers, captioner=captioner,
@@ -100,10 +124,26 @@ class IndexWorker(QThread):
                 if self._cancelled:
                     return IndexOutcome(self.archive, None)
                 self._indexer = indexer
+                self._watcher = watcher
                 if self._paused:
                     indexer.pause()
-            for step in indexer.run(captions=captioner is not None):
-                self.progress.emit(step)
-            with self._lock:
-                self._indexer = None
+                if watcher is not None:
+                    watcher.start()  # before the first run, so changes made during it are not missed
+            try:
+                for step in indexer.run(captions=captions):
+                    self.progress.emit(step)
+                if watcher is not None and not indexer.cancelled:
+                    self.outcome.emit(IndexOutcome(self.archive, indexer.summary, watching=True))
+                    runs = watch(
+                        indexer, watcher, captions=captions,
+                        on_run_done=lambda s: self.outcome.emit(IndexOutcome(self.archive, s, watching=True)),
+                    )  # fmt: skip
+                    for step in runs:
+                        self.progress.emit(step)
+            finally:
+                if watcher is not None:
+                    watcher.stop()
+                with self._lock:
+                    self._indexer = None
+                    self._watcher = None
             return IndexOutcome(self.archive, indexer.summary)

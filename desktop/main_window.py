@@ -1,8 +1,9 @@
-"""The curator's main window: search field, thumbnail grid, details panel, indexing status.
+"""The curator's main window: search field, facets, thumbnail grid, details panel, indexing status.
 
-Everything slow runs elsewhere: indexing in `IndexWorker` (a QThread), searches in the
-`SearchController`'s thread, catalog reads/writes, previews and bundle installs in the TaskRunner's
-pool. The window only reacts to the dataclasses they send back.
+Everything slow runs elsewhere: indexing (and watching) in `IndexWorker` (a QThread), searches in the
+`SearchController`'s thread, catalog reads/writes, facet counts, previews and bundle installs in the
+TaskRunner's pool, and long jobs (export, re-caption, duplicates) in a pool of their own. The window
+only reacts to the dataclasses they send back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSettings, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QObject,
+    QSettings,
+    QSize,
+    Qt,
+    QThreadPool,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
@@ -45,19 +58,27 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.details_panel import PREVIEW_SIZE, DetailsPanel
+from desktop.duplicates_window import DuplicatesWindow
+from desktop.facets_panel import FacetsPanel
+from desktop.failures_dialog import FailuresDialog
 from desktop.grid_model import ICON_SIZE, EntryRole, GridEntry, GridModel
 from desktop.index_worker import IndexOutcome, IndexWorker
-from desktop.search_worker import SearchController, SearchOutcome
+from desktop.item_jobs import ItemJobs, export_target
+from desktop.search_worker import SearchController, SearchOutcome, SearchRequest
 from desktop.settings_dialog import SettingsDialog
 from desktop.tasks import TaskRunner
 from models.bundle import install_bundle, list_bundles
 from models.errors import ImagoError
 from store import config
-from store.archive import locate_index
+from store.archive import IndexLocation, locate_index
 from store.browse import item_details, visible_items
 from store.catalog import Catalog
 from store.config import Settings
+from store.curation import CurationService
+from store.facets import Facets, read_facets
 from store.indexer import Progress
+from store.recaption import RecaptionResult
+from store.search import SearchFilter
 from store.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
@@ -66,6 +87,9 @@ MAX_RECENT = 8
 BROWSE_REFRESH_FIRST_S = 2.0
 BROWSE_REFRESH_MAX_S = 30.0
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+# Settings whose change restarts a running indexer (models, threads, watching).
+RESTART_SETTINGS = {"device", "intra_op_threads", "caption_model", "caption_beams", "watch_archive",
+                    "rescan_minutes"}  # fmt: skip
 
 NO_MODELS_TEXT = QT_TRANSLATE_NOOP(
     "MainWindow",
@@ -97,9 +121,31 @@ def load_settings() -> Settings:
         return Settings()
 
 
-def _read_browse(catalog_path: Path) -> list[GridEntry]:
+def _read_browse(catalog_path: Path, filters: SearchFilter) -> list[GridEntry]:
     with Catalog(catalog_path) as catalog:
-        return [GridEntry(i.item_id, i.path, i.hash, i.region) for i in visible_items(catalog)]
+        items = visible_items(catalog, filters=filters)
+    return [GridEntry(i.item_id, i.path, i.hash, i.region) for i in items]
+
+
+def _read_facets(catalog_path: Path, folder: str | None, category: str | None) -> Facets | None:
+    if not catalog_path.is_file():  # opening a Catalog would create it
+        return None
+    with Catalog(catalog_path) as catalog:
+        return read_facets(catalog, folder, category)
+
+
+def _read_failures(catalog_path: Path) -> list[tuple[str, str, str]]:
+    if not catalog_path.is_file():
+        return []
+    with Catalog(catalog_path) as catalog:
+        return catalog.failures()
+
+
+def _count_failures(catalog_path: Path) -> int:
+    if not catalog_path.is_file():
+        return 0
+    with Catalog(catalog_path) as catalog:
+        return catalog.counts().get("failed", 0)
 
 
 def _read_details(catalog_path: Path, item_id: int):
@@ -111,6 +157,14 @@ def _save_description(catalog_path: Path, item_id: int, text: str) -> int:
     with Catalog(catalog_path) as catalog:
         catalog.set_description(item_id, text)
     return item_id
+
+
+def _write_label(catalog_path: Path, item_id: int, head: str, label: str, reject: bool):
+    """Confirm or reject a label; returns the item's details as they are now."""
+    with Catalog(catalog_path) as catalog:
+        curation = CurationService(catalog)
+        (curation.reject_label if reject else curation.confirm_label)(item_id, head, label)
+        return item_details(catalog, item_id)
 
 
 def _read_preview(path: Path, size: int) -> QImage:
@@ -133,7 +187,10 @@ class MainWindow(QMainWindow):
     results_shown = Signal(object)  # SearchOutcome
     details_shown = Signal(int)  # item id
     description_saved = Signal(int)  # item id
+    labels_saved = Signal(int)  # item id
     bundle_installed = Signal(str)  # bundle model id
+    facets_shown = Signal(object)  # Facets, or None
+    failures_shown = Signal(int)  # number of failed files listed
 
     def __init__(
         self, models_dir: Path, archive: Path | None = None, settings: Settings | None = None
@@ -142,13 +199,16 @@ class MainWindow(QMainWindow):
         self.models_dir = Path(models_dir)
         self.settings = settings or load_settings()
         self.archive: Path | None = None
+        self.location: IndexLocation | None = None
         self.catalog_path: Path | None = None
         self.index_worker: IndexWorker | None = None
         self.last_index: IndexOutcome | None = None
         self.last_results: SearchOutcome | None = None
+        self.last_request: SearchRequest | None = None
         self.mode = "browse"  # or "results"
         self._request_id = 0
-        self._failures: list[dict[str, str]] = []
+        self.duplicates_window: DuplicatesWindow | None = None
+        self.failures_dialog: FailuresDialog | None = None
         self._workers: set[IndexWorker] = set()
         self._pasted: list[Path] = []
         self._browse_loading = False
@@ -156,6 +216,11 @@ class MainWindow(QMainWindow):
         self._browse_interval = BROWSE_REFRESH_FIRST_S
         self._phase: str | None = None
         self.tasks = TaskRunner(self)
+        self.long_tasks = TaskRunner(self, QThreadPool(self))  # export, re-caption, duplicates
+        self.item_jobs = ItemJobs(self.long_tasks, self.models_dir, self.settings, self)
+        self.item_jobs.exported.connect(self._on_exported)
+        self.item_jobs.recaptioned.connect(self._on_recaptioned)
+        self.item_jobs.failed.connect(self._job_failed)
         self.search = SearchController(self.models_dir, self.settings, self)
         self.search.answered.connect(self._on_search_answer)
         self.window_state = QSettings(str(config.user_data_dir() / "window.ini"), QSettings.Format.IniFormat)
@@ -234,12 +299,19 @@ class MainWindow(QMainWindow):
 
         self.details = DetailsPanel()
         self.details.description_edited.connect(self.save_description)
+        self.details.label_confirmed.connect(lambda i, head, label: self.edit_label(i, head, label, False))
+        self.details.label_rejected.connect(lambda i, head, label: self.edit_label(i, head, label, True))
+
+        self.facets = FacetsPanel()
+        self.facets.changed.connect(self._on_facets_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.facets)
         self.splitter.addWidget(self.grid)
         self.splitter.addWidget(self.details)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setSizes([240, 640, 400])
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -283,6 +355,13 @@ class MainWindow(QMainWindow):
         paste.triggered.connect(self.paste_image)
         edit_menu.addAction(paste)
         self.grid.addAction(paste)  # Ctrl+V on the grid; the search field handles its own (eventFilter)
+        tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
+        self.duplicates_action = QAction(self.tr("Find &duplicates…"), self)
+        self.duplicates_action.triggered.connect(self.open_duplicates)
+        self.failures_action = QAction(self.tr("&Files that could not be indexed…"), self)
+        self.failures_action.triggered.connect(self.show_failures)
+        tools_menu.addAction(self.duplicates_action)
+        tools_menu.addAction(self.failures_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -302,9 +381,9 @@ class MainWindow(QMainWindow):
         geometry = self.window_state.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        splitter = self.window_state.value("splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        panes = self.window_state.value("panes")
+        if panes is not None:
+            self.splitter.restoreState(panes)
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -318,6 +397,8 @@ class MainWindow(QMainWindow):
         has_items = self.grid_model.rowCount() > 0
         show_grid = self.archive is not None and (has_models or has_items or self.mode == "results")
         self.welcome.setVisible(self.archive is None)
+        self.duplicates_action.setEnabled(self.archive is not None)
+        self.failures_action.setEnabled(self.archive is not None)
         self.splitter.setVisible(show_grid)
         self.results_label.setVisible(show_grid)
         self.show_all_button.setVisible(show_grid and self.mode == "results")
@@ -368,6 +449,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(exc), 10_000)
             return False
         self.archive = archive
+        self.location = location
         self.catalog_path = location.catalog_path
         self.setWindowTitle(f"Imago — {archive.name}")
         self._remember(archive)
@@ -375,13 +457,23 @@ class MainWindow(QMainWindow):
         self.grid_model.set_entries([])
         self.details.show_item(None)
         self.mode = "browse"
+        self._request_id = 0
         self.search.index_changed()
+        self.facets.set_restriction(None, None)
+        self.facets.show_facets(None)
+        self._set_errors(0)
+        for other in (self.duplicates_window, self.failures_dialog):  # they showed another archive
+            if other is not None:
+                other.close()
         if location.fallback:
             self.statusBar().showMessage(
                 self.tr("The archive is read-only; its index is kept in {path}").format(path=location.path),
                 10_000,
             )
         self.load_browse()
+        self.load_facets()
+        path = self.catalog_path
+        self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
         if self.has_clip_bundle():
             self.start_indexing()
         else:
@@ -395,7 +487,7 @@ class MainWindow(QMainWindow):
             self.results_label.setText(self.tr("Nothing indexed yet"))
             self.items_loaded.emit(0)
             return
-        path = self.catalog_path
+        path, filters = self.catalog_path, self.facets.filters()
         self._browse_loading = True
         self._last_browse = time.monotonic()
 
@@ -404,34 +496,85 @@ class MainWindow(QMainWindow):
             self._background_failed(exc)
 
         self.tasks.submit(
-            lambda: _read_browse(path), lambda entries: self._show_browse(path, entries), failed
-        )
+            lambda: _read_browse(path, filters), lambda entries: self._show_browse(path, filters, entries),
+            failed,
+        )  # fmt: skip
 
-    def _show_browse(self, catalog_path: Path, entries: list[GridEntry]) -> None:
+    def _show_browse(self, catalog_path: Path, filters: SearchFilter, entries: list[GridEntry]) -> None:
         self._browse_loading = False
-        if catalog_path != self.catalog_path or self.mode != "browse":
+        if catalog_path != self.catalog_path or self.mode != "browse" or filters != self.facets.filters():
             return
         current = self.grid.currentIndex().data(EntryRole)
+        selected = {i.data(EntryRole).item_id for i in self.grid.selectionModel().selectedIndexes()}
         scroll = self.grid.verticalScrollBar().value()
         self.grid_model.set_entries(entries)
-        if current is not None:  # a refresh while indexing keeps the curator's place
-            row = next((i for i, e in enumerate(entries) if e.item_id == current.item_id), None)
-            if row is not None:
-                self.grid.setCurrentIndex(self.grid_model.index(row))
+        if current is not None:  # a refresh while indexing keeps the curator's place and selection
+            rows = {e.item_id: i for i, e in enumerate(entries)}
+            if current.item_id in rows:
+                self.grid.setCurrentIndex(self.grid_model.index(rows[current.item_id]))
+            else:
+                self.details.show_item(None)  # e.g. a facet left it out
+            keep = QItemSelection()
+            for item_id in selected & rows.keys():
+                index = self.grid_model.index(rows[item_id])
+                keep.select(index, index)
+            self.grid.selectionModel().select(keep, QItemSelectionModel.SelectionFlag.Select)
             self.grid.verticalScrollBar().setValue(scroll)
-        self.results_label.setText(self.tr("Indexed images and regions: {count}").format(count=len(entries)))
+        self.results_label.setText(
+            self.tr("Indexed images and regions: {count}").format(count=len(entries)) + self._restricted()
+        )
         self._update_panels()
         self.items_loaded.emit(len(entries))
+
+    def _restricted(self) -> str:
+        """The facets' restriction, to append to the grid's heading ("" when there is none)."""
+        described = self.facets.describe()
+        return self.tr(" — filter: {restriction}").format(restriction=described) if described else ""
+
+    def load_facets(self) -> None:
+        """Recount the folder and category facets for the current choice (in the pool)."""
+        if self.catalog_path is None:
+            return
+        path, name, filters = self.catalog_path, self.archive.name, self.facets.filters()
+        self.tasks.submit(
+            lambda: _read_facets(path, filters.folder, filters.category),
+            lambda facets: self._show_facets(path, filters, name, facets),
+            self._background_failed,
+        )
+
+    def _show_facets(
+        self, catalog_path: Path, filters: SearchFilter, name: str, facets: Facets | None
+    ) -> None:
+        if catalog_path != self.catalog_path or filters != self.facets.filters():
+            return  # another archive, or another choice, whose counts are on their way
+        self.facets.show_facets(facets, name)
+        self.facets_shown.emit(facets)
+
+    def _on_facets_changed(self) -> None:
+        """The curator picked a folder or category: repeat the search (or reload the browse list),
+        and recount the facets within the new choice."""
+        request = self.last_request
+        if self._request_id and request is not None:
+            self._submit(text=request.text, item_id=request.item_id, image=request.image, all=request.all)
+        else:
+            self.load_browse()
+        self.load_facets()
 
     def show_browse(self) -> None:
         self.mode = "browse"
         self.last_results = None
+        self.last_request = None
         self._request_id = 0
         self.search_field.clear()
         self.load_browse()
         self._update_panels()
 
     # -- indexing ---------------------------------------------------------------------------------
+
+    def restart_indexing(self) -> None:
+        """Index the open archive with the current models and settings (stopping a running indexer)."""
+        self.stop_indexing()
+        self.start_indexing()
 
     def start_indexing(self) -> None:
         if self.archive is None or (self.index_worker is not None and self.index_worker.isRunning()):
@@ -475,7 +618,10 @@ class MainWindow(QMainWindow):
     def _on_progress(self, progress: Progress) -> None:
         if self.sender() is not self.index_worker:
             return
-        names = {"scan": self.tr("Scanning"), "index": self.tr("Indexing"), "caption": self.tr("Describing")}
+        if progress.phase != "done":
+            self._show_indexing(True)  # a watched archive's next run
+        names = {"scan": self.tr("Scanning"), "index": self.tr("Indexing"), "dates": self.tr("Reading dates"),
+                 "caption": self.tr("Describing")}  # fmt: skip
         phase = names.get(progress.phase, progress.phase)
         if progress.total:
             self.progress_bar.setRange(0, progress.total)
@@ -495,10 +641,12 @@ class MainWindow(QMainWindow):
             self._browse_interval = min(2 * self._browse_interval, BROWSE_REFRESH_MAX_S)
             self.search.index_changed()
             self.load_browse()
+            self.load_facets()
         if self._phase == "index" and progress.phase != "index":
             self.search.index_changed()  # vectors are committed: searches see the new items
             if self.mode == "browse":
                 self.load_browse()
+            self.load_facets()
         self._phase = progress.phase
 
     def _set_errors(self, count: int) -> None:
@@ -509,7 +657,8 @@ class MainWindow(QMainWindow):
     def _on_index_outcome(self, outcome: IndexOutcome) -> None:
         if self.sender() is not self.index_worker:
             return
-        self.index_worker = None
+        if not outcome.watching:
+            self.index_worker = None
         self.last_index = outcome
         self._show_indexing(False)
         if outcome.missing_models:
@@ -521,29 +670,40 @@ class MainWindow(QMainWindow):
             )
         elif outcome.summary is not None:
             s = outcome.summary
-            self._failures = list(s.failures)
             self._set_errors(s.failed)
             state = self.tr("Indexing cancelled") if s.cancelled else self.tr("Index up to date")
             self.index_label.setText(
                 self.tr("{state}: searchable {items}, new {new}, moved {moved}").format(
                     state=state, items=s.items, new=s.indexed, moved=s.moved
                 )
+                + (self._watch_note() if outcome.watching else "")
             )
             self.search.index_changed()
             if self.mode == "browse":
                 self.load_browse()
+            self.load_facets()
         self._update_panels()
         self.index_finished.emit(outcome)
 
+    def _watch_note(self) -> str:
+        if self.settings.watch_archive:
+            return self.tr(" — watching for changes")
+        return self.tr(" — rescan every {minutes} min").format(minutes=self.settings.rescan_minutes)
+
     def show_failures(self) -> None:
-        if not self._failures:
+        """List the open archive's files that could not be indexed (read from its catalog)."""
+        if self.catalog_path is None:
             return
-        text = self.tr("Files that could not be indexed: {count}").format(count=len(self._failures))
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, self.tr("Files that could not be indexed"), text, parent=self
-        )
-        box.setDetailedText("\n".join(f"{f['path']}: {f['error']}" for f in self._failures))
-        box.open()
+        path = self.catalog_path
+        self.tasks.submit(lambda: _read_failures(path), self._show_failures, self._background_failed)
+
+    def _show_failures(self, failures: list[tuple[str, str, str]]) -> None:
+        if self.failures_dialog is not None:
+            self.failures_dialog.close()
+            self.failures_dialog.deleteLater()
+        self.failures_dialog = FailuresDialog(failures, self)
+        self.failures_dialog.open()
+        self.failures_shown.emit(len(failures))
 
     # -- models -----------------------------------------------------------------------------------
 
@@ -574,7 +734,7 @@ class MainWindow(QMainWindow):
         self.search.models_changed()
         self._update_panels()
         if self.archive is not None and self.has_clip_bundle():
-            self.start_indexing()
+            self.restart_indexing()  # a running (watching) indexer still has the old models
         self.bundle_installed.emit(bundle.model_id)
 
     def _install_failed(self, exc: Exception) -> None:
@@ -598,6 +758,12 @@ class MainWindow(QMainWindow):
     def find_similar_file(self, path: Path) -> None:
         self._submit(image=Path(path))
 
+    def find_similar_in_folder(self, entry: GridEntry) -> None:
+        """Find similar restricted to the item's folder (and its subfolders), shown as the folder facet."""
+        self.facets.set_restriction(entry.path.rpartition("/")[0], self.facets.category)
+        self.find_similar_item(entry.item_id)
+        self.load_facets()
+
     def query_title(self, request) -> str:
         """How a search request is named in the window (translated)."""
         if request.text is not None:
@@ -617,8 +783,10 @@ class MainWindow(QMainWindow):
         if self.archive is None:
             self.statusBar().showMessage(self.tr("Open an archive first (File › Open archive…)"), 10_000)
             return
-        request = self.search.submit(self.archive, **query)
+        filters = self.facets.filters()
+        request = self.search.submit(self.archive, filters=filters if filters.restricts else None, **query)
         self._request_id = request.request_id
+        self.last_request = request
         self.statusBar().showMessage(self.tr("Searching {query}…").format(query=self.query_title(request)))
 
     def _on_search_answer(self, outcome: SearchOutcome) -> None:
@@ -639,7 +807,7 @@ class MainWindow(QMainWindow):
             found = self.tr("{query} — found: {count}").format(
                 query=self.query_title(outcome.request), count=len(entries)
             )
-            self.results_label.setText(found + more)
+            self.results_label.setText(found + more + self._restricted())
             if entries:
                 self.grid.setCurrentIndex(self.grid_model.index(0))
         self._update_panels()
@@ -725,7 +893,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def apply_settings(self, new: Settings) -> None:
-        """Save `new`; the workers share this Settings object, so the next model load uses it."""
+        """Save `new`; the workers share this Settings object, so the next model load uses it. A
+        running indexer restarts when a setting it uses changed."""
+        changed = {
+            f.name
+            for f in dataclasses.fields(Settings)
+            if getattr(self.settings, f.name) != getattr(new, f.name)
+        }
         for item in dataclasses.fields(Settings):
             setattr(self.settings, item.name, getattr(new, item.name))
         try:
@@ -734,23 +908,63 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, self.tr("Settings not saved"), str(exc))
             return
         self.search.models_changed()
-        self.statusBar().showMessage(self.tr("Settings saved; they apply to the next indexing run"), 10_000)
+        if changed & RESTART_SETTINGS and self.index_worker is not None:
+            self.restart_indexing()
+            self.statusBar().showMessage(self.tr("Settings saved; indexing started again with them"), 10_000)
+        else:
+            self.statusBar().showMessage(
+                self.tr("Settings saved; they apply to the next indexing run"), 10_000
+            )
 
     # -- items ------------------------------------------------------------------------------------
 
     def full_path(self, entry: GridEntry) -> Path:
         return (self.archive or Path()) / entry.path
 
+    def has_caption_bundle(self) -> bool:
+        return any(b.kind == "git" for b in list_bundles(self.models_dir))
+
+    def chosen_entries(self, entry: GridEntry) -> list[GridEntry]:
+        """The selected thumbnails when `entry` (the one right-clicked) is among them, else `entry`."""
+        selected = sorted(self.grid.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        entries = [i.data(EntryRole) for i in selected]
+        return entries if any(e.item_id == entry.item_id for e in entries) else [entry]
+
     def context_menu(self, entry: GridEntry) -> QMenu:
         """The right-click menu for a thumbnail (built separately so tests can trigger its actions)."""
+        chosen = self.chosen_entries(entry)
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)
         menu.addAction(self.tr("Find similar"), lambda: self.find_similar_item(entry.item_id))
+        in_folder = menu.addAction(
+            self.tr("Find similar in this folder"), lambda: self.find_similar_in_folder(entry)
+        )
+        folder = entry.path.rpartition("/")[0] or (self.archive.name if self.archive else "")
+        in_folder.setToolTip(self.tr("Only images in {folder} and its subfolders").format(folder=folder))
         menu.addSeparator()
         menu.addAction(self.tr("Open"), lambda: self.open_entry(entry))
         menu.addAction(self.tr("Show in file manager"), lambda: self.show_in_file_manager(entry))
         menu.addAction(
             self.tr("Copy path"), lambda: QGuiApplication.clipboard().setText(str(self.full_path(entry)))
         )
+        menu.addSeparator()
+        export = menu.addAction(self.tr("Export selection…"), lambda: self.export_selection(chosen))
+        export.setToolTip(
+            self.tr("Save the selected items ({count}) as JSON or CSV").format(count=len(chosen))
+        )
+        recaption = menu.addAction(self.tr("Re-caption"), lambda: self.recaption(chosen))
+        if self.has_caption_bundle():
+            recaption.setToolTip(
+                self.tr("Generate the captions of the selected items ({count}) again").format(
+                    count=len(chosen)
+                )
+            )
+        else:
+            recaption.setEnabled(False)
+            recaption.setToolTip(
+                self.tr("No caption model is installed: install a GIT model bundle (File › Install model "
+                        "bundle) to generate captions")
+            )  # fmt: skip
         return menu
 
     def _show_context_menu(self, pos) -> None:
@@ -765,6 +979,68 @@ class MainWindow(QMainWindow):
 
     def show_in_file_manager(self, entry: GridEntry) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.full_path(entry).parent)))
+
+    def export_selection(self, entries: list[GridEntry]) -> None:
+        """Ask where to save `entries` (JSON or CSV, by the dialog's file type) and export them."""
+        if self.location is None or not entries:
+            return
+        folder = self.window_state.value("export_dir") or str(Path.home())
+        json_filter, csv_filter = self.tr("JSON files (*.json)"), self.tr("CSV files (*.csv)")
+        suggested = Path(folder) / f"{self.location.archive.name}-export.json"
+        name, chosen = QFileDialog.getSaveFileName(
+            self, self.tr("Export selection"), str(suggested), f"{json_filter};;{csv_filter}"
+        )
+        if not name:
+            return
+        out, fmt = export_target(Path(name), chosen == csv_filter)
+        self.window_state.setValue("export_dir", str(out.parent))
+        self.statusBar().showMessage(
+            self.tr("Exporting {count} items to {path}…").format(count=len(entries), path=out)
+        )
+        self.item_jobs.export(self.location, [e.item_id for e in entries], out, fmt)
+
+    def _on_exported(self, out: Path, count: int) -> None:
+        self.statusBar().showMessage(
+            self.tr("Exported {count} items to {path}").format(count=count, path=out), 15_000
+        )
+
+    def recaption(self, entries: list[GridEntry]) -> None:
+        """Generate the captions of `entries` again (long-job pool); the details follow."""
+        if self.location is None or not entries:
+            return
+        self.statusBar().showMessage(
+            self.tr("Generating captions for {count} items…").format(count=len(entries))
+        )
+        self.item_jobs.recaption(self.location, [e.item_id for e in entries])
+
+    def _on_recaptioned(self, result: RecaptionResult) -> None:
+        message = self.tr("New captions: {done}").format(done=len(result.captioned))
+        if result.failed:
+            message += self.tr("; failed: {failed} ({why})").format(
+                failed=len(result.failed), why=result.failed[0][1]
+            )
+        self.statusBar().showMessage(message, 15_000)
+        current = self.grid.currentIndex().data(EntryRole)
+        if current is not None and current.item_id in result.captioned:
+            self._on_current(self.grid.currentIndex())
+
+    def _job_failed(self, what: str, exc: Exception) -> None:
+        logger.error("%s failed: %s", what, exc)
+        QMessageBox.warning(
+            self, self.tr("Not done"), self.tr("{what} failed: {error}").format(what=what, error=exc)
+        )
+
+    def open_duplicates(self) -> DuplicatesWindow | None:
+        """Show the duplicates window for the open archive, looking for duplicates afresh."""
+        if self.location is None:
+            return None
+        if self.duplicates_window is None:
+            self.duplicates_window = DuplicatesWindow(self.long_tasks, self)
+        self.duplicates_window.search(self.location)
+        self.duplicates_window.show()
+        self.duplicates_window.raise_()
+        self.duplicates_window.activateWindow()
+        return self.duplicates_window
 
     def _on_current(self, index) -> None:
         entry = index.data(EntryRole) if index.isValid() else None
@@ -796,6 +1072,28 @@ class MainWindow(QMainWindow):
         path = self.catalog_path
         self.tasks.submit(lambda: _save_description(path, item_id, text), self._on_description_saved,
                           self._save_failed)  # fmt: skip
+
+    def edit_label(self, item_id: int, head: str, label: str, reject: bool) -> None:
+        """Confirm (or reject) a label of an item as the curator's, then refresh the shown labels."""
+        if self.catalog_path is None:
+            return
+        path = self.catalog_path
+        self.tasks.submit(lambda: _write_label(path, item_id, head, label, reject), self._on_labels_saved,
+                          self._label_failed)  # fmt: skip
+
+    def _on_labels_saved(self, details) -> None:
+        self.details.update_labels(details)
+        self.statusBar().showMessage(self.tr("Labels saved"), 5_000)
+        self.load_facets()  # category counts follow the curator's labels
+        self.labels_saved.emit(details.item_id)
+
+    def _label_failed(self, exc: Exception) -> None:
+        logger.error("saving a label failed: %s", exc)
+        QMessageBox.warning(
+            self,
+            self.tr("Label not saved"),
+            self.tr("The label could not be saved: {error}").format(error=exc),
+        )
 
     def _on_description_saved(self, item_id: int) -> None:
         self.statusBar().showMessage(self.tr("Description saved"), 5_000)
@@ -832,10 +1130,14 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.details.show_item(None)  # saves a description still being edited
         self.window_state.setValue("geometry", self.saveGeometry())
-        self.window_state.setValue("splitter", self.splitter.saveState())
+        self.window_state.setValue("panes", self.splitter.saveState())
         self.window_state.sync()
         self.stop_indexing()
         self.search.shutdown()
+        self.item_jobs.cancel()
+        if self.duplicates_window is not None:
+            self.duplicates_window.close()
+        self.long_tasks.pool.waitForDone(30_000)
         self.tasks.pool.waitForDone(10_000)
         for pasted in self._pasted:  # query images pasted from the clipboard are not kept
             pasted.unlink(missing_ok=True)

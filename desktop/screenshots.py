@@ -4,8 +4,12 @@
 
 Works offscreen (QT_QPA_PLATFORM=offscreen) or under Xvfb. The archive is copied to a temporary
 folder and a temporary IMAGO_HOME is used, so neither the archive nor the user's settings change.
+The copy gets a `copies` folder with an exact and a resized copy of its first image and a file that
+is no image, so the duplicates and failures states have something to show.
 States: empty, no-models, indexing (paused), browse, results (text search), details (a region
-when the archive has one), similar (find similar), russian (the Russian UI with results).
+when the archive has one), similar (find similar), facets (a folder and a category chosen),
+duplicates (the duplicates window, one file marked), failures (the failed-files dialog), settings,
+russian (the Russian UI with results and facets) and russian-duplicates.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 WAIT_MS = 120_000
 
@@ -61,6 +66,30 @@ def _settle(ms: int = 500) -> None:
     loop.exec()
 
 
+def _add_troubles(archive: Path) -> None:
+    """An exact copy, a resized copy and a non-image in `copies/` (of the temporary archive copy)."""
+    first = min(p for p in archive.rglob("*.jpg") if ".imago" not in p.parts)
+    copies = archive / "copies"
+    copies.mkdir()
+    shutil.copy(first, copies / first.name)
+    with Image.open(first) as image:
+        image.convert("RGB").resize((image.width * 3 // 4, image.height * 3 // 4)).save(
+            copies / f"smaller {first.stem}.jpg", quality=80
+        )
+    (copies / "notes.jpg").write_text("a text file named like a picture\n", "utf-8")
+
+
+def _duplicates(window):
+    found = window.open_duplicates()
+    _until(lambda: not found.busy.isVisible())
+    found.resize(980, 640)
+    rows = [found.tree.topLevelItem(0).child(i) for i in range(found.tree.topLevelItem(0).childCount())]
+    if rows:
+        found.tree.setCurrentItem(rows[-1])
+        found.duplicate_action.trigger()
+    return found
+
+
 def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
     from desktop.main_window import MainWindow
     from desktop.translation import install_translators, remove_translators
@@ -71,7 +100,7 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
     os.environ["IMAGO_HOME"] = str(work / "home")
     shots: list[Path] = []
 
-    def shot(window: MainWindow, name: str) -> None:
+    def shot(window: QWidget, name: str) -> None:
         _settle()
         path = out / f"{len(shots) + 1:02d}-{name}.png"
         window.grab().save(str(path))
@@ -80,6 +109,7 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
     try:
         copy = work / archive.name
         shutil.copytree(archive, copy, ignore=shutil.ignore_patterns(".imago"))
+        _add_troubles(copy)
         models = work / "models"
         window = MainWindow(models_dir=models)
         window.resize(1280, 820)
@@ -115,6 +145,25 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
 
         _wait(window.results_shown, lambda: window.find_similar_item(entries[row].item_id))
         shot(window, "similar")
+
+        _wait(window.items_loaded, window.show_browse)
+        folders = window.facets.folders
+        folder = folders.topLevelItem(0).child(0)
+        _wait(window.items_loaded, lambda: folders.itemClicked.emit(folder, 0))
+        _until(lambda: window.facets.categories.topLevelItemCount() > 1)
+        category = window.facets.categories.topLevelItem(1)
+        _wait(window.items_loaded, lambda: window.facets.categories.itemClicked.emit(category, 0))
+        shot(window, "facets")
+        _wait(window.items_loaded, window.facets.clear_button.click)
+
+        shot(_duplicates(window), "duplicates")
+        window.duplicates_window.close()
+        _wait(window.failures_shown, window.show_failures)
+        shot(window.failures_dialog, "failures")
+        window.failures_dialog.close()
+        settings = window.open_settings()
+        shot(settings, "settings")
+        settings.reject()
         window.close()
 
         translators = install_translators(QApplication.instance(), "ru")
@@ -126,6 +175,7 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
             window.search_field.setText(query)
             _wait(window.results_shown, window.run_text_search)
             shot(window, "russian")
+            shot(_duplicates(window), "russian-duplicates")
             window.close()
         finally:
             remove_translators(QApplication.instance(), translators)

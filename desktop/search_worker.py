@@ -16,7 +16,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from models.errors import BundleError, ImagoError
 from store.config import Settings
 from store.engine import load_search_encoders
-from store.search import SearchResult, SearchService
+from store.search import SearchFilter, SearchResult, SearchService
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class SearchRequest:
     item_id: int | None = None
     image: Path | None = None
     all: bool = False  # no relevance cut-off (the curator asked for more)
+    filters: SearchFilter | None = None  # e.g. the facets' folder or category
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,13 @@ class _SearchWorker(QObject):
     def handle(self, request: SearchRequest) -> None:
         try:
             service = self._service_for(request.archive)
+            options = dict(top=TOP, all=request.all, filters=request.filters)
             if request.text is not None:
-                found = service.search_text(request.text, top=TOP, all=request.all)
+                found = service.search_text(request.text, **options)
             elif request.item_id is not None:
-                found = service.similar_to_item(request.item_id, top=TOP, all=request.all)
+                found = service.similar_to_item(request.item_id, **options)
             else:
-                found = service.similar_to_image(request.image, top=TOP, all=request.all)
+                found = service.similar_to_image(request.image, **options)
         except ImagoError as exc:
             self.answered.emit(SearchOutcome(request, error=str(exc)))
             return
@@ -134,10 +136,11 @@ class SearchController(QObject):
         self.in_flight -= 1
 
     def submit(self, archive: Path, *, text: str | None = None, item_id: int | None = None,
-               image: Path | None = None, all: bool = False) -> SearchRequest:  # fmt: skip
+               image: Path | None = None, all: bool = False,
+               filters: SearchFilter | None = None) -> SearchRequest:  # fmt: skip
         self._next_id += 1
         request = SearchRequest(
-            self._next_id, Path(archive), text, item_id, Path(image) if image else None, all
+            self._next_id, Path(archive), text, item_id, Path(image) if image else None, all, filters
         )
         self.in_flight += 1
         if not self._thread.isRunning():  # started on first use; shutdown() must end it

@@ -1,13 +1,30 @@
-"""The settings dialog: device, threads, caption model and beams, language (saved to settings.json)."""
+"""The settings dialog: device, threads, caption model and beams, language, watching the archive and
+the index folder of read-only archives (saved to settings.json)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
-from store.config import DEVICES, Settings
+from models.errors import ConfigError
+from store.config import DEVICES, MAX_RESCAN_MINUTES, Settings, default_index_root
 
 logger = logging.getLogger(__name__)
 
@@ -47,20 +64,46 @@ class SettingsDialog(QDialog):
         self.caption_model = _combo(CAPTION_MODELS, settings.caption_model)
         self.beams = QSpinBox(minimum=1, maximum=8, value=settings.caption_beams)
         self.language = _combo(LANGUAGES, settings.language)
+        self.watch = QCheckBox(self.tr("Watch the archive for changes"), checked=settings.watch_archive)
+        self.watch.setToolTip(self.tr("Index new, changed, moved and deleted files as they happen"))
+        self.rescan = QSpinBox(minimum=0, maximum=MAX_RESCAN_MINUTES, value=settings.rescan_minutes)
+        self.rescan.setSpecialValueText(self.tr("Never"))
+        self.rescan.setSuffix(self.tr(" min"))
+        self.rescan.setToolTip(
+            self.tr("Scan the whole archive again at this interval: for network shares, which often "
+                    "report no changes")
+        )  # fmt: skip
+        self.index_dir = QLineEdit(settings.fallback_index_dir, placeholderText=str(default_index_root()))
+        self.index_dir.setClearButtonEnabled(True)
+        self.index_dir.setMinimumWidth(360)  # room for a full default path
+        self.index_dir.setToolTip(
+            self.tr("Where the index of an archive you cannot write to (DVD, read-only share) is kept; "
+                    "empty: the default folder shown. Indexes already made stay where they are.")
+        )  # fmt: skip
+        choose = QPushButton(self.tr("Choose…"))
+        choose.clicked.connect(self._choose_index_dir)
+        index_row = QHBoxLayout()
+        index_row.setContentsMargins(0, 0, 0, 0)
+        index_row.addWidget(self.index_dir, stretch=1)
+        index_row.addWidget(choose)
         form.addRow(self.tr("Device"), self.device)
         form.addRow(self.tr("Threads per model"), self.threads)
         form.addRow(self.tr("Caption model"), self.caption_model)
         form.addRow(self.tr("Caption beams"), self.beams)
         form.addRow(self.tr("Language"), self.language)
+        form.addRow("", self.watch)
+        form.addRow(self.tr("Rescan every"), self.rescan)
+        form.addRow(self.tr("Index location for read-only archives"), index_row)
         form.addRow(
             QLabel(
                 "<i>{}</i>".format(
-                    self.tr(
-                        "Changes apply to the next indexing run and search; the language to the next start."
-                    )
-                )
+                    self.tr("Changes apply at once to search and to indexing (which restarts), the index "
+                            "location when a read-only archive is next opened, the language at the next "
+                            "start.")
+                ),
+                wordWrap=True,
             )
-        )
+        )  # fmt: skip
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -68,14 +111,36 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def accept(self) -> None:
+        """Close only with valid settings; otherwise say what is wrong and stay open."""
+        try:
+            self.result_settings()
+        except ConfigError as exc:
+            QMessageBox.warning(self, self.tr("Settings not valid"), str(exc))
+            return
+        super().accept()
+
+    def _choose_index_dir(self) -> None:
+        start = self.index_dir.text() or str(default_index_root())
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Index location for read-only archives"), start
+        )
+        if folder:
+            self.index_dir.setText(folder)
+
     def result_settings(self) -> Settings:
-        settings = Settings(
+        """The edited settings; fields the dialog does not show keep their values."""
+        settings = dataclasses.replace(
+            self._original,
             device=self.device.currentData(),
             intra_op_threads=self.threads.value(),
             caption_model=self.caption_model.currentData(),
             caption_beams=self.beams.value(),
             language=self.language.currentData(),
             recent_archives=list(self._original.recent_archives),
+            watch_archive=self.watch.isChecked(),
+            rescan_minutes=self.rescan.value(),
+            fallback_index_dir=self.index_dir.text().strip(),
         )
         settings.validate()
         return settings

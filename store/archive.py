@@ -2,7 +2,8 @@
 
 Paths stored in the index are relative to the archive root, so a writable archive can move or be
 mounted elsewhere and keep its index. A read-only archive (DVD, read-only share) gets its index under
-`user_data_dir()/indexes/<key>`, keyed by the archive's absolute path.
+`<index root>/<key>`, keyed by the archive's absolute path; the index root is the setting
+`fallback_index_dir`, by default `user_data_dir()/indexes`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.errors import ConfigError
 from store import config
 from store.errors import ArchiveError
 
@@ -31,7 +33,7 @@ class IndexLocation:
 
     archive: Path
     path: Path
-    fallback: bool  # True when the archive is read-only and the index lives in the user data dir
+    fallback: bool  # True when the archive is read-only and the index lives in the fallback folder
 
     @property
     def catalog_path(self) -> Path:
@@ -61,11 +63,22 @@ def _writable(folder: Path) -> bool:
     return True
 
 
+def fallback_root() -> Path:
+    """The folder for read-only archives' indexes, from the saved settings (read on every call, so
+    readers such as the search service follow a change without being told)."""
+    try:
+        return config.Settings.load().index_root
+    except ConfigError as exc:
+        logger.warning("using the default index folder for read-only archives: %s", exc)
+        return config.default_index_root()
+
+
 def locate_index(archive: Path, *, create: bool = True) -> IndexLocation:
     """The index location for `archive`, creating the folder when `create` is true.
 
     An existing `<archive>/.imago` is used when writable; otherwise the archive itself must be
-    writable to create it; otherwise the user-data fallback is used (and said so in the log).
+    writable to create it; otherwise the fallback folder (`fallback_root()`) is used (and said so in
+    the log).
     """
     archive = Path(archive)
     if not archive.is_dir():
@@ -78,7 +91,7 @@ def locate_index(archive: Path, *, create: bool = True) -> IndexLocation:
         if create:
             local.mkdir()
         return IndexLocation(archive, local, fallback=False)
-    path = config.user_data_dir() / "indexes" / fallback_key(archive)
+    path = fallback_root() / fallback_key(archive)
     logger.warning("archive %s is read-only; its index is kept in %s", archive, path)
     if create:
         path.mkdir(parents=True, exist_ok=True)

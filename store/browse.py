@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from store.catalog import VISIBLE, Catalog
+from store.search import NO_FILTER, SearchFilter
 
 TOP_LABELS = 5
 
@@ -45,17 +46,21 @@ def _bbox(kind: str, x, y, w, h) -> tuple[int, int, int, int] | None:
     return None if kind == "file" or x is None else (int(x), int(y), int(w), int(h))
 
 
-def visible_items(catalog: Catalog, limit: int | None = None) -> list[BrowseItem]:
-    """Visible items (files and their regions), ordered by path, then file before its regions."""
+def visible_items(
+    catalog: Catalog, limit: int | None = None, filters: SearchFilter | None = None
+) -> list[BrowseItem]:
+    """Visible items (files and their regions) passing `filters` (e.g. a folder or category facet),
+    ordered by path, then file before its regions."""
+    where, params = (filters or NO_FILTER).sql()
     sql = (
         "SELECT items.id, files.path, files.hash, items.kind, items.x, items.y, items.w, items.h "
-        f"FROM items JOIN files ON files.id = items.file_id WHERE {VISIBLE} "
+        f"FROM items JOIN files ON files.id = items.file_id WHERE {VISIBLE}{where} "
         "ORDER BY files.path, items.kind, items.id"
     )
-    args: tuple = ()
+    args = list(params)
     if limit is not None:
         sql += " LIMIT ?"
-        args = (int(limit),)
+        args.append(int(limit))
     return [BrowseItem(int(r[0]), r[1], r[2], _bbox(r[3], *r[4:8])) for r in catalog.conn.execute(sql, args)]
 
 

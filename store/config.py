@@ -3,7 +3,8 @@
 Settings live in `settings.json` in the user data directory. Two environment variables override the
 locations, which tests and portable installs rely on:
 
-- `IMAGO_HOME`: the user data directory (settings, logs, read-only-archive indexes, bench cache);
+- `IMAGO_HOME`: the user data directory (settings, logs, read-only-archive indexes by default, bench
+  cache);
 - `IMAGO_MODELS`: the model bundle directory (default `<IMAGO_HOME>/models`).
 """
 
@@ -27,6 +28,7 @@ APP_NAME = "Imago"
 SETTINGS_FILE = "settings.json"
 DEVICES = ("auto", "cpu", "gpu")
 VECTOR_DTYPES = ("f16", "f32", "bf16", "i8")
+MAX_RESCAN_MINUTES = 7 * 24 * 60
 
 
 def user_data_dir() -> Path:
@@ -45,6 +47,11 @@ def models_dir() -> Path:
     return user_data_dir() / "models"
 
 
+def default_index_root() -> Path:
+    """Where read-only archives' indexes go unless the settings name another folder."""
+    return user_data_dir() / "indexes"
+
+
 @dataclass
 class Settings:
     """User-editable settings, persisted as JSON. Unknown keys in the file are ignored."""
@@ -57,6 +64,9 @@ class Settings:
     recent_archives: list[str] = field(default_factory=list)
     vector_dtype: str = "f16"  # usearch scalar type of the HNSW index: f16, f32, bf16 or i8
     vector_connectivity: int = 16  # HNSW graph degree (M)
+    watch_archive: bool = True  # index changes as file-system events report them
+    rescan_minutes: int = 0  # periodic full rescan, for shares that send no change events; 0: off
+    fallback_index_dir: str = ""  # indexes of read-only archives; "": <user data dir>/indexes
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field."""
@@ -79,6 +89,24 @@ class Settings:
                 "setting 'vector_connectivity' must be a whole number from 2 to 256, "
                 f"not {self.vector_connectivity!r}"
             )
+        if not isinstance(self.watch_archive, bool):
+            raise ConfigError(f"setting 'watch_archive' must be true or false, not {self.watch_archive!r}")
+        minutes = self.rescan_minutes
+        if not isinstance(minutes, int) or not 0 <= minutes <= MAX_RESCAN_MINUTES:
+            raise ConfigError(
+                f"setting 'rescan_minutes' must be a whole number from 0 to {MAX_RESCAN_MINUTES} "
+                f"(0: no rescans), not {minutes!r}"
+            )
+        folder = self.fallback_index_dir
+        if not isinstance(folder, str) or (folder and not Path(folder).expanduser().is_absolute()):
+            raise ConfigError(
+                f"setting 'fallback_index_dir' must be an absolute folder path or empty, not {folder!r}"
+            )
+
+    @property
+    def index_root(self) -> Path:
+        """The folder holding the indexes of read-only archives."""
+        return Path(self.fallback_index_dir).expanduser() if self.fallback_index_dir else default_index_root()
 
     @property
     def force_cpu(self) -> bool:

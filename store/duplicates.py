@@ -45,6 +45,7 @@ class DuplicateMember:
     item_id: int
     path: str
     score: float  # cosine similarity to the group's first member (1.0 for exact copies)
+    hash: str | None = None  # content hash (names the thumbnail)
 
     def as_json(self) -> dict:
         return {"item_id": self.item_id, "path": self.path, "score": round(self.score, 6)}
@@ -109,7 +110,7 @@ def find_duplicates(
         if digest:
             by_hash.setdefault(digest, []).append(item_id)
     groups = [
-        DuplicateGroup("exact", [DuplicateMember(i, info[i][0], 1.0) for i in ids])
+        DuplicateGroup("exact", [DuplicateMember(i, info[i][0], 1.0, info[i][1]) for i in ids])
         for ids in by_hash.values()
         if len(ids) > 1
     ]
@@ -154,7 +155,8 @@ def find_duplicates(
         sim = dict(zip(keys.tolist(), (vecs @ vecs[keys.tolist().index(ids[0])]).tolist(), strict=True))
         group = DuplicateGroup("near")
         for item_id in ids:
-            group.members.append(DuplicateMember(item_id, info[item_id][0], float(sim.get(item_id, 0.0))))
+            score = float(sim.get(item_id, 0.0))
+            group.members.append(DuplicateMember(item_id, info[item_id][0], score, info[item_id][1]))
         groups.append(group)
     return groups
 

@@ -32,7 +32,6 @@ def load_index_models(
     with `captions` false) the captioner is None and indexing runs without descriptions.
     """
     from models.bundle import find_bundle, list_bundles
-    from models.captioner import open_captioner
     from models.classifier import load_heads
     from models.clip import ClipImageEncoder, ClipTextEncoder
 
@@ -45,12 +44,21 @@ def load_index_models(
     captioner = None
     if captions:
         if any(b.kind == "git" for b in list_bundles(models_dir)):
-            captioner = open_captioner(
-                models_dir, settings.caption_model, options, beams=settings.caption_beams, explicit=False
-            )
+            captioner = load_captioner(models_dir, settings)
         else:
             logger.warning("no captioner (GIT) bundle in %s: indexing without descriptions", models_dir)
     return encoder, classifiers, captioner
+
+
+def load_captioner(models_dir: Path, settings: Settings) -> Captioner:
+    """The captioner the settings choose (the installed default GIT bundle when that one is not
+    installed); BundleError when no GIT bundle is installed."""
+    from models.captioner import open_captioner
+
+    return open_captioner(
+        models_dir, settings.caption_model, session_options(settings), beams=settings.caption_beams,
+        explicit=False,
+    )  # fmt: skip
 
 
 def load_search_encoders(models_dir: Path, settings: Settings) -> tuple[ImageEncoder, TextEncoder]:

@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -117,11 +117,17 @@ def nearest_other(catalog: Catalog, index: VectorIndex | None, records: list[Ite
 
 
 def export_items(
-    catalog: Catalog, index: VectorIndex | None = None, selection: str | None = None
+    catalog: Catalog,
+    index: VectorIndex | None = None,
+    selection: str | None = None,
+    item_ids: Sequence[int] | None = None,
 ) -> Iterator[dict]:
-    """The export rows of the archive's visible items (or of a keyword selection), by path."""
+    """The export rows of the archive's visible items, of a keyword selection, or of the given item
+    ids (invisible ones are left out), by path."""
+    if selection is not None and item_ids is not None:
+        raise InputError("export either a keyword selection or chosen items, not both")
     curation = CurationService(catalog)
-    ids = selected_items(catalog, selection)
+    ids = list(item_ids) if item_ids is not None else selected_items(catalog, selection)
     records = curation.records(ids)
     similar = nearest_other(catalog, index, records)
     for record in records:

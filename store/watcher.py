@@ -4,7 +4,8 @@ Events only mark paths as "touched". A touched path becomes ready once no event 
 `debounce_s` and its size and mtime did not change between two checks `debounce_s` apart, so a file
 still being copied is indexed once, when complete. Deleted paths are ready after the debounce.
 Network shares often deliver no events: `polling=True` (or a native observer that cannot start)
-uses watchdog's PollingObserver, and a periodic full rescan catches anything missed.
+uses watchdog's PollingObserver, and a periodic full rescan catches anything missed. Either part can
+be switched off: `observe=False` (rescans only) or `rescan_interval_s=None` (events only).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,7 +150,8 @@ class ArchiveWatcher:
         debounce_s: float = 2.0,
         check_interval_s: float = 1.0,
         poll_interval_s: float = 10.0,
-        rescan_interval_s: float = 3600.0,
+        rescan_interval_s: float | None = 3600.0,
+        observe: bool = True,
     ) -> None:
         self.archive = Path(archive).resolve()
         self.collector = ChangeCollector(self.archive, debounce_s)
@@ -157,17 +159,18 @@ class ArchiveWatcher:
         self.polling = is_network_filesystem(self.archive) if polling is None else polling
         self.check_interval_s = check_interval_s
         self.poll_interval_s = poll_interval_s
-        self.rescan_interval_s = rescan_interval_s
+        self.rescan_interval_s = rescan_interval_s  # None: no periodic rescans
+        self.observe = observe  # False: no file-system events, only the periodic rescans
         self._observer: Observer | PollingObserver | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Start observing (idempotent). Start before an initial full run so nothing that changes
-        during it is missed."""
+        """Start observing (idempotent; a stopped watcher stays stopped, so a `stop()` from another
+        thread always wins). Start before an initial full run so nothing that changes during it is
+        missed."""
         with self._lock:
-            if self._observer is None:
-                self._stop.clear()
+            if self._observer is None and self.observe and not self._stop.is_set():
                 self._observer = self._start_observer()
 
     def _start_observer(self) -> Observer | PollingObserver:
@@ -203,14 +206,24 @@ class ArchiveWatcher:
 
     def changes(self) -> Iterator[Changes]:
         """Block until there is something to index; yield it. Ends after `stop()`."""
-        next_rescan = time.monotonic() + self.rescan_interval_s
+        interval = self.rescan_interval_s
+        next_rescan = None if interval is None else time.monotonic() + interval
         while not self._stop.wait(self.check_interval_s):
             ready = self.collector.ready()
-            if time.monotonic() >= next_rescan:
-                next_rescan = time.monotonic() + self.rescan_interval_s
+            if next_rescan is not None and time.monotonic() >= next_rescan:
+                next_rescan = time.monotonic() + interval
                 yield Changes(frozenset(ready), full=True)
             elif ready:
                 yield Changes(frozenset(ready))
+
+
+def outermost(paths: Iterable[bytes]) -> list[bytes]:
+    """`paths` without those inside another of them, sorted. A folder's event comes with its new
+    file's, and the indexer would otherwise find that file twice (once by walking the folder)."""
+    chosen = set(paths)
+    return sorted(
+        p for p in chosen if not any(p[:i] in chosen for i in range(len(p)) if p[i : i + 1] == b"/")
+    )
 
 
 def watch(
@@ -227,7 +240,7 @@ def watch(
     watcher.start()
     try:
         for change in watcher.changes():
-            only = None if change.full else sorted(change.paths)
+            only = None if change.full else outermost(change.paths)
             logger.info(
                 "indexing %s", "everything (periodic rescan)" if change.full else f"{len(only)} changed paths"
             )

@@ -1,128 +1,443 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
     <name>DetailsPanel</name>
     <message>
-        <location filename="../../desktop/details_panel.py" line="23" />
+        <location filename="../../desktop/details_panel.py" line="35"/>
         <source>Categories</source>
         <translation>Категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="24" />
+        <location filename="../../desktop/details_panel.py" line="36"/>
         <source>Names</source>
         <translation>Названия</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="73" />
-        <source>Curator's description (saved when you leave the field)</source>
+        <location filename="../../desktop/details_panel.py" line="39"/>
+        <source>Add a category…</source>
+        <translation>Добавить категорию…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/details_panel.py" line="40"/>
+        <source>Add a name…</source>
+        <translation>Добавить название…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/details_panel.py" line="158"/>
+        <source>Curator&apos;s description (saved when you leave the field)</source>
         <translation>Описание хранителя (сохраняется, когда вы покидаете поле)</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="80" />
+        <location filename="../../desktop/details_panel.py" line="165"/>
         <source>Generated caption</source>
         <translation>Сгенерированная подпись</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="82" />
+        <location filename="../../desktop/details_panel.py" line="167"/>
         <source>Description</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="98" />
+        <location filename="../../desktop/details_panel.py" line="183"/>
         <source>Select an image to see its details.</source>
         <translation>Выберите изображение, чтобы увидеть подробности.</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="105" />
+        <location filename="../../desktop/details_panel.py" line="190"/>
         <source>Loading preview…</source>
         <translation>Загрузка просмотра…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="109" />
+        <location filename="../../desktop/details_panel.py" line="194"/>
         <source>  (region {w}×{h} at {x},{y})</source>
         <translation>  (область {w}×{h} в точке {x},{y})</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="118" />
+        <location filename="../../desktop/details_panel.py" line="203"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="119" />
+        <location filename="../../desktop/details_panel.py" line="204"/>
         <source>{size} px, {bytes}</source>
         <translation>{size} пикс., {bytes}</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="121" />
+        <location filename="../../desktop/details_panel.py" line="206"/>
         <source>Format</source>
         <translation>Формат</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="123" />
+        <location filename="../../desktop/details_panel.py" line="208"/>
         <source>Indexed</source>
         <translation>Проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="124" />
+        <location filename="../../desktop/details_panel.py" line="209"/>
         <source>Item</source>
         <translation>Элемент</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="128" />
+        <location filename="../../desktop/details_panel.py" line="213"/>
         <source>Content hash</source>
         <translation>Хеш содержимого</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="134" />
+        <location filename="../../desktop/details_panel.py" line="225"/>
         <source>No preview (file missing or unreadable)</source>
         <translation>Нет просмотра (файл отсутствует или не читается)</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="153" />
+        <location filename="../../desktop/details_panel.py" line="42"/>
         <source>confirmed</source>
         <translation>подтверждено</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="161" />
-        <source>No categories yet</source>
-        <translation>Категорий пока нет</translation>
+        <location filename="../../desktop/details_panel.py" line="43"/>
+        <source>Confirm “{label}”</source>
+        <translation>Подтвердить «{label}»</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/details_panel.py" line="44"/>
+        <source>Reject “{label}”: it is wrong for this item</source>
+        <translation>Отклонить «{label}»: не подходит этому элементу</translation>
+    </message>
+</context>
+<context>
+    <name>DuplicatesWindow</name>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="114"/>
+        <source>Duplicates</source>
+        <translation>Дубликаты</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="128"/>
+        <source>Search again</source>
+        <translation>Искать заново</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <source>File</source>
+        <translation>Файл</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <source>Similarity</source>
+        <translation>Сходство</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <source>Mark</source>
+        <translation>Отметка</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="150"/>
+        <location filename="../../desktop/duplicates_window.py" line="338"/>
+        <source>Keep</source>
+        <translation>Оставить</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="151"/>
+        <source>Mark the selected files as the ones to keep (K)</source>
+        <translation>Отметить выбранные файлы как те, что нужно оставить (K)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="153"/>
+        <source>Mark as duplicate</source>
+        <translation>Отметить как дубликат</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="155"/>
+        <source>Mark the selected files as duplicates (D)</source>
+        <translation>Отметить выбранные файлы как дубликаты (D)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="156"/>
+        <source>Clear mark</source>
+        <translation>Снять отметку</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="157"/>
+        <source>Remove the marks of the selected files (U)</source>
+        <translation>Снять отметки с выбранных файлов (U)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="158"/>
+        <source>Open</source>
+        <translation>Открыть</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="166"/>
+        <source>Copy paths of duplicates</source>
+        <translation>Копировать пути дубликатов</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="167"/>
+        <source>Copy the full paths of the files marked as duplicates</source>
+        <translation>Скопировать полные пути файлов, отмеченных как дубликаты</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="172"/>
+        <source>Imago never deletes or moves files: the marks are notes for you, saved with the archive&apos;s index.</source>
+        <translation>Imago никогда не удаляет и не перемещает файлы: отметки — это заметки для вас, они хранятся вместе с индексом архива.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="204"/>
+        <source>Looking for duplicates in {archive}…</source>
+        <translation>Поиск дубликатов в {archive}…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="233"/>
+        <source>The search for duplicates was stopped.</source>
+        <translation>Поиск дубликатов остановлен.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="236"/>
+        <source>Could not look for duplicates: {error}</source>
+        <translation>Не удалось найти дубликаты: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="254"/>
+        <source>Exact copies: {count} files (same content)</source>
+        <translation>Точные копии: файлов — {count} (одинаковое содержимое)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="256"/>
+        <source>Near duplicates: {count} files</source>
+        <translation>Почти дубликаты: файлов — {count}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="286"/>
+        <source>identical</source>
+        <translation>идентичен</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="288"/>
+        <source>reference</source>
+        <translation>образец</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="294"/>
+        <source>Groups found: {groups} ({exact} of exact copies, {near} of near duplicates).</source>
+        <translation>Найдено групп: {groups} (точных копий: {exact}, почти дубликатов: {near}).</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="298"/>
+        <source>No duplicates found.</source>
+        <translation>Дубликаты не найдены.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="301"/>
+        <source>Marking is off: {error}</source>
+        <translation>Отметки недоступны: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="334"/>
+        <source>The marks could not be saved: {error}</source>
+        <translation>Не удалось сохранить отметки: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/duplicates_window.py" line="338"/>
+        <source>Duplicate</source>
+        <translation>Дубликат</translation>
     </message>
 </context>
 <context>
     <name>ExceptionHook</name>
     <message>
-        <location filename="../../desktop/error_dialog.py" line="25" />
+        <location filename="../../desktop/error_dialog.py" line="25"/>
         <source>&lt;p&gt;&lt;b&gt;Something went wrong:&lt;/b&gt; {error}&lt;/p&gt;&lt;p&gt;Your work is saved (descriptions are saved as you edit). The details are in the log folder:&lt;br&gt;&lt;code&gt;{logs}&lt;/code&gt;&lt;/p&gt;</source>
         <translation>&lt;p&gt;&lt;b&gt;Что-то пошло не так:&lt;/b&gt; {error}&lt;/p&gt;&lt;p&gt;Ваша работа сохранена (описания сохраняются по мере правки). Подробности — в папке журналов:&lt;br&gt;&lt;code&gt;{logs}&lt;/code&gt;&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/error_dialog.py" line="65" />
+        <location filename="../../desktop/error_dialog.py" line="65"/>
         <source>Imago — unexpected error</source>
         <translation>Imago — непредвиденная ошибка</translation>
     </message>
 </context>
 <context>
+    <name>FacetsPanel</name>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="64"/>
+        <source>Clear filter</source>
+        <translation>Сбросить фильтр</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="65"/>
+        <source>Show every folder and category again</source>
+        <translation>Снова показать все папки и категории</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="67"/>
+        <source>Folders</source>
+        <translation>Папки</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="68"/>
+        <source>Categories</source>
+        <translation>Категории</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="71"/>
+        <source>Curator categories and each image&apos;s best model category; the count includes every image that has the category among its top ones</source>
+        <translation>Категории хранителя и лучшая категория модели для каждого изображения; в число входят все изображения, у которых эта категория среди первых</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="98"/>
+        <location filename="../../desktop/facets_panel.py" line="99"/>
+        <source>All folders</source>
+        <translation>Все папки</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="103"/>
+        <source>All categories</source>
+        <translation>Все категории</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="153"/>
+        <source>folder “{folder}”</source>
+        <translation>папка «{folder}»</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="155"/>
+        <source>category “{category}”</source>
+        <translation>категория «{category}»</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="174"/>
+        <source>Filter: {restriction}</source>
+        <translation>Фильтр: {restriction}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/facets_panel.py" line="176"/>
+        <source>All images</source>
+        <translation>Все изображения</translation>
+    </message>
+</context>
+<context>
+    <name>FailuresDialog</name>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="29"/>
+        <source>Empty file</source>
+        <translation>Пустой файл</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="30"/>
+        <source>Not an image</source>
+        <translation>Не изображение</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="31"/>
+        <source>Unsupported format</source>
+        <translation>Неподдерживаемый формат</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="32"/>
+        <source>Truncated file</source>
+        <translation>Файл обрезан</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="33"/>
+        <source>Damaged image</source>
+        <translation>Повреждённое изображение</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="34"/>
+        <source>Too large</source>
+        <translation>Слишком большое</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="35"/>
+        <source>Suspiciously large image</source>
+        <translation>Подозрительно большое изображение</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="36"/>
+        <source>Cannot be read</source>
+        <translation>Не читается</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="37"/>
+        <source>Broken link</source>
+        <translation>Битая ссылка</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="38"/>
+        <source>Link loop</source>
+        <translation>Ссылка по кругу</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="52"/>
+        <source>Files that could not be indexed</source>
+        <translation>Файлы, которые не удалось проиндексировать</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="55"/>
+        <source>Files that could not be indexed: {count}. Imago leaves them as they are; once a file is repaired or replaced, the next scan indexes it.</source>
+        <translation>Файлов, которые не удалось проиндексировать: {count}. Imago их не трогает; когда файл исправят или заменят, следующее сканирование его проиндексирует.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="60"/>
+        <source>File</source>
+        <translation>Файл</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="60"/>
+        <source>Problem</source>
+        <translation>Проблема</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="60"/>
+        <source>Details</source>
+        <translation>Подробности</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="77"/>
+        <source>Copy list</source>
+        <translation>Копировать список</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/failures_dialog.py" line="78"/>
+        <source>Copy every row (tab-separated, in the order shown)</source>
+        <translation>Скопировать все строки (через табуляцию, в показанном порядке)</translation>
+    </message>
+</context>
+<context>
     <name>GridModel</name>
     <message>
-        <location filename="../../desktop/grid_model.py" line="151" />
+        <location filename="../../desktop/grid_model.py" line="151"/>
         <source>{name} [region]</source>
         <translation>{name} [область]</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="196" />
+        <location filename="../../desktop/grid_model.py" line="196"/>
         <source>region x={x} y={y} w={w} h={h}</source>
         <translation>область x={x} y={y} ш={w} в={h}</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="201" />
+        <location filename="../../desktop/grid_model.py" line="201"/>
         <source>score {score:.4f}</source>
         <translation>оценка {score:.4f}</translation>
     </message>
 </context>
 <context>
+    <name>ItemJobs</name>
+    <message>
+        <location filename="../../desktop/item_jobs.py" line="79"/>
+        <source>Export to {path}</source>
+        <translation>Экспорт в {path}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/item_jobs.py" line="87"/>
+        <source>Re-caption</source>
+        <translation>Подписать заново</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="70" />
+        <location filename="../../desktop/main_window.py" line="94"/>
         <source>&lt;h2&gt;No model bundles installed&lt;/h2&gt;
 &lt;p&gt;Imago needs a CLIP model bundle to search images by meaning. You can still browse what is
 already indexed.&lt;/p&gt;
@@ -141,7 +456,7 @@ then copy the folder (or a zip of it) here and install it with the buttons below
 &lt;p&gt;Пакеты устанавливаются в &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="82" />
+        <location filename="../../desktop/main_window.py" line="106"/>
         <source>&lt;h2&gt;Open an archive folder&lt;/h2&gt;
 &lt;p&gt;Choose the folder holding your images (&lt;b&gt;File › Open archive…&lt;/b&gt;, Ctrl+O).
 Imago indexes it in the background; its index is kept in a &lt;code&gt;.imago&lt;/code&gt; folder inside it
@@ -152,314 +467,444 @@ Imago проиндексирует её в фоне; индекс хранитс
 (или в папке данных пользователя, если архив только для чтения).&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="178" />
+        <location filename="../../desktop/main_window.py" line="243"/>
         <source>Search by text (Enter), or drop an image to find similar ones</source>
         <translation>Поиск по тексту (Enter) или перетащите изображение, чтобы найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="192" />
+        <location filename="../../desktop/main_window.py" line="257"/>
         <source>Install model bundle from folder…</source>
         <translation>Установить пакет модели из папки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="194" />
+        <location filename="../../desktop/main_window.py" line="259"/>
         <source>Install model bundle from zip…</source>
         <translation>Установить пакет модели из zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="205" />
+        <location filename="../../desktop/main_window.py" line="270"/>
         <source>More results</source>
         <translation>Больше результатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="206" />
+        <location filename="../../desktop/main_window.py" line="271"/>
         <source>Show the results below the relevance cut-off too</source>
         <translation>Показать и результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="208" />
+        <location filename="../../desktop/main_window.py" line="273"/>
         <source>Show all files</source>
         <translation>Показать все файлы</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="255" />
+        <location filename="../../desktop/main_window.py" line="327"/>
         <source>&amp;File</source>
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="256" />
+        <location filename="../../desktop/main_window.py" line="328"/>
         <source>&amp;Open archive…</source>
         <translation>&amp;Открыть архив…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="259" />
+        <location filename="../../desktop/main_window.py" line="331"/>
         <source>Open &amp;recent</source>
         <translation>&amp;Недавние</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="262" />
+        <location filename="../../desktop/main_window.py" line="334"/>
         <source>Install model bundle from &amp;folder…</source>
         <translation>Установить пакет модели из &amp;папки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="264" />
+        <location filename="../../desktop/main_window.py" line="336"/>
         <source>Install model bundle from &amp;zip…</source>
         <translation>Установить пакет модели из &amp;zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="269" />
+        <location filename="../../desktop/main_window.py" line="341"/>
         <source>&amp;Settings…</source>
         <translation>&amp;Настройки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="273" />
+        <location filename="../../desktop/main_window.py" line="345"/>
         <source>&amp;Quit</source>
         <translation>&amp;Выход</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="276" />
+        <location filename="../../desktop/main_window.py" line="348"/>
         <source>Find</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="279" />
+        <location filename="../../desktop/main_window.py" line="351"/>
         <source>&amp;Edit</source>
         <translation>&amp;Правка</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="280" />
+        <location filename="../../desktop/main_window.py" line="352"/>
         <source>Find similar to the &amp;pasted image</source>
         <translation>Найти похожие на &amp;вставленное изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="294" />
-        <location filename="../../desktop/main_window.py" line="473" />
+        <location filename="../../desktop/main_window.py" line="358"/>
+        <source>&amp;Tools</source>
+        <translation>&amp;Сервис</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="359"/>
+        <source>Find &amp;duplicates…</source>
+        <translation>Найти &amp;дубликаты…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="361"/>
+        <source>&amp;Files that could not be indexed…</source>
+        <translation>&amp;Файлы, которые не удалось проиндексировать…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="373"/>
+        <location filename="../../desktop/main_window.py" line="616"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="337" />
+        <location filename="../../desktop/main_window.py" line="418"/>
         <source>Open archive folder</source>
         <translation>Открыть папку архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="361" />
+        <location filename="../../desktop/main_window.py" line="442"/>
         <source>Not a folder: {path}</source>
         <translation>Это не папка: {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="381" />
+        <location filename="../../desktop/main_window.py" line="470"/>
         <source>The archive is read-only; its index is kept in {path}</source>
         <translation>Архив только для чтения; его индекс хранится в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="388" />
+        <location filename="../../desktop/main_window.py" line="480"/>
         <source>Not indexing: no CLIP model bundle installed</source>
         <translation>Индексация не идёт: не установлен пакет модели CLIP</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="395" />
+        <location filename="../../desktop/main_window.py" line="487"/>
         <source>Nothing indexed yet</source>
         <translation>Пока ничего не проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="422" />
+        <location filename="../../desktop/main_window.py" line="524"/>
         <source>Indexed images and regions: {count}</source>
         <translation>Проиндексировано изображений и областей: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="449" />
+        <location filename="../../desktop/main_window.py" line="532"/>
+        <source> — filter: {restriction}</source>
+        <translation> — фильтр: {restriction}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="592"/>
         <source>Loading models…</source>
         <translation>Загрузка моделей…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="469" />
+        <location filename="../../desktop/main_window.py" line="612"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="470" />
-        <location filename="../../desktop/main_window.py" line="489" />
+        <location filename="../../desktop/main_window.py" line="613"/>
+        <location filename="../../desktop/main_window.py" line="635"/>
         <source> (paused)</source>
         <translation> (пауза)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="478" />
+        <location filename="../../desktop/main_window.py" line="623"/>
         <source>Scanning</source>
         <translation>Сканирование</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="478" />
+        <location filename="../../desktop/main_window.py" line="623"/>
         <source>Indexing</source>
         <translation>Индексация</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="478" />
+        <location filename="../../desktop/main_window.py" line="623"/>
+        <source>Reading dates</source>
+        <translation>Чтение дат съёмки</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="624"/>
         <source>Describing</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="483" />
+        <location filename="../../desktop/main_window.py" line="629"/>
         <source>, {rate:.1f}/s</source>
         <translation>, {rate:.1f}/с</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="506" />
-        <source>&lt;a href='#'&gt;Failed: {count}&lt;/a&gt;</source>
-        <translation>&lt;a href='#'&gt;Ошибок: {count}&lt;/a&gt;</translation>
+        <location filename="../../desktop/main_window.py" line="654"/>
+        <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
+        <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="516" />
+        <location filename="../../desktop/main_window.py" line="665"/>
         <source>Not indexing: no CLIP model bundle</source>
         <translation>Индексация не идёт: нет пакета модели CLIP</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="518" />
+        <location filename="../../desktop/main_window.py" line="667"/>
         <source>Indexing failed</source>
         <translation>Индексация не удалась</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="520" />
+        <location filename="../../desktop/main_window.py" line="669"/>
         <source>Indexing failed: {error}</source>
         <translation>Индексация не удалась: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526" />
+        <location filename="../../desktop/main_window.py" line="674"/>
         <source>Indexing cancelled</source>
         <translation>Индексация отменена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526" />
+        <location filename="../../desktop/main_window.py" line="674"/>
         <source>Index up to date</source>
         <translation>Индекс актуален</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="528" />
+        <location filename="../../desktop/main_window.py" line="676"/>
         <source>{state}: searchable {items}, new {new}, moved {moved}</source>
         <translation>{state}: доступно для поиска {items}, новых {new}, перемещено {moved}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="541" />
-        <source>Files that could not be indexed: {count}</source>
-        <translation>Файлов, которые не удалось проиндексировать: {count}</translation>
+        <location filename="../../desktop/main_window.py" line="690"/>
+        <source> — watching for changes</source>
+        <translation> — слежу за изменениями</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="543" />
-        <source>Files that could not be indexed</source>
-        <translation>Файлы, которые не удалось проиндексировать</translation>
+        <location filename="../../desktop/main_window.py" line="691"/>
+        <source> — rescan every {minutes} min</source>
+        <translation> — повторное сканирование каждые {minutes} мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="551" />
+        <location filename="../../desktop/main_window.py" line="711"/>
         <source>Model bundle folder</source>
         <translation>Папка пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="557" />
+        <location filename="../../desktop/main_window.py" line="717"/>
         <source>Model bundle zip</source>
         <translation>Zip-архив пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="557" />
+        <location filename="../../desktop/main_window.py" line="717"/>
         <source>Zip archives (*.zip)</source>
         <translation>Zip-архивы (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="564" />
+        <location filename="../../desktop/main_window.py" line="724"/>
         <source>Installing model bundle from {path}…</source>
         <translation>Установка пакета модели из {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="572" />
+        <location filename="../../desktop/main_window.py" line="732"/>
         <source>Installed model bundle {name}</source>
         <translation>Установлен пакет модели {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="582" />
+        <location filename="../../desktop/main_window.py" line="742"/>
         <source>Could not install the bundle: {error}</source>
         <translation>Не удалось установить пакет: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="584" />
+        <location filename="../../desktop/main_window.py" line="744"/>
         <source>Model bundle not installed</source>
         <translation>Пакет модели не установлен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="606" />
+        <location filename="../../desktop/main_window.py" line="772"/>
         <source>similar to item #{id}</source>
         <translation>похожие на элемент №{id}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="607" />
+        <location filename="../../desktop/main_window.py" line="773"/>
         <source>similar to {name}</source>
         <translation>похожие на {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="618" />
+        <location filename="../../desktop/main_window.py" line="784"/>
         <source>Open an archive first (File › Open archive…)</source>
         <translation>Сначала откройте архив (Файл › Открыть архив…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="622" />
+        <location filename="../../desktop/main_window.py" line="790"/>
         <source>Searching {query}…</source>
         <translation>Поиск: {query}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="638" />
+        <location filename="../../desktop/main_window.py" line="806"/>
         <source> — more exist below the relevance cut-off</source>
         <translation> — есть ещё результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="639" />
+        <location filename="../../desktop/main_window.py" line="807"/>
         <source>{query} — found: {count}</source>
         <translation>{query} — найдено: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="712" />
+        <location filename="../../desktop/main_window.py" line="880"/>
         <source>Cannot store the pasted image in {path}</source>
         <translation>Не удалось сохранить вставленное изображение в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="734" />
+        <location filename="../../desktop/main_window.py" line="908"/>
         <source>Settings not saved</source>
         <translation>Настройки не сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="737" />
+        <location filename="../../desktop/main_window.py" line="913"/>
+        <source>Settings saved; indexing started again with them</source>
+        <translation>Настройки сохранены; индексация перезапущена с ними</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="916"/>
         <source>Settings saved; they apply to the next indexing run</source>
         <translation>Настройки сохранены; они применятся при следующей индексации</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="747" />
+        <location filename="../../desktop/main_window.py" line="938"/>
         <source>Find similar</source>
         <translation>Найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="749" />
+        <location filename="../../desktop/main_window.py" line="940"/>
+        <source>Find similar in this folder</source>
+        <translation>Найти похожие в этой папке</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="943"/>
+        <source>Only images in {folder} and its subfolders</source>
+        <translation>Только изображения в {folder} и её подпапках</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="945"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="750" />
+        <location filename="../../desktop/main_window.py" line="946"/>
         <source>Show in file manager</source>
         <translation>Показать в файловом менеджере</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="752" />
+        <location filename="../../desktop/main_window.py" line="948"/>
         <source>Copy path</source>
         <translation>Копировать путь</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="801" />
+        <location filename="../../desktop/main_window.py" line="951"/>
+        <source>Export selection…</source>
+        <translation>Экспортировать выбранное…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="953"/>
+        <source>Save the selected items ({count}) as JSON or CSV</source>
+        <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="955"/>
+        <source>Re-caption</source>
+        <translation>Подписать заново</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="958"/>
+        <source>Generate the captions of the selected items ({count}) again</source>
+        <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="965"/>
+        <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
+        <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="988"/>
+        <source>JSON files (*.json)</source>
+        <translation>Файлы JSON (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="988"/>
+        <source>CSV files (*.csv)</source>
+        <translation>Файлы CSV (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="991"/>
+        <source>Export selection</source>
+        <translation>Экспорт выбранного</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="998"/>
+        <source>Exporting {count} items to {path}…</source>
+        <translation>Экспорт элементов ({count}) в {path}…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1004"/>
+        <source>Exported {count} items to {path}</source>
+        <translation>Экспортировано элементов: {count}, файл {path}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1012"/>
+        <source>Generating captions for {count} items…</source>
+        <translation>Генерация подписей для элементов: {count}…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1017"/>
+        <source>New captions: {done}</source>
+        <translation>Новых подписей: {done}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1019"/>
+        <source>; failed: {failed} ({why})</source>
+        <translation>; не удалось: {failed} ({why})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1030"/>
+        <source>Not done</source>
+        <translation>Не выполнено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1030"/>
+        <source>{what} failed: {error}</source>
+        <translation>{what}: ошибка: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1086"/>
+        <source>Labels saved</source>
+        <translation>Метки сохранены</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1094"/>
+        <source>Label not saved</source>
+        <translation>Метка не сохранена</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1095"/>
+        <source>The label could not be saved: {error}</source>
+        <translation>Не удалось сохранить метку: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1099"/>
         <source>Description saved</source>
         <translation>Описание сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="808" />
+        <location filename="../../desktop/main_window.py" line="1106"/>
         <source>Description not saved</source>
         <translation>Описание не сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="809" />
+        <location filename="../../desktop/main_window.py" line="1107"/>
         <source>The description could not be saved: {error}</source>
         <translation>Не удалось сохранить описание: {error}</translation>
     </message>
@@ -467,74 +912,125 @@ Imago проиндексирует её в фоне; индекс хранитс
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="15" />
+        <location filename="../../desktop/settings_dialog.py" line="32"/>
         <source>Automatic (GPU when usable)</source>
         <translation>Автоматически (GPU, если доступен)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="16" />
+        <location filename="../../desktop/settings_dialog.py" line="33"/>
         <source>CPU only</source>
         <translation>Только CPU</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="17" />
+        <location filename="../../desktop/settings_dialog.py" line="34"/>
         <source>GPU (CUDA)</source>
         <translation>GPU (CUDA)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="20" />
+        <location filename="../../desktop/settings_dialog.py" line="37"/>
         <source>GIT base (faster)</source>
         <translation>GIT base (быстрее)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="21" />
+        <location filename="../../desktop/settings_dialog.py" line="38"/>
         <source>GIT large (better)</source>
         <translation>GIT large (качественнее)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="23" />
+        <location filename="../../desktop/settings_dialog.py" line="40"/>
         <source>System language</source>
         <translation>Язык системы</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="41" />
+        <location filename="../../desktop/settings_dialog.py" line="58"/>
         <source>Imago settings</source>
         <translation>Настройки Imago</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="46" />
+        <location filename="../../desktop/settings_dialog.py" line="63"/>
         <source>Automatic</source>
         <translation>Автоматически</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="50" />
+        <location filename="../../desktop/settings_dialog.py" line="67"/>
+        <source>Watch the archive for changes</source>
+        <translation>Следить за изменениями в архиве</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="68"/>
+        <source>Index new, changed, moved and deleted files as they happen</source>
+        <translation>Индексировать новые, изменённые, перемещённые и удалённые файлы сразу</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="70"/>
+        <source>Never</source>
+        <translation>Никогда</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="71"/>
+        <source> min</source>
+        <translation> мин</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="73"/>
+        <source>Scan the whole archive again at this interval: for network shares, which often report no changes</source>
+        <translation>Заново сканировать весь архив с этим интервалом: для сетевых папок, которые часто не сообщают об изменениях</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="80"/>
+        <source>Where the index of an archive you cannot write to (DVD, read-only share) is kept; empty: the default folder shown. Indexes already made stay where they are.</source>
+        <translation>Где хранится индекс архива, в который нельзя писать (DVD, сетевая папка только для чтения); пусто — показанная папка по умолчанию. Уже созданные индексы остаются на месте.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="83"/>
+        <source>Choose…</source>
+        <translation>Выбрать…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="89"/>
         <source>Device</source>
         <translation>Устройство</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="51" />
+        <location filename="../../desktop/settings_dialog.py" line="90"/>
         <source>Threads per model</source>
         <translation>Потоков на модель</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="52" />
+        <location filename="../../desktop/settings_dialog.py" line="91"/>
         <source>Caption model</source>
         <translation>Модель подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="53" />
+        <location filename="../../desktop/settings_dialog.py" line="92"/>
         <source>Caption beams</source>
         <translation>Лучей поиска подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="54" />
+        <location filename="../../desktop/settings_dialog.py" line="93"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="59" />
-        <source>Changes apply to the next indexing run and search; the language to the next start.</source>
-        <translation>Изменения применятся при следующей индексации и поиске, язык — при следующем запуске.</translation>
+        <location filename="../../desktop/settings_dialog.py" line="95"/>
+        <source>Rescan every</source>
+        <translation>Сканировать заново каждые</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="96"/>
+        <location filename="../../desktop/settings_dialog.py" line="126"/>
+        <source>Index location for read-only archives</source>
+        <translation>Папка индексов архивов только для чтения</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="100"/>
+        <source>Changes apply at once to search and to indexing (which restarts), the index location when a read-only archive is next opened, the language at the next start.</source>
+        <translation>Изменения сразу применяются к поиску и индексации (она перезапускается), папка индексов — при следующем открытии архива только для чтения, язык — при следующем запуске.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="119"/>
+        <source>Settings not valid</source>
+        <translation>Неверные настройки</translation>
     </message>
 </context>
 </TS>

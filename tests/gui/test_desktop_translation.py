@@ -38,10 +38,13 @@ def test_window_in_russian(qapp, qtbot, tmp_path):
         assert translators
         window = MainWindow(models_dir=tmp_path / "models")
         qtbot.addWidget(window)
-        assert [a.text() for a in window.menuBar().actions()] == ["&Файл", "&Правка"]
+        assert [a.text() for a in window.menuBar().actions()] == ["&Файл", "&Правка", "&Сервис"]
         assert window.search_field.placeholderText().startswith("Поиск по тексту")
         assert "Пакеты моделей не установлены" in window.models_text.text()
         assert str(tmp_path / "models") in window.models_text.text()
+        assert window.facets.folders.headerItem().text(0) == "Папки"
+        assert window.facets.restriction.text() == "Все изображения"
+        assert window.failures_action.text() == "&Файлы, которые не удалось проиндексировать…"
     finally:
         remove_translators(qapp, translators)
     assert install_translators(qapp, "en") == []

@@ -86,7 +86,8 @@ def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
     entry = window.grid_model.index(0).data(EntryRole)
     menu = window.context_menu(entry)
     assert [a.text() for a in menu.actions() if a.text()] == [
-        "Find similar", "Open", "Show in file manager", "Copy path",
+        "Find similar", "Find similar in this folder", "Open", "Show in file manager", "Copy path",
+        "Export selection…", "Re-caption",
     ]  # fmt: skip
     find = next(a for a in menu.actions() if a.text() == "Find similar")
     outcome = _wait_results(qtbot, window, find.trigger)
@@ -120,6 +121,18 @@ def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
         window.search_field.setFocus()
     with Catalog(window.catalog_path) as catalog:
         assert catalog.description(target.item_id) == "Zagorsk lithograph, 1890s"
+
+    # Confirm the model's best category, reject its second one: the panel and the catalog follow.
+    best, second = (label for label, _, _ in details.labels["category"][:2])
+    with qtbot.waitSignal(window.labels_saved, timeout=TIMEOUT_MS):
+        window.details.labels.buttons("category", best)["✓"].click()
+    with qtbot.waitSignal(window.labels_saved, timeout=TIMEOUT_MS):
+        window.details.labels.buttons("category", second)["✗"].click()
+    shown = window.details.details.labels["category"]
+    assert shown[0] == (best, None, "curator") and second not in [label for label, _, _ in shown]
+    with Catalog(window.catalog_path) as catalog:
+        assert catalog.rejected_labels(target.item_id, "category") == [second]
+    assert window.details.description.toPlainText() == "Zagorsk lithograph, 1890s"
 
     # The description is searchable at once, and outranks everything else.
     window.search_field.setText("zagorsk")
@@ -273,7 +286,8 @@ def test_paste_image_from_clipboard_finds_similar(qtbot, models_dir, archive, im
     assert list((imago_home / "pasted").iterdir()) == []  # pasted query images are not kept
 
 
-def test_settings_dialog_saves_settings(qtbot, tmp_path):
+def test_settings_dialog_saves_settings(qtbot, tmp_path, imago_home, monkeypatch):
+    Settings(vector_dtype="i8").save()
     window = MainWindow(models_dir=tmp_path / "models")
     qtbot.addWidget(window)
     dialog = window.open_settings()
@@ -282,11 +296,27 @@ def test_settings_dialog_saves_settings(qtbot, tmp_path):
     dialog.caption_model.setCurrentIndex(dialog.caption_model.findData("git-large"))
     dialog.beams.setValue(4)
     dialog.language.setCurrentIndex(dialog.language.findData("ru"))
+    assert dialog.watch.isChecked() and dialog.rescan.text() == "Never"
+    dialog.watch.setChecked(False)
+    dialog.rescan.setValue(15)
+    assert dialog.index_dir.text() == "" and dialog.index_dir.placeholderText() == str(imago_home / "indexes")
+    dialog.index_dir.setText(str(tmp_path / "indexes"))
     dialog.accept()
     saved = Settings.load()
     values = (saved.device, saved.intra_op_threads, saved.caption_model, saved.caption_beams, saved.language)
     assert values == ("cpu", 3, "git-large", 4, "ru")
+    assert (saved.watch_archive, saved.rescan_minutes, saved.index_root) == (False, 15, tmp_path / "indexes")
+    assert saved.vector_dtype == "i8"  # a setting the dialog does not show is kept
     assert window.settings.force_cpu  # the object the workers load models with
     again = window.open_settings()
     assert again.device.currentData() == "cpu" and again.beams.value() == 4
+    assert not again.watch.isChecked() and again.rescan.text() == "15 min"
+    assert again.index_dir.text() == str(tmp_path / "indexes")
+    # A relative folder is refused with a message; the dialog stays open and nothing is saved.
+    warnings = []
+    monkeypatch.setattr("desktop.settings_dialog.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    again.index_dir.setText("relative/folder")
+    again.accept()
+    assert again.isVisible() and "fallback_index_dir" in warnings[0]
+    assert Settings.load().index_root == tmp_path / "indexes"
     again.reject()

@@ -33,6 +33,17 @@ def test_save_and_load_round_trip():
     assert loaded.force_cpu
 
 
+def test_watching_and_index_folder_settings_round_trip(tmp_path):
+    defaults = Settings()
+    assert defaults.watch_archive and defaults.rescan_minutes == 0
+    assert defaults.index_root == config.user_data_dir() / "indexes" == config.default_index_root()
+    settings = Settings(watch_archive=False, rescan_minutes=30, fallback_index_dir=str(tmp_path / "idx"))
+    settings.save()
+    loaded = Settings.load()
+    assert (loaded.watch_archive, loaded.rescan_minutes) == (False, 30)
+    assert loaded.index_root == tmp_path / "idx"
+
+
 def test_unknown_keys_are_ignored():
     config.settings_path().parent.mkdir(parents=True, exist_ok=True)
     config.settings_path().write_text(json.dumps({"device": "gpu", "from_a_newer_version": 1}))
@@ -47,6 +58,12 @@ def test_unknown_keys_are_ignored():
         ('{"device": "tpu"}', "setting 'device'"),
         ('{"intra_op_threads": -1}', "setting 'intra_op_threads'"),
         ('{"caption_beams": 0}', "setting 'caption_beams'"),
+        ('{"watch_archive": "yes"}', "setting 'watch_archive'"),
+        ('{"rescan_minutes": -5}', "setting 'rescan_minutes'"),
+        ('{"rescan_minutes": 1.5}', "setting 'rescan_minutes'"),
+        ('{"rescan_minutes": 20000}', "setting 'rescan_minutes'"),
+        ('{"fallback_index_dir": "relative/indexes"}', "setting 'fallback_index_dir'"),
+        ('{"fallback_index_dir": 3}', "setting 'fallback_index_dir'"),
     ],
 )
 def test_bad_settings_file_names_the_problem(content, message):

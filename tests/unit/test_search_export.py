@@ -66,6 +66,14 @@ def test_export_has_seed_schema_and_provenance(catalog):
         assert not r["path"].startswith("/") and r["hash"]
 
 
+def test_export_of_chosen_items(catalog):
+    chosen = [item_of(catalog, "other/pattern_03.png"), item_of(catalog, "subject/grey.png"), 123_456]
+    rows = list(export_items(catalog, None, item_ids=chosen))
+    assert [r["path"] for r in rows] == ["other/pattern_03.png", "subject/grey.png"]
+    with pytest.raises(InputError, match="not both"):
+        list(export_items(catalog, None, "grey", item_ids=chosen))
+
+
 def test_curation_edits_are_curator_data_and_searchable(catalog, archive):
     curation = CurationService(catalog)
     item = item_of(catalog, "other/pattern_02.png")

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from store import archive as archive_mod
+from store import config
 from store.archive import fallback_key, locate_index
+from store.config import Settings
 from store.errors import ArchiveError
 
 
@@ -28,6 +30,19 @@ def test_read_only_archive_falls_back_to_user_data(tmp_path, imago_home, monkeyp
     assert location.path == imago_home / "indexes" / fallback_key(archive)
     assert json.loads((location.path / "archive.json").read_text())["archive"] == str(archive.resolve())
     assert not (archive / ".imago").exists()
+
+
+def test_read_only_archive_index_goes_to_the_configured_folder(tmp_path, imago_home, monkeypatch):
+    archive = tmp_path / "dvd"
+    archive.mkdir()
+    monkeypatch.setattr(archive_mod, "_writable", lambda folder: False)
+    Settings(fallback_index_dir=str(tmp_path / "shared-indexes")).save()
+    location = locate_index(archive)
+    assert location.fallback and location.path == tmp_path / "shared-indexes" / fallback_key(archive)
+    assert location.path.is_dir() and not (imago_home / "indexes").exists()
+    # An unreadable settings file falls back to the default folder instead of failing.
+    config.settings_path().write_text("{not json")
+    assert locate_index(archive, create=False).path == imago_home / "indexes" / fallback_key(archive)
 
 
 def test_fallback_keys_differ_for_same_named_archives(tmp_path):

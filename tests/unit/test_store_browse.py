@@ -13,9 +13,10 @@ from store.archive import locate_index
 from store.browse import item_details, visible_items
 from store.catalog import Catalog
 from store.config import Settings
-from store.engine import load_index_models, load_search_encoders, load_text_encoder
+from store.engine import load_captioner, load_index_models, load_search_encoders, load_text_encoder
 from store.indexer import Indexer
 from store.scanner import hash_file
+from store.search import SearchFilter
 
 CLIP_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
 
@@ -43,6 +44,16 @@ def test_visible_items_lists_files_then_their_regions_in_path_order(indexed):
         assert visible_items(catalog, limit=2) == items[:2]
         catalog.hide_region(items[1].item_id)
         assert items[1] not in visible_items(catalog)
+
+
+def test_visible_items_pass_a_filter(indexed):
+    with Catalog(indexed.catalog_path) as catalog:
+        in_folder = visible_items(catalog, filters=SearchFilter(folder="folder1"))
+        assert {i.path for i in in_folder} == {"folder1/img0001.jpg"} and len(in_folder) == 3
+        label = catalog.labels(in_folder[0].item_id, "category")[0]["label"]
+        tagged = visible_items(catalog, filters=SearchFilter(category=label.upper()), limit=100)
+        assert in_folder[0] in tagged
+        assert visible_items(catalog, filters=SearchFilter(folder="nowhere")) == []
 
 
 def test_item_details_has_facts_labels_and_curator_edits(indexed):
@@ -76,3 +87,13 @@ def test_engine_loads_the_installed_clip_bundle(tmp_path):
     image_encoder, text_encoder = load_search_encoders(models_dir, Settings())
     assert image_encoder.model_id == encoder.model_id and text_encoder.dim == encoder.dim
     assert load_text_encoder(models_dir, Settings()).model_id == text_encoder.model_id
+
+
+def test_engine_loads_the_captioner_the_settings_name(tmp_path):
+    models_dir = tmp_path / "models"
+    with pytest.raises(BundleError, match="git"):
+        load_captioner(models_dir, Settings())
+    install_bundle(CLIP_TINY.parent / "git-tiny-base", models_dir)
+    captioner = load_captioner(models_dir, Settings(caption_model="git-large", caption_beams=2))
+    assert captioner.model_id.startswith("git-tiny-base")  # the installed one stands in for git-large
+    assert captioner.settings.num_beams == 2

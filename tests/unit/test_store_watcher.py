@@ -11,7 +11,7 @@ from store_fakes import FakeEncoder, make_archive, make_image
 from store.archive import locate_index
 from store.catalog import Catalog
 from store.indexer import Indexer
-from store.watcher import ArchiveWatcher, ChangeCollector, watch
+from store.watcher import ArchiveWatcher, ChangeCollector, outermost, watch
 
 
 class Clock:
@@ -105,6 +105,32 @@ def test_watch_indexes_new_moved_and_deleted_files(tmp_path, polling):
             thread.join(timeout=30)
         assert catalog.searchable_count(FakeEncoder.model_id) == 3
         assert catalog.file_id(b"renamed.jpg") is not None
+
+
+def test_a_folder_event_covers_the_files_inside_it():
+    paths = {b"album/new.png", b"album", b"album-2/x.png", b"albums/y.png", b"a/b/c.png", b"a/b"}
+    assert outermost(paths) == [b"a/b", b"album", b"album-2/x.png", b"albums/y.png"]
+
+
+def test_rescans_only_or_events_only(tmp_path):
+    rescans = ArchiveWatcher(tmp_path, observe=False, check_interval_s=0.01, rescan_interval_s=0.02)
+    rescans.start()
+    assert rescans._observer is None  # no file-system events
+    change = next(rescans.changes())
+    assert change.full and change.paths == frozenset()
+    rescans.stop()
+    assert list(rescans.changes()) == []
+
+    events = ArchiveWatcher(tmp_path, debounce_s=0.0, check_interval_s=0.01, rescan_interval_s=None)
+    events.start()
+    try:
+        make_image(tmp_path / "new.png", 1)
+        change = next(events.changes())
+        assert not change.full and b"new.png" in change.paths
+    finally:
+        events.stop()
+    events.start()  # a stopped watcher stays stopped
+    assert events._observer is None
 
 
 def test_network_filesystems_are_polled(tmp_path):

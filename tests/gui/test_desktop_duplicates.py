@@ -1,0 +1,107 @@
+"""The duplicates window: groups found off the GUI thread, marks that survive a restart, no file touched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QApplication
+
+from desktop.main_window import MainWindow
+from store.archive import locate_index
+from store.duplicate_marks import MARKS_FILE
+
+pytestmark = pytest.mark.gui
+
+INDEX_TIMEOUT_MS = 120_000
+TIMEOUT_MS = 30_000
+
+
+def _open(qtbot, models_dir, archive) -> MainWindow:
+    window = MainWindow(models_dir=models_dir)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS):
+        window.open_archive(archive)
+    return window
+
+
+def _duplicates(qtbot, window):
+    assert window.duplicates_action.isEnabled()
+    window.duplicates_action.trigger()
+    dup = window.duplicates_window
+    assert dup.isVisible() and dup.busy.isVisible()  # busy while the pool thread looks
+    qtbot.waitUntil(lambda: not dup.busy.isVisible(), timeout=TIMEOUT_MS)
+    return dup
+
+
+def _select(dup, row) -> None:
+    dup.tree.selectionModel().clearSelection()
+    dup.tree.setCurrentItem(row, 0, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+
+def test_groups_marks_and_restart(qtbot, models_dir, archive, tmp_path):
+    shutil.copy(archive / "pagoda.jpg", archive / "album" / "pagoda copy.jpg")
+    with Image.open(archive / "pagoda.jpg") as image:
+        image.resize((image.width * 3 // 4, image.height * 3 // 4)).save(archive / "smaller pagoda.jpg")
+    window = _open(qtbot, models_dir, archive)
+    dup = _duplicates(qtbot, window)
+    assert dup.status.text() == "Groups found: 2 (1 of exact copies, 1 of near duplicates)."
+    near = dup.tree.topLevelItem(1)
+    assert near.text(0) == "Near duplicates: 2 files"
+    assert [near.child(0).text(0), near.child(1).text(0)] == ["album/pagoda copy.jpg", "smaller pagoda.jpg"]
+    assert near.child(0).text(1) == "reference" and float(near.child(1).text(1)) > 0.9
+    group = dup.tree.topLevelItem(0)
+    assert group.text(0) == "Exact copies: 2 files (same content)"
+    copy_row, original_row = group.child(0), group.child(1)
+    assert [copy_row.text(0), original_row.text(0)] == ["album/pagoda copy.jpg", "pagoda.jpg"]
+    assert copy_row.text(1) == "identical" and copy_row.text(2) == ""
+    qtbot.waitUntil(lambda: not copy_row.icon(0).isNull(), timeout=TIMEOUT_MS)  # thumbnails per file
+
+    assert not dup.keep_action.isEnabled()  # nothing selected yet
+    _select(dup, copy_row)
+    with qtbot.waitSignal(dup.marks_saved, timeout=TIMEOUT_MS):
+        dup.duplicate_action.trigger()
+    _select(dup, original_row)
+    with qtbot.waitSignal(dup.marks_saved, timeout=TIMEOUT_MS):
+        dup.keep_action.trigger()
+    assert [copy_row.text(2), original_row.text(2)] == ["Duplicate", "Keep"]
+    assert near.child(0).text(2) == "Duplicate"  # the same file, listed in both groups
+    qtbot.waitUntil(lambda: not near.child(0).icon(0).isNull(), timeout=TIMEOUT_MS)
+    dup.copy_button.click()
+    assert QApplication.clipboard().text() == f"{archive / 'album' / 'pagoda copy.jpg'}\n"
+    marks = json.loads((locate_index(archive).path / MARKS_FILE).read_text("utf-8"))["marks"]
+    assert {p: m["mark"] for p, m in marks.items()} == {
+        "album/pagoda copy.jpg": "duplicate",
+        "pagoda.jpg": "keep",
+    }
+    window.close()
+    assert (archive / "album" / "pagoda copy.jpg").is_file() and (archive / "pagoda.jpg").is_file()
+
+    # After a restart (no models needed to look for exact copies) the marks are still there.
+    again = MainWindow(models_dir=tmp_path / "no-models")
+    qtbot.addWidget(again)
+    again.show()
+    with qtbot.waitSignal(again.items_loaded, timeout=TIMEOUT_MS):
+        again.open_archive(archive)
+    dup = _duplicates(qtbot, again)
+    group = dup.tree.topLevelItem(0)
+    assert [group.child(0).text(2), group.child(1).text(2)] == ["Duplicate", "Keep"]
+    _select(dup, group.child(0))
+    with qtbot.waitSignal(dup.marks_saved, timeout=TIMEOUT_MS):
+        dup.clear_action.trigger()
+    assert group.child(0).text(2) == "" and dup.duplicate_paths() == []
+
+
+def test_no_duplicates_and_an_unusable_marks_file(qtbot, models_dir, archive):
+    window = _open(qtbot, models_dir, archive)
+    (locate_index(archive).path / MARKS_FILE).write_text("{not json", "utf-8")
+    dup = _duplicates(qtbot, window)
+    assert dup.tree.topLevelItemCount() == 0
+    assert dup.status.text().startswith(
+        "No duplicates found. Marking is off: cannot read the duplicate marks"
+    )
+    assert not dup.copy_button.isEnabled()
