@@ -154,6 +154,7 @@ def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, floa
 
         def scroll() -> None:
             if done[0] == steps:
+                stepper.stop()
                 step_loop.quit()
                 return
             if done[0] % 3 == 2:
@@ -164,9 +165,11 @@ def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, floa
             grid.viewport().repaint()
             repaints.append((time.perf_counter() - begin) * 1000)
             done[0] += 1
-            QTimer.singleShot(16, scroll)  # about one step per frame
 
-        QTimer.singleShot(0, scroll)
+        stepper = QTimer()
+        stepper.setInterval(16)  # about one step per frame
+        stepper.timeout.connect(scroll)
+        stepper.start()
         step_loop.exec()
         probe.stop()
         QThreadPool.globalInstance().waitForDone()  # thumbnail jobs must not outlive the window
