@@ -2,7 +2,8 @@
 
 Rows are plain `GridEntry` dataclasses (browsing an archive or search results). Only rows the view
 paints ask for their thumbnail; the JPEG is read from the index's thumbnail cache in a pool thread
-and the row is repainted when it arrives. A bounded LRU of pixmaps keeps memory flat for 100k rows.
+and the rows that asked are repainted when it arrives. A bounded LRU of pixmaps keeps memory flat for
+100k rows, and nothing is done per row when the rows are set, so showing 100k items does not stall.
 """
 
 from __future__ import annotations
@@ -97,9 +98,8 @@ class GridModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self._entries: list[GridEntry] = []
-        self._rows_by_key: dict[tuple, list[int]] = {}
         self._pixmaps: OrderedDict[tuple, QPixmap] = OrderedDict()
-        self._requested: set[tuple] = set()
+        self._waiting: dict[tuple, set[int]] = {}  # thumbnail being read -> rows to repaint
         self._missing: set[tuple] = set()
         self._cache: ThumbnailCache | None = None
         self._pool = pool or QThreadPool.globalInstance()
@@ -113,17 +113,14 @@ class GridModel(QAbstractListModel):
     def set_thumbnails(self, cache: ThumbnailCache | None) -> None:
         self._cache = cache
         self._pixmaps.clear()
-        self._requested.clear()
+        self._waiting.clear()
         self._missing.clear()
 
     def set_entries(self, entries: list[GridEntry]) -> None:
         self.beginResetModel()
         self._entries = list(entries)
-        self._rows_by_key = {}
-        for row, entry in enumerate(self._entries):
-            if entry.thumb_key is not None:
-                self._rows_by_key.setdefault(entry.thumb_key, []).append(row)
-        self._requested &= set(self._rows_by_key)
+        for rows in self._waiting.values():  # reads under way repaint whatever rows ask again
+            rows.clear()
         self._missing.clear()  # thumbnails may have been written since (indexing goes on)
         self.endResetModel()
 
@@ -134,7 +131,8 @@ class GridModel(QAbstractListModel):
         return self._entries[row]
 
     def loaded_count(self) -> int:
-        return sum(1 for key in self._rows_by_key if key in self._pixmaps)
+        """Distinct thumbnails of the current rows that are loaded (a full pass over the rows)."""
+        return len({e.thumb_key for e in self._entries if e.thumb_key is not None} & self._pixmaps.keys())
 
     # -- Qt model ---------------------------------------------------------------------------------
 
@@ -153,14 +151,14 @@ class GridModel(QAbstractListModel):
                 else name
             )
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbnail(entry)
+            return self._thumbnail(entry, index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(entry)
         if role == EntryRole:
             return entry
         return None
 
-    def _thumbnail(self, entry: GridEntry) -> QPixmap:
+    def _thumbnail(self, entry: GridEntry, row: int) -> QPixmap:
         key = entry.thumb_key
         if key is None or self._cache is None:
             return self._missing_icon
@@ -170,20 +168,23 @@ class GridModel(QAbstractListModel):
             return pixmap
         if key in self._missing:
             return self._missing_icon
-        if key not in self._requested:
-            self._requested.add(key)
+        if key not in self._waiting:
+            self._waiting[key] = set()
             self._pool.start(_ThumbJob(key, self._cache.path(key[0], key[1]), ICON_SIZE, self._signals))
+        self._waiting[key].add(row)
         return self._placeholder
 
     def _on_loaded(self, key: tuple, image: QImage) -> None:
-        self._requested.discard(key)
+        rows = self._waiting.pop(key, set())
         if image.isNull():
             self._missing.add(key)
         else:
             self._pixmaps[key] = QPixmap.fromImage(image)
             while len(self._pixmaps) > PIXMAP_CACHE:
                 self._pixmaps.popitem(last=False)
-        for row in self._rows_by_key.get(key, []):
+        for row in sorted(rows):
+            if row >= len(self._entries) or self._entries[row].thumb_key != key:
+                continue  # the rows changed meanwhile
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
             self.thumbnail_loaded.emit(row)
