@@ -1,9 +1,10 @@
 """The duplicates window: groups of exact and near-duplicate files, with the curator's marks.
 
 `store.duplicates.find_duplicates` runs in a pool thread behind a busy indicator; thumbnails load in
-the pool too. Each file can be marked "Keep" or "Duplicate"; marks are saved in the index folder
-(`store.duplicate_marks`) after every change, so they survive restarts. Imago never deletes or moves
-the curator's files: the marks are notes to act on (e.g. with "Copy paths of duplicates").
+the pool too. Each file can be marked "Keep" or "Duplicate"; marks are saved in the catalog
+(`store.duplicate_marks`) after every change, so they survive restarts and follow moved files.
+Imago never deletes or moves the curator's files: the marks are notes to act on (e.g. with "Copy
+paths of duplicates").
 """
 
 from __future__ import annotations
@@ -42,9 +43,8 @@ from PySide6.QtWidgets import (
 from desktop.tasks import TaskRunner
 from store.archive import IndexLocation
 from store.catalog import Catalog
-from store.duplicate_marks import DUPLICATE, KEEP, DuplicateMarks
+from store.duplicate_marks import DUPLICATE, KEEP, read_marks, set_marks
 from store.duplicates import DuplicateGroup, DuplicateMember, find_duplicates
-from store.errors import DuplicateMarksError
 from store.export import open_vector_index
 from store.thumbnails import ThumbnailCache
 
@@ -59,8 +59,7 @@ MARK_COLOURS = {KEEP: QColor(30, 130, 60), DUPLICATE: QColor(190, 50, 40)}
 @dataclass(frozen=True)
 class DuplicatesFound:
     groups: list[DuplicateGroup]
-    marks: DuplicateMarks | None  # None when the marks file is unusable (then marking is off)
-    marks_error: str | None = None
+    marks: dict[int, str]  # item id -> the curator's mark
 
 
 class _Cancelled(Exception):
@@ -81,16 +80,18 @@ def _find(
             raise _Cancelled
         progress.step.emit(generation, done, total)
 
-    try:
-        marks, error = DuplicateMarks.load(location.path), None
-    except DuplicateMarksError as exc:
-        marks, error = None, str(exc)
     with Catalog(location.catalog_path) as catalog:
         groups = find_duplicates(
             catalog, open_vector_index(catalog, location.path), location.archive,
             thumbnails=ThumbnailCache(location.thumbnails_dir), progress=report,
         )  # fmt: skip
-    return DuplicatesFound(groups, marks, error)
+        marks = read_marks(catalog, {m.item_id for g in groups for m in g.members})
+    return DuplicatesFound(groups, marks)
+
+
+def _save_marks(catalog_path: Path, item_ids: list[int], mark: str | None) -> None:
+    with Catalog(catalog_path) as catalog:
+        set_marks(catalog, item_ids, mark)
 
 
 def _load_thumbnails(paths: list[tuple[int, Path]]) -> list[tuple[int, QImage]]:
@@ -115,7 +116,7 @@ class DuplicatesWindow(QWidget):
         self.resize(980, 680)
         self.tasks = tasks
         self.location: IndexLocation | None = None
-        self.marks: DuplicateMarks | None = None
+        self.marks: dict[int, str] | None = None  # None until a search has finished
         self._generation = 0
         self._cancel = threading.Event()
         # item id -> its rows (a file may head a near group and belong to an exact group too)
@@ -297,8 +298,6 @@ class DuplicatesWindow(QWidget):
             if found.groups
             else self.tr("No duplicates found.")
         )
-        if found.marks_error:
-            text += " " + self.tr("Marking is off: {error}").format(error=found.marks_error)
         self.status.setText(text)
 
     def _show_thumbs(self, generation: int, images: list[tuple[int, QImage]]) -> None:
@@ -315,19 +314,24 @@ class DuplicatesWindow(QWidget):
         return [m for m in (i.data(0, MemberRole) for i in self.tree.selectedItems()) if m is not None]
 
     def mark_of(self, member: DuplicateMember) -> str | None:
-        return self.marks.get(member.path, member.hash) if self.marks is not None else None
+        return self.marks.get(member.item_id) if self.marks is not None else None
 
     def mark_selected(self, mark: str | None) -> None:
-        """Mark (or unmark) the selected files and save the marks in the pool."""
+        """Mark (or unmark) the selected files and save the marks in the catalog, in the pool."""
         members = self.selected_members()
-        if self.marks is None or not members:
+        if self.marks is None or self.location is None or not members:
             return
-        for member in members:
-            self.marks.set(member.path, mark, member.hash)
-            for row in self._rows[member.item_id]:
+        ids = sorted({m.item_id for m in members})
+        for item_id in ids:
+            if mark is None:
+                self.marks.pop(item_id, None)
+            else:
+                self.marks[item_id] = mark
+            for row in self._rows[item_id]:
                 self._show_mark(row)
-        marks = self.marks
-        self.tasks.submit(marks.save, lambda _: self.marks_saved.emit(), self._save_failed)
+        path = self.location.catalog_path
+        self.tasks.submit(lambda: _save_marks(path, ids, mark), lambda _: self.marks_saved.emit(),
+                          self._save_failed)  # fmt: skip
 
     def _save_failed(self, exc: Exception) -> None:
         logger.error("saving duplicate marks failed: %s", exc)

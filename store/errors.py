@@ -65,7 +65,3 @@ class VectorIndexError(ImagoError):
 
 class ArchiveError(ImagoError):
     """The archive folder does not exist or is not a folder."""
-
-
-class DuplicateMarksError(ImagoError):
-    """The curator's duplicate marks file is unreadable or malformed (it is left untouched)."""

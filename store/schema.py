@@ -125,7 +125,24 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
+_V3 = [
+    # The curator's marks from the duplicates view. A mark follows its file row through moves and
+    # renames; `hash` is the content it was made on (a changed file's mark no longer applies).
+    """CREATE TABLE duplicate_marks (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        mark TEXT NOT NULL CHECK (mark IN ('keep', 'duplicate')),
+        hash TEXT,
+        marked_at REAL NOT NULL
+    )""",
+]
+
+
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    for statement in _V3:
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -107,138 +107,133 @@
 <context>
     <name>DuplicatesWindow</name>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="114"/>
+        <location filename="../../desktop/duplicates_window.py" line="115"/>
         <source>Duplicates</source>
         <translation>Дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="128"/>
+        <location filename="../../desktop/duplicates_window.py" line="129"/>
         <source>Search again</source>
         <translation>Искать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <location filename="../../desktop/duplicates_window.py" line="138"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <location filename="../../desktop/duplicates_window.py" line="138"/>
         <source>Similarity</source>
         <translation>Сходство</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <location filename="../../desktop/duplicates_window.py" line="138"/>
         <source>Mark</source>
         <translation>Отметка</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="150"/>
-        <location filename="../../desktop/duplicates_window.py" line="338"/>
+        <location filename="../../desktop/duplicates_window.py" line="151"/>
+        <location filename="../../desktop/duplicates_window.py" line="342"/>
         <source>Keep</source>
         <translation>Оставить</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="151"/>
+        <location filename="../../desktop/duplicates_window.py" line="152"/>
         <source>Mark the selected files as the ones to keep (K)</source>
         <translation>Отметить выбранные файлы как те, что нужно оставить (K)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="153"/>
+        <location filename="../../desktop/duplicates_window.py" line="154"/>
         <source>Mark as duplicate</source>
         <translation>Отметить как дубликат</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="155"/>
+        <location filename="../../desktop/duplicates_window.py" line="156"/>
         <source>Mark the selected files as duplicates (D)</source>
         <translation>Отметить выбранные файлы как дубликаты (D)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="156"/>
+        <location filename="../../desktop/duplicates_window.py" line="157"/>
         <source>Clear mark</source>
         <translation>Снять отметку</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="157"/>
+        <location filename="../../desktop/duplicates_window.py" line="158"/>
         <source>Remove the marks of the selected files (U)</source>
         <translation>Снять отметки с выбранных файлов (U)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="158"/>
+        <location filename="../../desktop/duplicates_window.py" line="159"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="166"/>
+        <location filename="../../desktop/duplicates_window.py" line="167"/>
         <source>Copy paths of duplicates</source>
         <translation>Копировать пути дубликатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="167"/>
+        <location filename="../../desktop/duplicates_window.py" line="168"/>
         <source>Copy the full paths of the files marked as duplicates</source>
         <translation>Скопировать полные пути файлов, отмеченных как дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="172"/>
+        <location filename="../../desktop/duplicates_window.py" line="173"/>
         <source>Imago never deletes or moves files: the marks are notes for you, saved with the archive&apos;s index.</source>
         <translation>Imago никогда не удаляет и не перемещает файлы: отметки — это заметки для вас, они хранятся вместе с индексом архива.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="204"/>
+        <location filename="../../desktop/duplicates_window.py" line="205"/>
         <source>Looking for duplicates in {archive}…</source>
         <translation>Поиск дубликатов в {archive}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="233"/>
+        <location filename="../../desktop/duplicates_window.py" line="234"/>
         <source>The search for duplicates was stopped.</source>
         <translation>Поиск дубликатов остановлен.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="236"/>
+        <location filename="../../desktop/duplicates_window.py" line="237"/>
         <source>Could not look for duplicates: {error}</source>
         <translation>Не удалось найти дубликаты: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="254"/>
+        <location filename="../../desktop/duplicates_window.py" line="255"/>
         <source>Exact copies: {count} files (same content)</source>
         <translation>Точные копии: файлов — {count} (одинаковое содержимое)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="256"/>
+        <location filename="../../desktop/duplicates_window.py" line="257"/>
         <source>Near duplicates: {count} files</source>
         <translation>Почти дубликаты: файлов — {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="286"/>
+        <location filename="../../desktop/duplicates_window.py" line="287"/>
         <source>identical</source>
         <translation>идентичен</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="288"/>
+        <location filename="../../desktop/duplicates_window.py" line="289"/>
         <source>reference</source>
         <translation>образец</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="294"/>
+        <location filename="../../desktop/duplicates_window.py" line="295"/>
         <source>Groups found: {groups} ({exact} of exact copies, {near} of near duplicates).</source>
         <translation>Найдено групп: {groups} (точных копий: {exact}, почти дубликатов: {near}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="298"/>
+        <location filename="../../desktop/duplicates_window.py" line="299"/>
         <source>No duplicates found.</source>
         <translation>Дубликаты не найдены.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="301"/>
-        <source>Marking is off: {error}</source>
-        <translation>Отметки недоступны: {error}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/duplicates_window.py" line="334"/>
+        <location filename="../../desktop/duplicates_window.py" line="338"/>
         <source>The marks could not be saved: {error}</source>
         <translation>Не удалось сохранить отметки: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="338"/>
+        <location filename="../../desktop/duplicates_window.py" line="342"/>
         <source>Duplicate</source>
         <translation>Дубликат</translation>
     </message>
@@ -406,17 +401,17 @@
 <context>
     <name>GridModel</name>
     <message>
-        <location filename="../../desktop/grid_model.py" line="151"/>
+        <location filename="../../desktop/grid_model.py" line="149"/>
         <source>{name} [region]</source>
         <translation>{name} [область]</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="196"/>
+        <location filename="../../desktop/grid_model.py" line="197"/>
         <source>region x={x} y={y} w={w} h={h}</source>
         <translation>область x={x} y={y} ш={w} в={h}</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="201"/>
+        <location filename="../../desktop/grid_model.py" line="202"/>
         <source>score {score:.4f}</source>
         <translation>оценка {score:.4f}</translation>
     </message>

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
@@ -12,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.main_window import MainWindow
 from store.archive import locate_index
-from store.duplicate_marks import MARKS_FILE
+from store.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 
@@ -73,11 +72,11 @@ def test_groups_marks_and_restart(qtbot, models_dir, archive, tmp_path):
     qtbot.waitUntil(lambda: not near.child(0).icon(0).isNull(), timeout=TIMEOUT_MS)
     dup.copy_button.click()
     assert QApplication.clipboard().text() == f"{archive / 'album' / 'pagoda copy.jpg'}\n"
-    marks = json.loads((locate_index(archive).path / MARKS_FILE).read_text("utf-8"))["marks"]
-    assert {p: m["mark"] for p, m in marks.items()} == {
-        "album/pagoda copy.jpg": "duplicate",
-        "pagoda.jpg": "keep",
-    }
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        marked = dict(catalog.conn.execute(
+            "SELECT files.path, mark FROM duplicate_marks JOIN files ON files.id = duplicate_marks.file_id"
+        ))  # fmt: skip
+    assert marked == {"album/pagoda copy.jpg": "duplicate", "pagoda.jpg": "keep"}
     window.close()
     assert (archive / "album" / "pagoda copy.jpg").is_file() and (archive / "pagoda.jpg").is_file()
 
@@ -96,12 +95,9 @@ def test_groups_marks_and_restart(qtbot, models_dir, archive, tmp_path):
     assert group.child(0).text(2) == "" and dup.duplicate_paths() == []
 
 
-def test_no_duplicates_and_an_unusable_marks_file(qtbot, models_dir, archive):
+def test_no_duplicates(qtbot, models_dir, archive):
     window = _open(qtbot, models_dir, archive)
-    (locate_index(archive).path / MARKS_FILE).write_text("{not json", "utf-8")
     dup = _duplicates(qtbot, window)
     assert dup.tree.topLevelItemCount() == 0
-    assert dup.status.text().startswith(
-        "No duplicates found. Marking is off: cannot read the duplicate marks"
-    )
+    assert dup.status.text() == "No duplicates found."
     assert not dup.copy_button.isEnabled()

@@ -1,55 +1,47 @@
-"""Duplicate marks: saved atomically in the index folder, bound to the content they were made on."""
+"""Duplicate marks: kept in the catalog, following moved files, bound to the content they were made on."""
 
 from __future__ import annotations
 
-import json
+import os
 
 import pytest
+from test_search import build_archive, index
 
 from models.errors import InputError
-from store.duplicate_marks import DUPLICATE, KEEP, MARKS_FILE, DuplicateMarks
-from store.errors import DuplicateMarksError
+from store.archive import locate_index
+from store.catalog import Catalog
+from store.duplicate_marks import DUPLICATE, KEEP, read_marks, set_marks
 
 
-def test_marks_survive_a_reload(tmp_path):
-    marks = DuplicateMarks.load(tmp_path)  # no file yet: no marks
-    assert marks.get("a.jpg", "h1") is None
-    marks.set("a.jpg", KEEP, "h1")
-    marks.set("copies/a.jpg", DUPLICATE, "h1")
-    marks.set("б.png", DUPLICATE, None)
-    marks.save()
-    assert [p.name for p in tmp_path.iterdir()] == [MARKS_FILE]  # no temp file left behind
-    again = DuplicateMarks.load(tmp_path)
-    assert again.get("a.jpg", "h1") == KEEP and again.get("copies/a.jpg", "h1") == DUPLICATE
-    assert again.get("б.png", None) == DUPLICATE
-    assert again.paths(DUPLICATE) == ["copies/a.jpg", "б.png"]
-    doc = json.loads((tmp_path / MARKS_FILE).read_text("utf-8"))
-    assert doc["format"] == "imago-duplicate-marks" and doc["marks"]["a.jpg"]["hash"] == "h1"
+def _item(catalog: Catalog, path: bytes) -> int:
+    return catalog.item_ids(catalog.file_id(path))[0]
 
 
-def test_a_mark_lapses_when_the_content_changes_and_can_be_cleared(tmp_path):
-    marks = DuplicateMarks(tmp_path)
-    marks.set("a.jpg", DUPLICATE, "h1")
-    assert marks.get("a.jpg", "h2") is None
-    marks.set("a.jpg", None, "h1")
-    assert marks.get("a.jpg", "h1") is None and marks.paths(DUPLICATE) == []
-    with pytest.raises(InputError, match="delete"):
-        marks.set("a.jpg", "delete", "h1")
+def test_marks_follow_moves_and_lapse_when_the_content_changes(tmp_path):
+    archive = build_archive(tmp_path, unrelated=2)
+    index(archive)
+    catalog_path = locate_index(archive).catalog_path
+    with Catalog(catalog_path) as catalog:
+        original, copy = _item(catalog, b"subject/original.png"), _item(catalog, b"other/exact_copy.png")
+        set_marks(catalog, [original], KEEP)
+        set_marks(catalog, [copy], DUPLICATE)
+        assert read_marks(catalog, [original, copy, 10**6]) == {original: KEEP, copy: DUPLICATE}
+        with pytest.raises(InputError, match="delete"):
+            set_marks(catalog, [copy], "delete")
+        with pytest.raises(InputError, match="no item"):
+            set_marks(catalog, [10**6], KEEP)
 
-
-BAD_MARK = '{"format": "imago-duplicate-marks", "marks": {"a.jpg": {"mark": "gone", "marked_at": 1}}}'
-
-
-@pytest.mark.parametrize("content", ["{broken", "[]", '{"format": "other", "marks": {}}', BAD_MARK])
-def test_an_unusable_file_is_reported_not_overwritten(tmp_path, content):
-    (tmp_path / MARKS_FILE).write_text(content, "utf-8")
-    with pytest.raises(DuplicateMarksError, match=MARKS_FILE):
-        DuplicateMarks.load(tmp_path)
-    assert (tmp_path / MARKS_FILE).read_text("utf-8") == content
-
-
-def test_saving_into_a_missing_folder_is_a_typed_error(tmp_path):
-    marks = DuplicateMarks(tmp_path / "gone")
-    marks.set("a.jpg", KEEP, "h")
-    with pytest.raises(DuplicateMarksError, match="cannot save"):
-        marks.save()
+    os.replace(archive / "other" / "exact_copy.png", archive / "other" / "renamed copy.png")
+    (archive / "other" / "pattern_00.png").write_bytes((archive / "other" / "pattern_01.png").read_bytes())
+    index(archive)
+    with Catalog(catalog_path) as catalog:
+        moved = _item(catalog, b"other/renamed copy.png")
+        assert moved == copy and read_marks(catalog, [original, moved]) == {original: KEEP, copy: DUPLICATE}
+        changed = _item(catalog, b"other/pattern_00.png")
+        set_marks(catalog, [changed], KEEP)
+    (archive / "other" / "pattern_00.png").write_bytes((archive / "subject" / "grey.png").read_bytes())
+    index(archive)
+    with Catalog(catalog_path) as catalog:
+        assert read_marks(catalog, [changed]) == {}  # marked on content it no longer has
+        set_marks(catalog, [original, moved], None)
+        assert read_marks(catalog, [original, moved]) == {}
