@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from store.subphoto_eval import benchmark, evaluate_detector, evaluate_single_photos, iou, match_count
 from store.subphotos import Region, detect_subphotos
@@ -25,6 +25,22 @@ CALTECH = Path(__file__).resolve().parents[3] / "shared" / "data" / "caltech101"
 
 def _page(colour=(250, 250, 248), size=(1600, 1200)) -> Image.Image:
     return Image.new("RGB", size, colour)
+
+
+def _grainy_page(colour=(250, 250, 248), size=(1600, 1200), sigma=3.0) -> Image.Image:
+    noise = np.random.default_rng(0).normal(0, sigma, size=(size[1], size[0], 1))
+    return Image.fromarray(np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8))
+
+
+def _product_shot(seed: int, size=(520, 400)) -> Image.Image:
+    """An object photographed on white: an oval of photo content on a plain white background."""
+    w, h = size
+    shot = Image.new("RGB", size, (255, 255, 255))
+    thing = generated_photo(seed, (w * 3 // 5, h * 3 // 5))
+    mask = Image.new("L", thing.size, 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, thing.width - 1, thing.height - 1), fill=255)
+    shot.paste(thing, ((w - thing.width) // 2, (h - thing.height) // 2), mask)
+    return shot
 
 
 def test_region_is_a_frozen_dataclass():
@@ -97,6 +113,43 @@ def test_a_framed_picture_yields_only_the_picture():
     assert len(regions) == 2
 
 
+@pytest.mark.parametrize("make_page", [_page, _grainy_page], ids=["plain", "grainy"])
+def test_product_shot_on_a_white_page_is_found_to_its_edges(make_page):
+    # The shot's white background differs from the page by a few grey levels only.
+    truth = [(150, 200, 520, 400), (900, 300, 480, 520)]
+    page = make_page()
+    page.paste(_product_shot(20), truth[0][:2])
+    page.paste(generated_photo(21, truth[1][2:]), truth[1][:2])
+    regions = detect_subphotos(page)
+    assert match_count(truth, [r.bbox for r in regions], threshold=0.9) == 2
+    assert len(regions) == 2
+
+
+def test_photo_inside_its_own_white_margin_is_found_with_the_margin():
+    page = _page()
+    shot = Image.new("RGB", (600, 440), (255, 255, 255))  # uneven margins: not a print border
+    shot.paste(generated_photo(30, (420, 330)), (120, 30))
+    truth = [(120, 150, 600, 440), (900, 250, 500, 500)]
+    page.paste(shot, truth[0][:2])
+    page.paste(generated_photo(31, truth[1][2:]), truth[1][:2])
+    regions = detect_subphotos(page)
+    assert match_count(truth, [r.bbox for r in regions], threshold=0.9) == 2
+    assert len(regions) == 2
+
+
+def test_screenshot_with_header_and_text_at_both_edges_is_read():
+    page = _page((255, 255, 255), (1280, 800))
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, 1280, 80), fill=(0, 90, 160))
+    for y in range(110, 780, 22):  # text columns running up to the left and right edges
+        draw.rectangle((10, y, 240, y + 10), fill=(120, 120, 120))
+        draw.rectangle((1040, y, 1270, y + 10), fill=(120, 120, 120))
+    truth = (340, 160, 600, 450)
+    page.paste(generated_photo(40, truth[2:]), truth[:2])
+    regions = detect_subphotos(page)
+    assert [iou(r.bbox, truth) > 0.9 for r in regions] == [True]
+
+
 def test_web_screenshot_photo_is_found_and_chrome_ignored():
     page = make_web_screenshot(generated_photo(5), seed=3)
     regions = detect_subphotos(page.image)
@@ -107,6 +160,11 @@ def test_web_screenshot_photo_is_found_and_chrome_ignored():
 @pytest.mark.parametrize("seed", range(10))
 def test_single_generated_photo_is_not_split(seed):
     assert detect_subphotos(make_single_photo(generated_photo(seed), seed).image) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_single_product_shot_on_white_is_not_split(seed):
+    assert detect_subphotos(make_single_photo(_product_shot(seed, (640, 480)), seed).image) == []
 
 
 def test_lone_photo_on_a_plain_margin_is_not_reported():
@@ -180,4 +238,4 @@ def test_real_photos_are_rarely_split_and_pages_of_them_are_found():
     pages = list(generate_pages(30, seed=7, source=PhotoSource(paths), mix=(0.8, 0.2, 0.0)))
     scores = evaluate_detector(pages)
     assert scores.precision >= 0.95, scores.as_dict()
-    assert scores.recall >= 0.88, scores.as_dict()
+    assert scores.recall >= 0.93, scores.as_dict()
