@@ -33,6 +33,34 @@ PROBE_MS = 5
 SUITE = "gui"
 
 
+class _StallProbe:
+    """A PROBE_MS timer on the GUI thread; `gaps` are its ticks' delays beyond the interval (ms)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.gaps: list[float] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(PROBE_MS)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.gaps.append(self._clock.nsecsElapsed() / 1e6 - PROBE_MS)
+        self._clock.restart()
+
+    def start(self) -> None:
+        self._clock.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    @property
+    def worst(self) -> float:
+        return max(0.0, max(self.gaps, default=0.0))
+
+
 def _make_archive(folder: Path, count: int) -> None:
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -44,7 +72,7 @@ def _make_archive(folder: Path, count: int) -> None:
 
 def measure_stall(count: int) -> tuple[float, float, int]:
     """(worst stall ms, 99th percentile gap ms, files indexed) while the window indexes `count` images."""
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from desktop.main_window import MainWindow
@@ -60,20 +88,10 @@ def measure_stall(count: int) -> tuple[float, float, int]:
         _make_archive(archive, count)
         window = MainWindow(models_dir=models)
         window.show()
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        probe = QTimer()
-        probe.setInterval(PROBE_MS)
-
-        def tick() -> None:
-            gaps.append(clock.nsecsElapsed() / 1e6 - PROBE_MS)
-            clock.restart()
-
-        probe.timeout.connect(tick)
+        probe = _StallProbe()
         loop = QEventLoop()
         outcomes = []
         window.index_finished.connect(lambda outcome: (outcomes.append(outcome), loop.quit()))
-        clock.start()
         probe.start()
         window.open_archive(archive)
         loop.exec()
@@ -83,8 +101,8 @@ def measure_stall(count: int) -> tuple[float, float, int]:
     summary = outcomes[0].summary
     if summary is None:
         raise RuntimeError(f"indexing failed: {outcomes[0].error}")
-    worst = max(gaps) if gaps else 0.0
-    return max(0.0, worst), float(np.percentile(gaps, 99)) if gaps else 0.0, summary.indexed
+    p99 = float(np.percentile(probe.gaps, 99)) if probe.gaps else 0.0
+    return probe.worst, p99, summary.indexed
 
 
 def _write_thumbnails(folder: Path, count: int) -> list:
@@ -111,7 +129,7 @@ def _write_thumbnails(folder: Path, count: int) -> list:
 
 def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, float]:
     """(seconds until `count` entries are laid out, worst stall ms, p95 scroll-step repaint ms)."""
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QThreadPool, QTimer
+    from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
     from desktop.main_window import MainWindow
@@ -123,18 +141,8 @@ def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, floa
         window.resize(1280, 800)
         window.show()
         app.processEvents()
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        probe = QTimer()
-        probe.setInterval(PROBE_MS)
-
-        def tick() -> None:
-            gaps.append(clock.nsecsElapsed() / 1e6 - PROBE_MS)
-            clock.restart()
-
-        probe.timeout.connect(tick)
+        probe = _StallProbe()
         grid, bar = window.grid, window.grid.verticalScrollBar()
-        clock.start()
         probe.start()
         started = time.perf_counter()
         window.archive = Path(tmp)  # browsing an archive of `count` items, as after loading its catalog
@@ -178,7 +186,7 @@ def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, floa
         app.processEvents()
     if not loaded[0]:
         raise RuntimeError("no thumbnail was loaded while scrolling: the grid was not painted")
-    return laid_out, max(gaps, default=0.0), float(np.percentile(repaints, 95))
+    return laid_out, probe.worst, float(np.percentile(repaints, 95))
 
 
 def measure_cold_start() -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from gui_fixtures import open_indexed
 from PIL import Image
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QApplication
@@ -15,17 +16,7 @@ from store.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 
-INDEX_TIMEOUT_MS = 120_000
 TIMEOUT_MS = 30_000
-
-
-def _open(qtbot, models_dir, archive) -> MainWindow:
-    window = MainWindow(models_dir=models_dir)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS):
-        window.open_archive(archive)
-    return window
 
 
 def _duplicates(qtbot, window):
@@ -46,7 +37,7 @@ def test_groups_marks_and_restart(qtbot, models_dir, archive, tmp_path):
     shutil.copy(archive / "pagoda.jpg", archive / "album" / "pagoda copy.jpg")
     with Image.open(archive / "pagoda.jpg") as image:
         image.resize((image.width * 3 // 4, image.height * 3 // 4)).save(archive / "smaller pagoda.jpg")
-    window = _open(qtbot, models_dir, archive)
+    window = open_indexed(qtbot, models_dir, archive)
     dup = _duplicates(qtbot, window)
     assert dup.status.text() == "Groups found: 2 (1 of exact copies, 1 of near duplicates)."
     near = dup.tree.topLevelItem(1)
@@ -96,7 +87,7 @@ def test_groups_marks_and_restart(qtbot, models_dir, archive, tmp_path):
 
 
 def test_no_duplicates(qtbot, models_dir, archive):
-    window = _open(qtbot, models_dir, archive)
+    window = open_indexed(qtbot, models_dir, archive)
     dup = _duplicates(qtbot, window)
     assert dup.tree.topLevelItemCount() == 0
     assert dup.status.text() == "No duplicates found."

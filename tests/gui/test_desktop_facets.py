@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gui_fixtures import ARCHIVE_FILES
+from gui_fixtures import ARCHIVE_FILES, open_indexed
 from PySide6.QtCore import Qt
 
 from desktop.grid_model import EntryRole
@@ -11,16 +11,11 @@ from desktop.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
-INDEX_TIMEOUT_MS = 120_000
 TIMEOUT_MS = 30_000
 
 
 def _open(qtbot, models_dir, archive) -> MainWindow:
-    window = MainWindow(models_dir=models_dir)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS):
-        window.open_archive(archive)
+    window = open_indexed(qtbot, models_dir, archive)
     folders = window.facets.folders  # counted again once the run has ended
     qtbot.waitUntil(
         lambda: folders.topLevelItem(0) and folders.topLevelItem(0).text(1) == "9", timeout=TIMEOUT_MS

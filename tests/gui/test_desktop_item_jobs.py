@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from gui_fixtures import ARCHIVE_FILES, FIXTURES
+from gui_fixtures import ARCHIVE_FILES, FIXTURES, open_indexed
 from PySide6.QtCore import QItemSelectionModel
 
 from desktop.grid_model import EntryRole
@@ -17,16 +17,11 @@ from store.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 
-INDEX_TIMEOUT_MS = 120_000
 TIMEOUT_MS = 60_000
 
 
 def _open(qtbot, models_dir, archive) -> MainWindow:
-    window = MainWindow(models_dir=models_dir)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS):
-        window.open_archive(archive)
+    window = open_indexed(qtbot, models_dir, archive)
     # The end of the run reloads the browse list and facets: let those land before the test goes on.
     qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=TIMEOUT_MS)
     assert window.grid_model.rowCount() == ARCHIVE_FILES

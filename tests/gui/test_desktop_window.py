@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from gui_fixtures import ARCHIVE_FILES, CLIP_TINY
+from gui_fixtures import ARCHIVE_FILES, CLIP_TINY, INDEX_TIMEOUT_MS, open_indexed
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
@@ -21,19 +21,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning"),
 ]
 
-INDEX_TIMEOUT_MS = 120_000
 TIMEOUT_MS = 30_000
-
-
-def _open(qtbot, models_dir, archive) -> MainWindow:
-    window = MainWindow(models_dir=models_dir)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
-        assert window.open_archive(archive)
-    outcome = finished.args[0]
-    assert outcome.error is None and outcome.summary is not None
-    return window
 
 
 def _wait_results(qtbot, window, action):
@@ -54,7 +42,7 @@ def _paths(window) -> list[str]:
 
 
 def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
-    window = _open(qtbot, models_dir, archive)
+    window = open_indexed(qtbot, models_dir, archive)
     summary = window.last_index.summary
     assert summary.indexed == ARCHIVE_FILES and summary.failed == 0
     assert window.windowTitle() == "Imago — archive"
@@ -146,7 +134,7 @@ def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
 
 
 def test_drop_image_file_finds_similar(qtbot, models_dir, archive, tmp_path):
-    window = _open(qtbot, models_dir, archive)
+    window = open_indexed(qtbot, models_dir, archive)
     outside = tmp_path / "query" / "copy of pagoda.jpg"
     outside.parent.mkdir()
     shutil.copy(archive / "pagoda.jpg", outside)
@@ -162,7 +150,7 @@ def test_drop_image_file_finds_similar(qtbot, models_dir, archive, tmp_path):
 
 
 def test_drop_on_search_field_searches_by_image(qtbot, models_dir, archive, tmp_path):
-    window = _open(qtbot, models_dir, archive)
+    window = open_indexed(qtbot, models_dir, archive)
     _mime, enter, drop = _drag_events(archive / "ewer_cmyk.jpg")
     QApplication.sendEvent(window.search_field, enter)  # through the window's event filter
     assert enter.isAccepted()
@@ -214,7 +202,7 @@ def test_no_models_panel_then_install_from_folder(qtbot, archive, tmp_path):
 
 
 def test_browsing_works_without_models(qtbot, models_dir, archive, tmp_path):
-    first = _open(qtbot, models_dir, archive)
+    first = open_indexed(qtbot, models_dir, archive)
     first.close()
     window = MainWindow(models_dir=tmp_path / "no-models")
     qtbot.addWidget(window)
@@ -267,7 +255,7 @@ def test_open_missing_folder_says_so(qtbot, tmp_path):
 
 
 def test_paste_image_from_clipboard_finds_similar(qtbot, models_dir, archive, imago_home):
-    window = _open(qtbot, models_dir, archive)
+    window = open_indexed(qtbot, models_dir, archive)
     QApplication.clipboard().setImage(QImage(str(archive / "pagoda.jpg")))
     window.search_field.setFocus()
     outcome = _wait_results(
