@@ -12,6 +12,7 @@ import logging
 import logging.handlers
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -182,6 +183,17 @@ def cmd_index(args: argparse.Namespace) -> int:
             region_detector=region_detector(), vector_index=vectors,
         )  # fmt: skip
         watcher = ArchiveWatcher(location.archive) if args.watch else None
+        previous_handlers = {}
+        if watcher is not None:
+            # Ctrl+C (or SIGTERM) is how --watch is meant to end. The handler only sets flags: a
+            # KeyboardInterrupt can land where it is swallowed (a finalizer, a callback) and leave
+            # the process watching.
+            def stop_watching(_signum, _frame) -> None:
+                watcher.request_stop()
+                indexer.cancel()
+
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous_handlers[sig] = signal.signal(sig, stop_watching)
         try:
             if watcher is not None:
                 watcher.start()  # before the first run, so changes made during it are not missed
@@ -196,16 +208,16 @@ def cmd_index(args: argparse.Namespace) -> int:
                     line.close()
                     report(summary)
 
-                try:
-                    captioning = captioner is not None
-                    for progress in watch(indexer, watcher, captions=captioning, on_run_done=run_done):
-                        line.update(progress)
-                except KeyboardInterrupt:  # Ctrl+C is how --watch is meant to end
-                    line.close()
-                    print("imago: stopped watching", file=sys.stderr)
+                captioning = captioner is not None
+                for progress in watch(indexer, watcher, captions=captioning, on_run_done=run_done):
+                    line.update(progress)
+                line.close()
+                print("imago: stopped watching", file=sys.stderr)
         finally:
             if watcher is not None:
                 watcher.stop()
+            for sig, handler in previous_handlers.items():
+                signal.signal(sig, handler)
     return EXIT_OK
 
 

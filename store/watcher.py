@@ -191,6 +191,11 @@ class ArchiveWatcher:
         observer.start()
         return observer
 
+    def request_stop(self) -> None:
+        """End `changes()` at its next check, without waiting for anything: safe in a signal
+        handler. `stop()` (e.g. in `watch()`'s cleanup) then releases the observer."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stop observing and end `changes()`; safe to call from any thread, more than once."""
         self._stop.set()

@@ -96,7 +96,8 @@ def test_index_cli_missing_archive_is_one_line_error(tmp_path):
     assert done.stderr.strip().startswith("imago: error:") and "nope" in done.stderr
 
 
-def test_index_watch_picks_up_new_files_and_stops_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_index_watch_picks_up_new_files_and_stops_on_ctrl_c(tmp_path, stop_signal):
     import signal
 
     from store_fakes import make_image
@@ -117,7 +118,7 @@ def test_index_watch_picks_up_new_files_and_stops_on_ctrl_c(tmp_path):
         make_image(archive / "arrived.png", 99)  # the watcher is running once the first summary is out
         second = json.loads(proc.stdout.readline())
         assert (second["indexed"], second["items"]) == (1, 3)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, stop_signal))
         _, err = proc.communicate(timeout=60)
     finally:
         guard.cancel()
