@@ -299,6 +299,8 @@ class MainWindow(QMainWindow):
 
         self.details = DetailsPanel()
         self.details.description_edited.connect(self.save_description)
+        self.details.preview.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.details.preview.customContextMenuRequested.connect(self._show_preview_menu)
         self.details.label_confirmed.connect(lambda i, head, label: self.edit_label(i, head, label, False))
         self.details.label_rejected.connect(lambda i, head, label: self.edit_label(i, head, label, True))
 
@@ -972,6 +974,19 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return
         self.context_menu(index.data(EntryRole)).exec(self.grid.viewport().mapToGlobal(pos))
+
+    def preview_menu(self) -> QMenu | None:
+        """The thumbnail menu for the item the details panel shows (right-click on its preview)."""
+        entry = self.grid.currentIndex().data(EntryRole)
+        shown = self.details.details
+        if entry is None or shown is None or entry.item_id != shown.item_id:
+            return None
+        return self.context_menu(entry)
+
+    def _show_preview_menu(self, pos) -> None:
+        menu = self.preview_menu()
+        if menu is not None:
+            menu.exec(self.details.preview.mapToGlobal(pos))
 
     def open_entry(self, entry: GridEntry | None) -> None:
         if entry is not None:

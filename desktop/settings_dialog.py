@@ -1,12 +1,14 @@
-"""The settings dialog: device, threads, caption model and beams, language, watching the archive and
-the index folder of read-only archives (saved to settings.json)."""
+"""The settings dialog: device (with what this computer can use, as `doctor` finds it), threads, caption
+model and beams, language, watching the archive and the index folder of read-only archives (saved to
+settings.json)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.errors import ConfigError
+from models.session import ProviderProbe, probe_providers
 from store.config import DEVICES, MAX_RESCAN_MINUTES, Settings, default_index_root
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,42 @@ def _combo(choices: dict[str, str], current: str) -> QComboBox:
     return combo
 
 
+class _ProbeSignals(QObject):
+    done = Signal(object)  # list[ProviderProbe]
+
+
+def _probe_in_background(signals: _ProbeSignals) -> None:
+    """Run models.session.probe_providers (what `doctor` does: a tiny session per provider) in a
+    daemon thread; creating sessions takes long enough to be noticed on the GUI thread."""
+
+    def run() -> None:
+        try:
+            signals.done.emit(probe_providers())
+        except Exception:  # a report only: the combo box still works without it
+            logger.exception("probing execution providers failed")
+            signals.done.emit([])
+
+    threading.Thread(target=run, name="imago-provider-probe", daemon=True).start()
+
+
+def describe_providers(probes: list[ProviderProbe]) -> str:
+    """What the device setting can use on this computer, in the curator's words."""
+    gpu = next((p for p in probes if p.provider == "CUDAExecutionProvider"), None)
+    if gpu is not None and gpu.usable:
+        return QCoreApplication.translate("SettingsDialog", "This computer: the GPU (CUDA) works.")
+    if gpu is not None:
+        return QCoreApplication.translate(
+            "SettingsDialog", "This computer: no usable GPU ({detail}); models run on the CPU."
+        ).format(detail=gpu.detail)
+    if probes:
+        return QCoreApplication.translate(
+            "SettingsDialog", "This computer: no GPU support; models run on the CPU."
+        )
+    return QCoreApplication.translate(
+        "SettingsDialog", "This computer: could not check the devices (see the log)."
+    )
+
+
 class SettingsDialog(QDialog):
     """Edits a copy of `settings`; `result_settings()` is the validated new value after accept."""
 
@@ -59,6 +98,10 @@ class SettingsDialog(QDialog):
         self._original = settings
         form = QFormLayout(self)
         self.device = _combo({d: DEVICE_NAMES.get(d, d) for d in DEVICES}, settings.device)
+        self.device_found = QLabel(self.tr("This computer: checking the devices…"), wordWrap=True)
+        self._probe = _ProbeSignals()  # no parent: the probe thread may outlive the dialog
+        self._probe.done.connect(self._show_probe)
+        _probe_in_background(self._probe)
         self.threads = QSpinBox(minimum=0, maximum=256, value=settings.intra_op_threads)
         self.threads.setSpecialValueText(self.tr("Automatic"))
         self.caption_model = _combo(CAPTION_MODELS, settings.caption_model)
@@ -87,6 +130,7 @@ class SettingsDialog(QDialog):
         index_row.addWidget(self.index_dir, stretch=1)
         index_row.addWidget(choose)
         form.addRow(self.tr("Device"), self.device)
+        form.addRow("", self.device_found)
         form.addRow(self.tr("Threads per model"), self.threads)
         form.addRow(self.tr("Caption model"), self.caption_model)
         form.addRow(self.tr("Caption beams"), self.beams)
@@ -110,6 +154,9 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _show_probe(self, probes: list[ProviderProbe]) -> None:
+        self.device_found.setText(describe_providers(probes))
 
     def accept(self) -> None:
         """Close only with valid settings; otherwise say what is wrong and stay open."""

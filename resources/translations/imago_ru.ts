@@ -492,414 +492,414 @@ Imago проиндексирует её в фоне; индекс хранитс
         <translation>Показать все файлы</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="327"/>
+        <location filename="../../desktop/main_window.py" line="329"/>
         <source>&amp;File</source>
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="328"/>
+        <location filename="../../desktop/main_window.py" line="330"/>
         <source>&amp;Open archive…</source>
         <translation>&amp;Открыть архив…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="331"/>
+        <location filename="../../desktop/main_window.py" line="333"/>
         <source>Open &amp;recent</source>
         <translation>&amp;Недавние</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="334"/>
+        <location filename="../../desktop/main_window.py" line="336"/>
         <source>Install model bundle from &amp;folder…</source>
         <translation>Установить пакет модели из &amp;папки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="336"/>
+        <location filename="../../desktop/main_window.py" line="338"/>
         <source>Install model bundle from &amp;zip…</source>
         <translation>Установить пакет модели из &amp;zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="341"/>
+        <location filename="../../desktop/main_window.py" line="343"/>
         <source>&amp;Settings…</source>
         <translation>&amp;Настройки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="345"/>
+        <location filename="../../desktop/main_window.py" line="347"/>
         <source>&amp;Quit</source>
         <translation>&amp;Выход</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="348"/>
+        <location filename="../../desktop/main_window.py" line="350"/>
         <source>Find</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="351"/>
+        <location filename="../../desktop/main_window.py" line="353"/>
         <source>&amp;Edit</source>
         <translation>&amp;Правка</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="352"/>
+        <location filename="../../desktop/main_window.py" line="354"/>
         <source>Find similar to the &amp;pasted image</source>
         <translation>Найти похожие на &amp;вставленное изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="358"/>
+        <location filename="../../desktop/main_window.py" line="360"/>
         <source>&amp;Tools</source>
         <translation>&amp;Сервис</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="359"/>
+        <location filename="../../desktop/main_window.py" line="361"/>
         <source>Find &amp;duplicates…</source>
         <translation>Найти &amp;дубликаты…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="361"/>
+        <location filename="../../desktop/main_window.py" line="363"/>
         <source>&amp;Files that could not be indexed…</source>
         <translation>&amp;Файлы, которые не удалось проиндексировать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="373"/>
-        <location filename="../../desktop/main_window.py" line="616"/>
+        <location filename="../../desktop/main_window.py" line="375"/>
+        <location filename="../../desktop/main_window.py" line="618"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="418"/>
+        <location filename="../../desktop/main_window.py" line="420"/>
         <source>Open archive folder</source>
         <translation>Открыть папку архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="442"/>
+        <location filename="../../desktop/main_window.py" line="444"/>
         <source>Not a folder: {path}</source>
         <translation>Это не папка: {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="470"/>
+        <location filename="../../desktop/main_window.py" line="472"/>
         <source>The archive is read-only; its index is kept in {path}</source>
         <translation>Архив только для чтения; его индекс хранится в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="480"/>
+        <location filename="../../desktop/main_window.py" line="482"/>
         <source>Not indexing: no CLIP model bundle installed</source>
         <translation>Индексация не идёт: не установлен пакет модели CLIP</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="487"/>
+        <location filename="../../desktop/main_window.py" line="489"/>
         <source>Nothing indexed yet</source>
         <translation>Пока ничего не проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="524"/>
+        <location filename="../../desktop/main_window.py" line="526"/>
         <source>Indexed images and regions: {count}</source>
         <translation>Проиндексировано изображений и областей: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="532"/>
+        <location filename="../../desktop/main_window.py" line="534"/>
         <source> — filter: {restriction}</source>
         <translation> — фильтр: {restriction}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="592"/>
+        <location filename="../../desktop/main_window.py" line="594"/>
         <source>Loading models…</source>
         <translation>Загрузка моделей…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="612"/>
+        <location filename="../../desktop/main_window.py" line="614"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="613"/>
-        <location filename="../../desktop/main_window.py" line="635"/>
+        <location filename="../../desktop/main_window.py" line="615"/>
+        <location filename="../../desktop/main_window.py" line="637"/>
         <source> (paused)</source>
         <translation> (пауза)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="623"/>
+        <location filename="../../desktop/main_window.py" line="625"/>
         <source>Scanning</source>
         <translation>Сканирование</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="623"/>
+        <location filename="../../desktop/main_window.py" line="625"/>
         <source>Indexing</source>
         <translation>Индексация</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="623"/>
+        <location filename="../../desktop/main_window.py" line="625"/>
         <source>Reading dates</source>
         <translation>Чтение дат съёмки</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="624"/>
+        <location filename="../../desktop/main_window.py" line="626"/>
         <source>Describing</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="629"/>
+        <location filename="../../desktop/main_window.py" line="631"/>
         <source>, {rate:.1f}/s</source>
         <translation>, {rate:.1f}/с</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="654"/>
+        <location filename="../../desktop/main_window.py" line="656"/>
         <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
         <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="665"/>
+        <location filename="../../desktop/main_window.py" line="667"/>
         <source>Not indexing: no CLIP model bundle</source>
         <translation>Индексация не идёт: нет пакета модели CLIP</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="667"/>
+        <location filename="../../desktop/main_window.py" line="669"/>
         <source>Indexing failed</source>
         <translation>Индексация не удалась</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="669"/>
+        <location filename="../../desktop/main_window.py" line="671"/>
         <source>Indexing failed: {error}</source>
         <translation>Индексация не удалась: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="674"/>
+        <location filename="../../desktop/main_window.py" line="676"/>
         <source>Indexing cancelled</source>
         <translation>Индексация отменена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="674"/>
+        <location filename="../../desktop/main_window.py" line="676"/>
         <source>Index up to date</source>
         <translation>Индекс актуален</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="676"/>
+        <location filename="../../desktop/main_window.py" line="678"/>
         <source>{state}: searchable {items}, new {new}, moved {moved}</source>
         <translation>{state}: доступно для поиска {items}, новых {new}, перемещено {moved}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="690"/>
+        <location filename="../../desktop/main_window.py" line="692"/>
         <source> — watching for changes</source>
         <translation> — слежу за изменениями</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="691"/>
+        <location filename="../../desktop/main_window.py" line="693"/>
         <source> — rescan every {minutes} min</source>
         <translation> — повторное сканирование каждые {minutes} мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="711"/>
+        <location filename="../../desktop/main_window.py" line="713"/>
         <source>Model bundle folder</source>
         <translation>Папка пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="717"/>
+        <location filename="../../desktop/main_window.py" line="719"/>
         <source>Model bundle zip</source>
         <translation>Zip-архив пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="717"/>
+        <location filename="../../desktop/main_window.py" line="719"/>
         <source>Zip archives (*.zip)</source>
         <translation>Zip-архивы (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="724"/>
+        <location filename="../../desktop/main_window.py" line="726"/>
         <source>Installing model bundle from {path}…</source>
         <translation>Установка пакета модели из {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="732"/>
+        <location filename="../../desktop/main_window.py" line="734"/>
         <source>Installed model bundle {name}</source>
         <translation>Установлен пакет модели {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="742"/>
+        <location filename="../../desktop/main_window.py" line="744"/>
         <source>Could not install the bundle: {error}</source>
         <translation>Не удалось установить пакет: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="744"/>
+        <location filename="../../desktop/main_window.py" line="746"/>
         <source>Model bundle not installed</source>
         <translation>Пакет модели не установлен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="772"/>
+        <location filename="../../desktop/main_window.py" line="774"/>
         <source>similar to item #{id}</source>
         <translation>похожие на элемент №{id}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="773"/>
+        <location filename="../../desktop/main_window.py" line="775"/>
         <source>similar to {name}</source>
         <translation>похожие на {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="784"/>
+        <location filename="../../desktop/main_window.py" line="786"/>
         <source>Open an archive first (File › Open archive…)</source>
         <translation>Сначала откройте архив (Файл › Открыть архив…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="790"/>
+        <location filename="../../desktop/main_window.py" line="792"/>
         <source>Searching {query}…</source>
         <translation>Поиск: {query}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="806"/>
+        <location filename="../../desktop/main_window.py" line="808"/>
         <source> — more exist below the relevance cut-off</source>
         <translation> — есть ещё результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="807"/>
+        <location filename="../../desktop/main_window.py" line="809"/>
         <source>{query} — found: {count}</source>
         <translation>{query} — найдено: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="880"/>
+        <location filename="../../desktop/main_window.py" line="882"/>
         <source>Cannot store the pasted image in {path}</source>
         <translation>Не удалось сохранить вставленное изображение в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="908"/>
+        <location filename="../../desktop/main_window.py" line="910"/>
         <source>Settings not saved</source>
         <translation>Настройки не сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="913"/>
+        <location filename="../../desktop/main_window.py" line="915"/>
         <source>Settings saved; indexing started again with them</source>
         <translation>Настройки сохранены; индексация перезапущена с ними</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="916"/>
+        <location filename="../../desktop/main_window.py" line="918"/>
         <source>Settings saved; they apply to the next indexing run</source>
         <translation>Настройки сохранены; они применятся при следующей индексации</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="938"/>
+        <location filename="../../desktop/main_window.py" line="940"/>
         <source>Find similar</source>
         <translation>Найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="940"/>
+        <location filename="../../desktop/main_window.py" line="942"/>
         <source>Find similar in this folder</source>
         <translation>Найти похожие в этой папке</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="943"/>
+        <location filename="../../desktop/main_window.py" line="945"/>
         <source>Only images in {folder} and its subfolders</source>
         <translation>Только изображения в {folder} и её подпапках</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="945"/>
+        <location filename="../../desktop/main_window.py" line="947"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="946"/>
+        <location filename="../../desktop/main_window.py" line="948"/>
         <source>Show in file manager</source>
         <translation>Показать в файловом менеджере</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="948"/>
+        <location filename="../../desktop/main_window.py" line="950"/>
         <source>Copy path</source>
         <translation>Копировать путь</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="951"/>
+        <location filename="../../desktop/main_window.py" line="953"/>
         <source>Export selection…</source>
         <translation>Экспортировать выбранное…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="953"/>
+        <location filename="../../desktop/main_window.py" line="955"/>
         <source>Save the selected items ({count}) as JSON or CSV</source>
         <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="955"/>
+        <location filename="../../desktop/main_window.py" line="957"/>
         <source>Re-caption</source>
         <translation>Подписать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="958"/>
+        <location filename="../../desktop/main_window.py" line="960"/>
         <source>Generate the captions of the selected items ({count}) again</source>
         <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="965"/>
+        <location filename="../../desktop/main_window.py" line="967"/>
         <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
         <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="988"/>
+        <location filename="../../desktop/main_window.py" line="1003"/>
         <source>JSON files (*.json)</source>
         <translation>Файлы JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="988"/>
+        <location filename="../../desktop/main_window.py" line="1003"/>
         <source>CSV files (*.csv)</source>
         <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="991"/>
+        <location filename="../../desktop/main_window.py" line="1006"/>
         <source>Export selection</source>
         <translation>Экспорт выбранного</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="998"/>
+        <location filename="../../desktop/main_window.py" line="1013"/>
         <source>Exporting {count} items to {path}…</source>
         <translation>Экспорт элементов ({count}) в {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1004"/>
+        <location filename="../../desktop/main_window.py" line="1019"/>
         <source>Exported {count} items to {path}</source>
         <translation>Экспортировано элементов: {count}, файл {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1012"/>
+        <location filename="../../desktop/main_window.py" line="1027"/>
         <source>Generating captions for {count} items…</source>
         <translation>Генерация подписей для элементов: {count}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1017"/>
+        <location filename="../../desktop/main_window.py" line="1032"/>
         <source>New captions: {done}</source>
         <translation>Новых подписей: {done}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1019"/>
+        <location filename="../../desktop/main_window.py" line="1034"/>
         <source>; failed: {failed} ({why})</source>
         <translation>; не удалось: {failed} ({why})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1030"/>
+        <location filename="../../desktop/main_window.py" line="1045"/>
         <source>Not done</source>
         <translation>Не выполнено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1030"/>
+        <location filename="../../desktop/main_window.py" line="1045"/>
         <source>{what} failed: {error}</source>
         <translation>{what}: ошибка: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1086"/>
+        <location filename="../../desktop/main_window.py" line="1101"/>
         <source>Labels saved</source>
         <translation>Метки сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1094"/>
+        <location filename="../../desktop/main_window.py" line="1109"/>
         <source>Label not saved</source>
         <translation>Метка не сохранена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1095"/>
+        <location filename="../../desktop/main_window.py" line="1110"/>
         <source>The label could not be saved: {error}</source>
         <translation>Не удалось сохранить метку: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1099"/>
+        <location filename="../../desktop/main_window.py" line="1114"/>
         <source>Description saved</source>
         <translation>Описание сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1106"/>
+        <location filename="../../desktop/main_window.py" line="1121"/>
         <source>Description not saved</source>
         <translation>Описание не сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1107"/>
+        <location filename="../../desktop/main_window.py" line="1122"/>
         <source>The description could not be saved: {error}</source>
         <translation>Не удалось сохранить описание: {error}</translation>
     </message>
@@ -907,123 +907,148 @@ Imago проиндексирует её в фоне; индекс хранитс
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="32"/>
+        <location filename="../../desktop/settings_dialog.py" line="35"/>
         <source>Automatic (GPU when usable)</source>
         <translation>Автоматически (GPU, если доступен)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="33"/>
+        <location filename="../../desktop/settings_dialog.py" line="36"/>
         <source>CPU only</source>
         <translation>Только CPU</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="34"/>
+        <location filename="../../desktop/settings_dialog.py" line="37"/>
         <source>GPU (CUDA)</source>
         <translation>GPU (CUDA)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="37"/>
+        <location filename="../../desktop/settings_dialog.py" line="40"/>
         <source>GIT base (faster)</source>
         <translation>GIT base (быстрее)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="38"/>
+        <location filename="../../desktop/settings_dialog.py" line="41"/>
         <source>GIT large (better)</source>
         <translation>GIT large (качественнее)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="40"/>
+        <location filename="../../desktop/settings_dialog.py" line="43"/>
         <source>System language</source>
         <translation>Язык системы</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="58"/>
+        <location filename="../../desktop/settings_dialog.py" line="78"/>
+        <source>This computer: the GPU (CUDA) works.</source>
+        <translation>Этот компьютер: GPU (CUDA) работает.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="80"/>
+        <source>This computer: no usable GPU ({detail}); models run on the CPU.</source>
+        <translation>Этот компьютер: GPU недоступен ({detail}); модели работают на CPU.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="84"/>
+        <source>This computer: no GPU support; models run on the CPU.</source>
+        <translation>Этот компьютер: поддержки GPU нет; модели работают на CPU.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="87"/>
+        <source>This computer: could not check the devices (see the log).</source>
+        <translation>Этот компьютер: не удалось проверить устройства (см. журнал).</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="97"/>
         <source>Imago settings</source>
         <translation>Настройки Imago</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="63"/>
+        <location filename="../../desktop/settings_dialog.py" line="101"/>
+        <source>This computer: checking the devices…</source>
+        <translation>Этот компьютер: проверка устройств…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="106"/>
         <source>Automatic</source>
         <translation>Автоматически</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="67"/>
+        <location filename="../../desktop/settings_dialog.py" line="110"/>
         <source>Watch the archive for changes</source>
         <translation>Следить за изменениями в архиве</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="68"/>
+        <location filename="../../desktop/settings_dialog.py" line="111"/>
         <source>Index new, changed, moved and deleted files as they happen</source>
         <translation>Индексировать новые, изменённые, перемещённые и удалённые файлы сразу</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="70"/>
+        <location filename="../../desktop/settings_dialog.py" line="113"/>
         <source>Never</source>
         <translation>Никогда</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="71"/>
+        <location filename="../../desktop/settings_dialog.py" line="114"/>
         <source> min</source>
         <translation> мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="73"/>
+        <location filename="../../desktop/settings_dialog.py" line="116"/>
         <source>Scan the whole archive again at this interval: for network shares, which often report no changes</source>
         <translation>Заново сканировать весь архив с этим интервалом: для сетевых папок, которые часто не сообщают об изменениях</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="80"/>
+        <location filename="../../desktop/settings_dialog.py" line="123"/>
         <source>Where the index of an archive you cannot write to (DVD, read-only share) is kept; empty: the default folder shown. Indexes already made stay where they are.</source>
         <translation>Где хранится индекс архива, в который нельзя писать (DVD, сетевая папка только для чтения); пусто — показанная папка по умолчанию. Уже созданные индексы остаются на месте.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="83"/>
+        <location filename="../../desktop/settings_dialog.py" line="126"/>
         <source>Choose…</source>
         <translation>Выбрать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="89"/>
+        <location filename="../../desktop/settings_dialog.py" line="132"/>
         <source>Device</source>
         <translation>Устройство</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="90"/>
+        <location filename="../../desktop/settings_dialog.py" line="134"/>
         <source>Threads per model</source>
         <translation>Потоков на модель</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="91"/>
+        <location filename="../../desktop/settings_dialog.py" line="135"/>
         <source>Caption model</source>
         <translation>Модель подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="92"/>
+        <location filename="../../desktop/settings_dialog.py" line="136"/>
         <source>Caption beams</source>
         <translation>Лучей поиска подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="93"/>
+        <location filename="../../desktop/settings_dialog.py" line="137"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="95"/>
+        <location filename="../../desktop/settings_dialog.py" line="139"/>
         <source>Rescan every</source>
         <translation>Сканировать заново каждые</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="96"/>
-        <location filename="../../desktop/settings_dialog.py" line="126"/>
+        <location filename="../../desktop/settings_dialog.py" line="140"/>
+        <location filename="../../desktop/settings_dialog.py" line="173"/>
         <source>Index location for read-only archives</source>
         <translation>Папка индексов архивов только для чтения</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="100"/>
+        <location filename="../../desktop/settings_dialog.py" line="144"/>
         <source>Changes apply at once to search and to indexing (which restarts), the index location when a read-only archive is next opened, the language at the next start.</source>
         <translation>Изменения сразу применяются к поиску и индексации (она перезапускается), папка индексов — при следующем открытии архива только для чтения, язык — при следующем запуске.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="119"/>
+        <location filename="../../desktop/settings_dialog.py" line="166"/>
         <source>Settings not valid</source>
         <translation>Неверные настройки</translation>
     </message>

@@ -98,6 +98,12 @@ def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
     assert details.path == target.path and details.labels["category"] and details.labels["name"]
     assert len(details.labels["category"]) == 5
     assert target.path in window.details.title.text()
+    # The preview has the thumbnail's menu, for the item it shows.
+    preview_menu = window.preview_menu()
+    assert [a.text() for a in preview_menu.actions() if a.text()][:2] == [
+        "Find similar",
+        "Find similar in this folder",
+    ]
     qtbot.waitUntil(
         lambda: window.details.preview.pixmap() is not None and not window.details.preview.pixmap().isNull()
     )
@@ -279,6 +285,9 @@ def test_settings_dialog_saves_settings(qtbot, tmp_path, imago_home, monkeypatch
     window = MainWindow(models_dir=tmp_path / "models")
     qtbot.addWidget(window)
     dialog = window.open_settings()
+    # What the device setting can use here, found off the GUI thread (CPU only on this machine).
+    qtbot.waitUntil(lambda: "checking" not in dialog.device_found.text(), timeout=30_000)
+    assert dialog.device_found.text().startswith("This computer:")
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
     dialog.threads.setValue(3)
     dialog.caption_model.setCurrentIndex(dialog.caption_model.findData("git-large"))
@@ -308,3 +317,19 @@ def test_settings_dialog_saves_settings(qtbot, tmp_path, imago_home, monkeypatch
     assert again.isVisible() and "fallback_index_dir" in warnings[0]
     assert Settings.load().index_root == tmp_path / "indexes"
     again.reject()
+
+
+def test_device_report_in_words(qapp):
+    from desktop.settings_dialog import describe_providers
+    from models.session import ProviderProbe
+
+    cpu = ProviderProbe("CPUExecutionProvider", True, "ok")
+    assert describe_providers([ProviderProbe("CUDAExecutionProvider", True, "ok"), cpu]) == (
+        "This computer: the GPU (CUDA) works."
+    )
+    broken = ProviderProbe("CUDAExecutionProvider", False, "libcudnn.so.9: cannot open shared object file")
+    assert describe_providers([broken, cpu]) == (
+        "This computer: no usable GPU (libcudnn.so.9: cannot open shared object file); models run on the CPU."
+    )
+    assert describe_providers([cpu]) == "This computer: no GPU support; models run on the CPU."
+    assert describe_providers([]) == "This computer: could not check the devices (see the log)."
