@@ -8,8 +8,6 @@ session really uses, and log one clear line saying what was chosen.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,11 +96,11 @@ def probe_providers() -> list[ProviderProbe]:
     results = []
     for provider in ort.get_available_providers():
         try:
-            # onnxruntime print()s a banner when it falls back from a failed provider
-            with contextlib.redirect_stdout(io.StringIO()):
-                session = ort.InferenceSession(
-                    model, _session_options(SessionOptions()), providers=[provider]
-                )
+            # Without enable_fallback=0, onnxruntime retries a failing provider on others and print()s
+            # a banner about it (swapping sys.stdout to hide it is not safe off the main thread).
+            session = ort.InferenceSession(
+                model, _session_options(SessionOptions()), providers=[provider], enable_fallback=0
+            )
             used = session.get_providers()[0]
             usable = used == provider
             detail = "ok" if usable else f"fell back to {used}"
