@@ -34,6 +34,15 @@ BUSY_TIMEOUT_MS = 30_000
 MISSING_GRACE_S = 30 * 24 * 3600  # how long a vanished file's curator edits are kept
 
 VISIBLE = "files.status = 'indexed' AND items.hidden = 0"
+IN_CHUNK = 500  # ids per "IN (...)" list, well below SQLite's limit on bound variables
+
+
+def id_chunks(ids: Iterable[int]) -> Iterator[tuple[list[int], str]]:
+    """`ids` as ints in slices of IN_CHUNK, each with its "?,?,..." placeholder list."""
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def display_path(raw_path: bytes) -> str:
@@ -524,12 +533,8 @@ class Catalog:
             rows = self.conn.execute(sql, (model_id,)).fetchall()
         else:
             rows = []
-            ids = [int(i) for i in item_ids]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows += self.conn.execute(
-                    sql + f" AND items.id IN ({','.join('?' * len(chunk))})", (model_id, *chunk)
-                ).fetchall()
+            for chunk, marks in id_chunks(item_ids):
+                rows += self.conn.execute(sql + f" AND items.id IN ({marks})", (model_id, *chunk)).fetchall()
         if not rows:
             return np.zeros(0, np.uint64), np.zeros((0, 0), np.float32)
         keys = np.array([r[0] for r in rows], dtype=np.uint64)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.errors import InputError
-from store.catalog import VISIBLE, Catalog
+from store.catalog import VISIBLE, Catalog, id_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -220,10 +220,7 @@ class CurationService:
         if item_ids is None:
             rows = self.catalog.conn.execute(sql).fetchall()
         else:
-            ids = [int(i) for i in item_ids]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in id_chunks(item_ids):
                 rows += self.catalog.conn.execute(sql + f" AND items.id IN ({marks})", chunk).fetchall()
         rows.sort(key=lambda r: (r[7], r[2] != "file", r[0]))
         records = {}
@@ -234,11 +231,8 @@ class CurationService:
         return list(records.values())
 
     def _fill(self, records: dict[int, ItemRecord]) -> None:
-        ids = list(records)
         conn = self.catalog.conn
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_chunks(records):
             labels = conn.execute(
                 "SELECT item_id, head, label, score, source, model_id, created_at FROM labels "
                 f"WHERE item_id IN ({marks}) ORDER BY item_id, head, source = 'model', rank, id",
@@ -272,10 +266,7 @@ class CurationService:
         file_items = {rec.file_id: rec for rec in records.values() if rec.region is None}
         if not file_items:
             return
-        file_ids = list(file_items)
-        for start in range(0, len(file_ids), 500):
-            chunk = file_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_chunks(file_items):
             regions = conn.execute(
                 "SELECT id, file_id, x, y, w, h, source, score FROM items "
                 f"WHERE kind = 'region' AND hidden = 0 AND file_id IN ({marks}) ORDER BY id",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 
 from models.errors import InputError
-from store.catalog import Catalog
+from store.catalog import Catalog, id_chunks
 
 KEEP = "keep"
 DUPLICATE = "duplicate"
@@ -23,14 +23,12 @@ MARKS = (KEEP, DUPLICATE)
 
 def read_marks(catalog: Catalog, item_ids: Iterable[int]) -> dict[int, str]:
     """Item id -> mark, for those of `item_ids` whose file is marked and unchanged since."""
-    ids = [int(i) for i in item_ids]
     out: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk, marks in id_chunks(item_ids):
         rows = catalog.conn.execute(
             "SELECT items.id, duplicate_marks.mark FROM items JOIN files ON files.id = items.file_id "
             "JOIN duplicate_marks ON duplicate_marks.file_id = files.id "
-            f"WHERE items.id IN ({','.join('?' * len(chunk))}) "
+            f"WHERE items.id IN ({marks}) "
             "AND duplicate_marks.hash IS files.hash",
             chunk,
         )

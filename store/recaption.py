@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from store.catalog import VISIBLE, Catalog
+from store.catalog import VISIBLE, Catalog, id_chunks
 from store.decoder import decode_file
 from store.errors import FileIndexError
 from store.protocols import Captioner
@@ -47,13 +47,11 @@ class _Item:
 def _visible(catalog: Catalog, item_ids: Sequence[int]) -> list[_Item]:
     """The visible items among `item_ids`, grouped by file (path order)."""
     found: list[_Item] = []
-    ids = [int(i) for i in item_ids]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk, marks in id_chunks(item_ids):
         rows = catalog.conn.execute(
             "SELECT items.id, files.raw_path, files.path, items.kind, items.x, items.y, items.w, items.h "
             f"FROM items JOIN files ON files.id = items.file_id WHERE {VISIBLE} "
-            f"AND items.id IN ({','.join('?' * len(chunk))})",
+            f"AND items.id IN ({marks})",
             chunk,
         )
         for r in rows:

@@ -30,7 +30,7 @@ import numpy as np
 
 from models.errors import ImagoError, InputError
 from store.archive import locate_index
-from store.catalog import VISIBLE, Catalog
+from store.catalog import VISIBLE, Catalog, id_chunks
 from store.decoder import DecodedImage, decode_file
 from store.errors import ArchiveError, FileIndexError
 from store.protocols import ImageEncoder, TextEncoder
@@ -583,8 +583,7 @@ class SearchService:
     ) -> dict[int, list[tuple[str, list[str]]]]:
         out: dict[int, list[tuple[str, list[str]]]] = {}
         names = ("name", "folder", "caption", "description", "labels")
-        for chunk in _chunks(list(item_ids), 500):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_chunks(item_ids):
             rows = self.catalog.conn.execute(
                 f"SELECT rowid, {', '.join(names)} FROM items_fts WHERE rowid IN ({marks})", chunk
             )
@@ -626,12 +625,12 @@ class SearchService:
         """Visible items among `item_ids` that pass the filter, by id."""
         where, params = where_filter.sql()
         out: dict[int, _Row] = {}
-        for chunk in _chunks([int(i) for i in item_ids], 500):
+        for chunk, marks in id_chunks(item_ids):
             rows = self.catalog.conn.execute(
                 "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, files.path, "
                 "files.hash, files.mtime_ns, files.taken_at "
                 "FROM items CROSS JOIN files ON files.id = items.file_id "
-                f"WHERE {VISIBLE}{where} AND items.id IN ({','.join('?' * len(chunk))})",
+                f"WHERE {VISIBLE}{where} AND items.id IN ({marks})",
                 [*params, *chunk],
             )
             for r in rows:
@@ -666,11 +665,6 @@ def _apply_cutoff(
         above = hits[: min(FALLBACK_RESULTS, top)]
     kept = above[:top]
     return kept, len(hits) > len(kept)
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _pick_model(catalog: Catalog, wanted: str | None) -> tuple[str, int]:
