@@ -107,7 +107,6 @@ def _load_thumbnails(paths: list[tuple[int, Path]]) -> list[tuple[int, QImage]]:
 class DuplicatesWindow(QWidget):
     """Lists the duplicate groups of one archive; `search(location)` (re)computes them."""
 
-    groups_shown = Signal(int)  # number of groups listed
     marks_saved = Signal()
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
@@ -235,7 +234,6 @@ class DuplicatesWindow(QWidget):
         else:
             logger.warning("looking for duplicates failed: %s", exc)
             self.status.setText(self.tr("Could not look for duplicates: {error}").format(error=exc))
-        self.groups_shown.emit(0)
 
     def _finish(self) -> None:
         self.busy.setVisible(False)
@@ -280,7 +278,6 @@ class DuplicatesWindow(QWidget):
                 lambda images: self._show_thumbs(generation, images),
             )
         self._update_actions()
-        self.groups_shown.emit(len(found.groups))
 
     def _similarity(self, group: DuplicateGroup, member: DuplicateMember) -> str:
         if group.kind == "exact":

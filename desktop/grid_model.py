@@ -106,7 +106,7 @@ class GridModel(QAbstractListModel):
         self._signals = _ThumbSignals(self)
         self._signals.loaded.connect(self._on_loaded)
         self._placeholder = _placeholder(ICON_SIZE)
-        self._missing_icon = _placeholder(ICON_SIZE)
+        self._missing_icon = self._placeholder
 
     # -- content ----------------------------------------------------------------------------------
 

@@ -90,6 +90,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".we
 # Settings whose change restarts a running indexer (models, threads, watching).
 RESTART_SETTINGS = {"device", "intra_op_threads", "caption_model", "caption_beams", "watch_archive",
                     "rescan_minutes"}  # fmt: skip
+# Settings the search models are loaded with (store.engine.session_options).
+SEARCH_MODEL_SETTINGS = {"device", "intra_op_threads"}
 
 NO_MODELS_TEXT = QT_TRANSLATE_NOOP(
     "MainWindow",
@@ -188,7 +190,6 @@ class MainWindow(QMainWindow):
     details_shown = Signal(int)  # item id
     description_saved = Signal(int)  # item id
     labels_saved = Signal(int)  # item id
-    bundle_installed = Signal(str)  # bundle model id
     facets_shown = Signal(object)  # Facets, or None
     failures_shown = Signal(int)  # number of failed files listed
 
@@ -200,7 +201,6 @@ class MainWindow(QMainWindow):
         self.settings = settings or load_settings()
         self.archive: Path | None = None
         self.location: IndexLocation | None = None
-        self.catalog_path: Path | None = None
         self.index_worker: IndexWorker | None = None
         self.last_index: IndexOutcome | None = None
         self.last_results: SearchOutcome | None = None
@@ -389,6 +389,10 @@ class MainWindow(QMainWindow):
 
     # -- state ------------------------------------------------------------------------------------
 
+    @property
+    def catalog_path(self) -> Path | None:
+        return self.location.catalog_path if self.location is not None else None
+
     def has_clip_bundle(self) -> bool:
         return any(b.kind == "clip" for b in list_bundles(self.models_dir))
 
@@ -452,7 +456,6 @@ class MainWindow(QMainWindow):
             return False
         self.archive = archive
         self.location = location
-        self.catalog_path = location.catalog_path
         self.setWindowTitle(f"Imago — {archive.name}")
         self._remember(archive)
         self.grid_model.set_thumbnails(ThumbnailCache(location.thumbnails_dir))
@@ -641,15 +644,17 @@ class MainWindow(QMainWindow):
         due = time.monotonic() - self._last_browse > self._browse_interval
         if progress.phase == "index" and self.mode == "browse" and not self._browse_loading and due:
             self._browse_interval = min(2 * self._browse_interval, BROWSE_REFRESH_MAX_S)
-            self.search.index_changed()
-            self.load_browse()
-            self.load_facets()
+            self._refresh_after_index()
         if self._phase == "index" and progress.phase != "index":
-            self.search.index_changed()  # vectors are committed: searches see the new items
-            if self.mode == "browse":
-                self.load_browse()
-            self.load_facets()
+            self._refresh_after_index()  # vectors are committed: searches see the new items
         self._phase = progress.phase
+
+    def _refresh_after_index(self) -> None:
+        """Searches, the browse list and the facets catch up with what the indexer committed."""
+        self.search.index_changed()
+        if self.mode == "browse":
+            self.load_browse()
+        self.load_facets()
 
     def _set_errors(self, count: int) -> None:
         self.errors_label.setText(
@@ -680,10 +685,7 @@ class MainWindow(QMainWindow):
                 )
                 + (self._watch_note() if outcome.watching else "")
             )
-            self.search.index_changed()
-            if self.mode == "browse":
-                self.load_browse()
-            self.load_facets()
+            self._refresh_after_index()
         self._update_panels()
         self.index_finished.emit(outcome)
 
@@ -737,7 +739,6 @@ class MainWindow(QMainWindow):
         self._update_panels()
         if self.archive is not None and self.has_clip_bundle():
             self.restart_indexing()  # a running (watching) indexer still has the old models
-        self.bundle_installed.emit(bundle.model_id)
 
     def _install_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(
@@ -909,7 +910,8 @@ class MainWindow(QMainWindow):
         except (ImagoError, OSError) as exc:
             QMessageBox.warning(self, self.tr("Settings not saved"), str(exc))
             return
-        self.search.models_changed()
+        if changed & SEARCH_MODEL_SETTINGS:
+            self.search.models_changed()
         if changed & RESTART_SETTINGS and self.index_worker is not None:
             self.restart_indexing()
             self.statusBar().showMessage(self.tr("Settings saved; indexing started again with them"), 10_000)

@@ -129,11 +129,6 @@ class SearchController(QObject):
         self._worker.answered.connect(self.answered)
         self._thread.finished.connect(self._worker.deleteLater)
         self._next_id = 0
-        self.in_flight = 0
-        self.answered.connect(self._on_answered)
-
-    def _on_answered(self, _outcome: SearchOutcome) -> None:
-        self.in_flight -= 1
 
     def submit(self, archive: Path, *, text: str | None = None, item_id: int | None = None,
                image: Path | None = None, all: bool = False,
@@ -142,7 +137,6 @@ class SearchController(QObject):
         request = SearchRequest(
             self._next_id, Path(archive), text, item_id, Path(image) if image else None, all, filters
         )
-        self.in_flight += 1
         if not self._thread.isRunning():  # started on first use; shutdown() must end it
             self._thread.start()
         self._request.emit(request)

@@ -57,13 +57,18 @@ class _ProbeSignals(QObject):
     done = Signal(object)  # list[ProviderProbe]
 
 
+_found_providers: list[ProviderProbe] | None = None  # the probe's answer: it does not change while running
+
+
 def _probe_in_background(signals: _ProbeSignals) -> None:
     """Run models.session.probe_providers (what `doctor` does: a tiny session per provider) in a
     daemon thread; creating sessions takes long enough to be noticed on the GUI thread."""
 
     def run() -> None:
+        global _found_providers
         try:
-            signals.done.emit(probe_providers())
+            _found_providers = probe_providers()
+            signals.done.emit(_found_providers)
         except Exception:  # a report only: the combo box still works without it
             logger.exception("probing execution providers failed")
             signals.done.emit([])
@@ -99,9 +104,12 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         self.device = _combo({d: DEVICE_NAMES.get(d, d) for d in DEVICES}, settings.device)
         self.device_found = QLabel(self.tr("This computer: checking the devices…"), wordWrap=True)
-        self._probe = _ProbeSignals()  # no parent: the probe thread may outlive the dialog
-        self._probe.done.connect(self._show_probe)
-        _probe_in_background(self._probe)
+        if _found_providers is not None:
+            self._show_probe(_found_providers)
+        else:
+            self._probe = _ProbeSignals()  # no parent: the probe thread may outlive the dialog
+            self._probe.done.connect(self._show_probe)
+            _probe_in_background(self._probe)
         self.threads = QSpinBox(minimum=0, maximum=256, value=settings.intra_op_threads)
         self.threads.setSpecialValueText(self.tr("Automatic"))
         self.caption_model = _combo(CAPTION_MODELS, settings.caption_model)

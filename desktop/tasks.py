@@ -45,8 +45,6 @@ class TaskRunner(QObject):
     `pending` counts jobs not yet reported back, which tests wait on.
     """
 
-    idle = Signal()
-
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
@@ -68,14 +66,10 @@ class TaskRunner(QObject):
         def finish(callback, value) -> None:
             self._emitters.discard(emitter)
             emitter.deleteLater()
-            try:
-                if callback is not None:
-                    callback(value)
-                elif isinstance(value, Exception):
-                    logger.error("background job failed: %s", value)
-            finally:
-                if not self._emitters:
-                    self.idle.emit()
+            if callback is not None:
+                callback(value)
+            elif isinstance(value, Exception):
+                logger.error("background job failed: %s", value)
 
         emitter.done.connect(lambda value: finish(on_done, value))
         emitter.failed.connect(lambda exc: finish(on_failed, exc))
