@@ -253,12 +253,13 @@ class _ProgressLine:
 def cmd_caption(args: argparse.Namespace) -> int:
     from models.captioner import caption_files, open_captioner
     from store.config import Settings
+    from store.engine import session_options
 
     settings = Settings.load()
     captioner = open_captioner(
         _models_dir(args),
         args.model or settings.caption_model,
-        _session_options(args),
+        session_options(settings),
         beams=args.beams if args.beams is not None else settings.caption_beams,
         max_tokens=args.max_tokens,
         explicit=args.model is not None,
@@ -279,11 +280,23 @@ def _models_dir(args: argparse.Namespace) -> Path:
     return Path(args.models).expanduser() if getattr(args, "models", None) else config.models_dir()
 
 
-def _session_options(args: argparse.Namespace):
+def _session_options():
+    """onnxruntime options from the saved settings (device, threads)."""
     from store.config import Settings
     from store.engine import session_options
 
     return session_options(Settings.load())
+
+
+def _clip_bundle(models_dir: Path):
+    """The CLIP bundle: `models_dir` itself when it is a bundle folder, else the one installed in it."""
+    from models.bundle import find_bundle, load_bundle
+
+    return (
+        load_bundle(models_dir)
+        if (models_dir / "manifest.json").is_file()
+        else find_bundle(models_dir, "clip")
+    )
 
 
 def _bundle_summary(bundle) -> dict:
@@ -351,7 +364,7 @@ def _cmd_models_embed(args: argparse.Namespace, models_dir: Path) -> int:
     from models import tasks
 
     bundle = tasks.resolve_clip_bundle(models_dir, args.bundle)
-    options = _session_options(args)
+    options = _session_options()
     if args.image:
         quantized = {"auto": None, "fp32": False, "int8": True}[args.precision]
         model_id, vectors = tasks.embed_images(bundle, [Path(p) for p in args.image], options, quantized)
@@ -392,14 +405,10 @@ def _cmd_models_export(args: argparse.Namespace) -> int:
 def _curator_examples(archive: Path, bundle, head: str):
     """(embeddings, labels) of the curator's `head` labels in ARCHIVE's catalogue, for `classify train`."""
     from models.clip import ClipImageEncoder
-    from store.archive import locate_index
-    from store.catalog import Catalog
     from store.curation import CurationService
 
-    location = locate_index(archive, create=False)
-    if not location.catalog_path.is_file():
-        raise ImagoError(f"{archive} has not been indexed yet (no {location.catalog_path})")
-    with Catalog(location.catalog_path) as catalog:
+    _, catalog = _open_catalog(str(archive))
+    with catalog:
         return CurationService(catalog).training_examples(head, ClipImageEncoder(bundle).model_id)
 
 
@@ -411,7 +420,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         raise ImagoError("give one or more image files to classify (or 'train')")
     models_dir = _models_dir(args)
     bundle = tasks.resolve_clip_bundle(models_dir, args.model)
-    options = _session_options(args)
+    options = _session_options()
     if args.items[0] == "train":
         if len(args.items) > 1:
             raise ImagoError("'classify train' takes --labels CSV, --embeddings NPZ or --archive, not images")
@@ -462,7 +471,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def _search_service(args: argparse.Namespace, *, text: bool, required: bool):
     """A SearchService on ARCHIVE with the installed (or --models) CLIP bundle's encoders; without
     a bundle, `required` raises and otherwise the service runs model-free (keywords, --item)."""
-    from models.bundle import find_bundle, load_bundle
     from models.clip import ClipImageEncoder, ClipTextEncoder
     from models.errors import BundleError
     from store.search import SearchService
@@ -470,9 +478,8 @@ def _search_service(args: argparse.Namespace, *, text: bool, required: bool):
     image_encoder = text_encoder = None
     models_dir = _models_dir(args)
     try:
-        is_bundle = (models_dir / "manifest.json").is_file()
-        bundle = load_bundle(models_dir) if is_bundle else find_bundle(models_dir, "clip")
-        options = _session_options(args)
+        bundle = _clip_bundle(models_dir)
+        options = _session_options()
         image_encoder = ClipImageEncoder(bundle, options)
         text_encoder = ClipTextEncoder(bundle, options) if text else None
     except BundleError as exc:
@@ -621,7 +628,6 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from models.bundle import find_bundle, load_bundle
     from models.clip import ClipImageEncoder, ClipTextEncoder
     from store import eval as evaluation
 
@@ -632,10 +638,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.split_file:
         gallery = evaluation.read_list(dataset, Path(args.split_file))
         queries = evaluation.read_list(dataset, Path(args.query_file))
-    models_dir = _models_dir(args)
-    is_bundle = (models_dir / "manifest.json").is_file()
-    bundle = load_bundle(models_dir) if is_bundle else find_bundle(models_dir, "clip")
-    options = _session_options(args)
+    bundle = _clip_bundle(_models_dir(args))
+    options = _session_options()
 
     def progress(stage: str, done: int, total: int) -> None:
         print(f"\r{stage}: {done}/{total}", end="", file=sys.stderr, flush=True)

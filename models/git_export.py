@@ -42,7 +42,6 @@ DECODER_FILE = "decoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 # Generation settings copied from the checkpoint and honoured by the captioner; anything else that is
 # not at its default is refused at export, so a bundle never decodes differently from transformers.
-GENERATION_KEYS = ("repetition_penalty", "no_repeat_ngram_size", "length_penalty", "early_stopping")
 _GENERATION_DEFAULTS = {
     "min_length": 0,
     "min_new_tokens": None,
