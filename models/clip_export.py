@@ -421,6 +421,14 @@ def _export(module, inputs: tuple, input_names: list[str], output: str, path: Pa
     onnx.checker.check_model(str(path))
 
 
+def _export_text(module, tokenizer, samples: list[str], path: Path) -> None:
+    """Export a text tower taking (input_ids, attention_mask), traced on `samples`."""
+    ids = tokenizer(samples, padding=True, return_tensors="pt")
+    axes = {0: "batch", 1: "sequence"}
+    _export(module, (ids["input_ids"], ids["attention_mask"]), ["input_ids", "attention_mask"], "text_embeds",
+            path, {"input_ids": axes, "attention_mask": axes})  # fmt: skip
+
+
 def quantize_int8(src: Path, dst: Path) -> None:
     """Dynamic int8 quantisation of MatMul/Gemm weights (activations quantised at run time).
 
@@ -538,15 +546,7 @@ def _export_clip(
         out_dir / "image.onnx",
         {"pixel_values": {0: "batch"}},
     )
-    ids = tokenizer(["a photo", "a photo of a cat"], padding=True, return_tensors="pt")
-    _export(
-        text_tower,
-        (ids["input_ids"], ids["attention_mask"]),
-        ["input_ids", "attention_mask"],
-        "text_embeds",
-        out_dir / "text.onnx",
-        {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}},
-    )
+    _export_text(text_tower, tokenizer, ["a photo", "a photo of a cat"], out_dir / "text.onnx")
     tokenizer_name = _save_tokenizer(tokenizer, out_dir / "tokenizer.json", compress=tiny)
     files = {"image": "image.onnx", "text": "text.onnx", "tokenizer": tokenizer_name}
     text_towers = {
@@ -595,15 +595,7 @@ def _export_multilingual(text_src, out_dir: Path, dim: int, tiny: bool, source, 
         raise InputError(
             f"text model {text_src!r} gives {probe.shape[-1]}-dim vectors; the image tower gives {dim}"
         )
-    ids = tokenizer(["a photo", "фотография кошки"], padding=True, return_tensors="pt")
-    _export(
-        module,
-        (ids["input_ids"], ids["attention_mask"]),
-        ["input_ids", "attention_mask"],
-        "text_embeds",
-        out_dir / "text_multilingual.onnx",
-        {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}},
-    )
+    _export_text(module, tokenizer, ["a photo", "фотография кошки"], out_dir / "text_multilingual.onnx")
     max_length = 128
     st_config = folder / "sentence_bert_config.json"
     if st_config.is_file():
