@@ -34,6 +34,7 @@ BUSY_TIMEOUT_MS = 30_000
 MISSING_GRACE_S = 30 * 24 * 3600  # how long a vanished file's curator edits are kept
 
 VISIBLE = "files.status = 'indexed' AND items.hidden = 0"
+_EXIF_UNREAD = "status = 'indexed' AND exif_read = 0"
 IN_CHUNK = 500  # ids per "IN (...)" list, well below SQLite's limit on bound variables
 
 
@@ -142,6 +143,14 @@ class Catalog:
         row = self.conn.execute("SELECT id FROM files WHERE raw_path = ?", (raw_path,)).fetchone()
         return row[0] if row else None
 
+    def file_raw_paths(self, file_ids: Iterable[int]) -> dict[int, bytes]:
+        """Raw paths of the given file rows, by id (ids without a row are left out)."""
+        out: dict[int, bytes] = {}
+        for chunk, marks in id_chunks(file_ids):
+            rows = self.conn.execute(f"SELECT id, raw_path FROM files WHERE id IN ({marks})", chunk)
+            out.update((int(i), bytes(raw)) for i, raw in rows)
+        return out
+
     def file_raw_path(self, file_id: int) -> bytes:
         row = self.conn.execute("SELECT raw_path FROM files WHERE id = ?", (file_id,)).fetchone()
         if row is None:
@@ -186,10 +195,11 @@ class Catalog:
 
     def files_without_exif(self, limit: int = 1000) -> list[tuple[int, bytes]]:
         """(id, raw path) of indexed files whose EXIF date was never read (indexed before schema v2)."""
-        rows = self.conn.execute(
-            "SELECT id, raw_path FROM files WHERE status = 'indexed' AND exif_read = 0 LIMIT ?", (limit,)
-        )
+        rows = self.conn.execute(f"SELECT id, raw_path FROM files WHERE {_EXIF_UNREAD} LIMIT ?", (limit,))
         return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def count_files_without_exif(self) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM files WHERE {_EXIF_UNREAD}").fetchone()[0])
 
     def set_taken_at(self, file_id: int, taken_at: float | None) -> None:
         self.conn.execute("UPDATE files SET taken_at = ?, exif_read = 1 WHERE id = ?", (taken_at, file_id))
@@ -294,15 +304,20 @@ class Catalog:
         """Drop what models made for a file whose content changed; keep curator data. Returns the
         ids of the items removed (model regions), whose vectors must leave the vector index."""
         items = self.items(file_id)
-        removed = [i.id for i in items if i.kind == "region" and i.source == "model"]
+        removed = self._drop_model_regions(items)
         kept = [i.id for i in items if i.id not in removed]
-        self.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in removed])
-        self.conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in removed])
         for item_id in kept:
             self.conn.execute("DELETE FROM embeddings WHERE item_id = ?", (item_id,))
             self.conn.execute("DELETE FROM labels WHERE item_id = ? AND source = 'model'", (item_id,))
             self.conn.execute("DELETE FROM captions WHERE item_id = ?", (item_id,))
         return removed + kept
+
+    def _drop_model_regions(self, items: Sequence[ItemRef]) -> list[int]:
+        """Delete the model-made regions among a file's `items`; return their ids."""
+        removed = [i.id for i in items if i.kind == "region" and i.source == "model"]
+        self.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in removed])
+        self.conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in removed])
+        return removed
 
     def replace_model_regions(
         self, file_id: int, regions: Sequence[tuple[tuple[int, int, int, int], float]], model_id: str | None
@@ -311,9 +326,7 @@ class Catalog:
         that match a region the curator deleted. Returns (removed ids, new ids aligned with
         `regions`, None where skipped)."""
         items = self.items(file_id)
-        removed = [i.id for i in items if i.kind == "region" and i.source == "model"]
-        self.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in removed])
-        self.conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in removed])
+        removed = self._drop_model_regions(items)
         vetoed = [
             i.bbox for i in items if i.kind == "region" and i.source == "curator" and i.hidden and i.bbox
         ]
@@ -496,19 +509,15 @@ class Catalog:
             grouped.setdefault(r[1], []).append(_item_ref(r))
         return grouped
 
-    def items_without_caption(self, model_id: str, limit: int | None = None) -> dict[int, list[ItemRef]]:
+    def items_without_caption(self, model_id: str) -> dict[int, list[ItemRef]]:
         sql = (
             "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, items.source, "
             "items.hidden FROM items JOIN files ON files.id = items.file_id "
             f"WHERE {VISIBLE} AND NOT EXISTS "
             "(SELECT 1 FROM captions c WHERE c.item_id = items.id AND c.model_id = ?) ORDER BY items.file_id"
         )
-        args: tuple = (model_id,)
-        if limit is not None:
-            sql += " LIMIT ?"
-            args += (limit,)
         grouped: dict[int, list[ItemRef]] = {}
-        for r in self.conn.execute(sql, args):
+        for r in self.conn.execute(sql, (model_id,)):
             grouped.setdefault(r[1], []).append(_item_ref(r))
         return grouped
 
@@ -542,7 +551,11 @@ class Catalog:
         return keys, matrix.astype(np.float32)
 
     def searchable_count(self, model_id: str) -> int:
-        return len(self.visible_keys(model_id))
+        return int(self.conn.execute(
+            "SELECT count(*) FROM embeddings JOIN items ON items.id = embeddings.item_id "
+            f"JOIN files ON files.id = items.file_id WHERE embeddings.model_id = ? AND {VISIBLE}",
+            (model_id,),
+        ).fetchone()[0])  # fmt: skip
 
 
 def _item_ref(r: Sequence) -> ItemRef:

@@ -41,7 +41,8 @@ from store.curation import (
     check_labels,
     check_text,
 )
-from store.search import fts_match, query_terms
+from store.errors import ArchiveError
+from store.search import fts_match, pick_model, query_terms
 from store.vector_index import VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -385,9 +386,8 @@ def _apply(curation: CurationService, item_id: int, edit: _Edit) -> bool:
 
 def open_vector_index(catalog: Catalog, folder: Path) -> VectorIndex | None:
     """The archive's vector index of its main image model, in memory (None when it has no vectors)."""
-    row = catalog.conn.execute(
-        "SELECT model_id, dim FROM embeddings GROUP BY model_id, dim ORDER BY count(*) DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
+    try:
+        model_id, dim = pick_model(catalog, None)
+    except ArchiveError:
         return None
-    return VectorIndex.open(folder, row[0], int(row[1]), catalog)
+    return VectorIndex.open(folder, model_id, dim, catalog)

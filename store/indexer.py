@@ -212,8 +212,11 @@ class Indexer:
         self.summary = summary = IndexSummary()
         started = time.monotonic()
         roots = None if only is None else [os.fsencode(p).strip(b"/") for p in only]
-        vindex = self.vector_index
-        vindex.sync(self.catalog)
+        if self._vector_index is None:
+            vindex = self.vector_index  # opening it syncs it with the catalog
+        else:
+            vindex = self._vector_index
+            vindex.sync(self.catalog)
 
         yield Progress("scan", 0, 0, 0.0, None, 0, time.monotonic() - started)
         found = []
@@ -224,12 +227,13 @@ class Indexer:
                 if self._checkpoint():
                     yield self._finish(summary, cancelled=True, started=started)
                     return
-        plan = plan_scan(self.archive, self.catalog.file_states(), found, roots)
+        known = self.catalog.file_states()
+        plan = plan_scan(self.archive, known, found, roots)
         summary.unchanged = len(plan.unchanged)
         vanished = {s.hash: s for s in plan.vanished if s.hash}
-        vanished.update(
-            {h: s for h, s in self._missing_states().items() if h not in vanished}
-        )  # fmt: skip
+        for state in known.values():  # files already missing may come back under another name
+            if state.status == "missing" and state.hash and state.hash not in vanished:
+                vanished[state.hash] = state
         unmoved = {s.id: s for s in plan.vanished}
 
         with self.catalog.transaction():
@@ -241,10 +245,7 @@ class Indexer:
         # Items that exist but lack a vector for this model (curator-drawn regions, a new model).
         pending = self.catalog.items_without_embedding(self.encoder.model_id)
         changed_ids = {s.id for _, s in plan.changed}
-        for file_id, items in pending.items():
-            if file_id not in changed_ids:
-                raw = self.catalog.file_raw_path(file_id)
-                tasks.append(_Task(raw, None, None, items=items, allow_move=False))
+        tasks += self._embed_only_tasks({f: i for f, i in pending.items() if f not in changed_ids})
 
         total = len(tasks)
         progress = _Counter(total=total, errors=len(plan.problems))
@@ -254,8 +255,7 @@ class Indexer:
             # Curator regions of files whose content changed lost their vectors above: embed them too.
             again = self.catalog.items_without_embedding(self.encoder.model_id)
             if again:
-                more = [_Task(self.catalog.file_raw_path(f), None, None, items=i, allow_move=False)
-                        for f, i in again.items()]  # fmt: skip
+                more = self._embed_only_tasks(again)
                 progress.total += len(more)
                 stopped = yield from self._process(more, {}, unmoved, progress, started)
         if stopped:
@@ -380,9 +380,13 @@ class Indexer:
         done = summary.indexed + summary.unchanged + summary.moved + summary.failed
         return Progress("done", done, done, 0.0, None, summary.failed, time.monotonic() - started)
 
-    def _missing_states(self) -> dict[str, FileState]:
-        states = self.catalog.file_states()
-        return {s.hash: s for s in states.values() if s.status == "missing" and s.hash}
+    def _embed_only_tasks(self, items_by_file: dict[int, list[ItemRef]]) -> list[_Task]:
+        """Tasks re-reading indexed files for some of their items (vectors or captions missing)."""
+        raw_paths = self.catalog.file_raw_paths(items_by_file)
+        return [
+            _Task(raw_paths[file_id], None, None, items=items, allow_move=False)
+            for file_id, items in items_by_file.items()
+        ]
 
     # -- decode workers ---------------------------------------------------------------------------
 
@@ -536,13 +540,14 @@ class Indexer:
     def _dates_pass(self, started: float) -> Iterator[Progress]:
         """Read the EXIF dates of files indexed before the catalog had them (header reads only, in
         batches of DATES_BATCH per transaction). Returns True when cancelled."""
-        total = self.catalog.conn.execute(
-            "SELECT count(*) FROM files WHERE status = 'indexed' AND exif_read = 0"
-        ).fetchone()[0]
+        batch = self.catalog.files_without_exif(DATES_BATCH)
+        if not batch:  # the usual case: nothing to count or report
+            return False
+        total = self.catalog.count_files_without_exif()
         done = 0
         phase_started = time.monotonic()
         root = os.fsencode(self.archive)
-        while batch := self.catalog.files_without_exif(DATES_BATCH):
+        while batch:
             dates = [(file_id, read_taken_at(os.path.join(root, raw))) for file_id, raw in batch]
             with self.catalog.transaction():
                 for file_id, taken_at in dates:
@@ -553,6 +558,7 @@ class Indexer:
                            display_path(batch[-1][1]), 0, time.monotonic() - started)  # fmt: skip
             if self._checkpoint():
                 return True
+            batch = self.catalog.files_without_exif(DATES_BATCH)
         return False
 
     def _caption_pass(self, started: float, interrupt: Callable[[], bool] | None) -> Iterator[Progress]:
@@ -562,10 +568,7 @@ class Indexer:
         done = 0
         phase_started = time.monotonic()
         yield Progress("caption", 0, total, 0.0, None, 0, time.monotonic() - started)
-        tasks = [
-            _Task(self.catalog.file_raw_path(file_id), None, None, items=items, allow_move=False)
-            for file_id, items in todo.items()
-        ]
+        tasks = self._embed_only_tasks(todo)
         pending: list[tuple[ItemRef, Image.Image]] = []
         with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="imago-caption-decode") as pool:
             queue: deque[Future[_Result]] = deque()
@@ -631,7 +634,9 @@ def measure_throughput(
             end_to_end_s = time.perf_counter() - started
     images = []
     for entry in walk(Path(archive)):
-        if len(images) >= model_only_images or not isinstance(entry, Entry):
+        if len(images) >= model_only_images:
+            break
+        if not isinstance(entry, Entry):
             continue
         try:
             _, decoded = decode_file(

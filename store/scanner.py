@@ -93,7 +93,6 @@ class ScanPlan:
     new: list[Entry] = field(default_factory=list)
     changed: list[tuple[Entry, FileState]] = field(default_factory=list)
     unchanged: list[Entry] = field(default_factory=list)
-    unchanged_failed: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     vanished: list[FileState] = field(default_factory=list)  # in the catalog, not on disk any more
 
@@ -221,7 +220,8 @@ def plan_scan(
             and state.status != "missing"
             and (state.size, state.mtime_ns) == (item.size, item.mtime_ns)
         ):
-            (plan.unchanged if state.status == "indexed" else plan.unchanged_failed).append(item)
+            if state.status == "indexed":
+                plan.unchanged.append(item)
             continue
         verdict = classify_content(archive, item)
         if isinstance(verdict, FileIndexError):

@@ -308,7 +308,7 @@ class SearchService:
             raise ArchiveError(f"{archive} has not been indexed yet (no {location.catalog_path})")
         catalog = Catalog(location.catalog_path)
         try:
-            model_id, dim = _pick_model(
+            model_id, dim = pick_model(
                 catalog, model_id or (image_encoder.model_id if image_encoder else None)
             )
             vindex = VectorIndex.open(location.path, model_id, dim, catalog)
@@ -667,7 +667,7 @@ def _apply_cutoff(
     return kept, len(hits) > len(kept)
 
 
-def _pick_model(catalog: Catalog, wanted: str | None) -> tuple[str, int]:
+def pick_model(catalog: Catalog, wanted: str | None) -> tuple[str, int]:
     """The image model id (and dimension) whose vectors to search: `wanted` when the archive has
     vectors of it, else the model with the most vectors."""
     rows = catalog.conn.execute(
