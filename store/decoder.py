@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from models import preprocess
 from store.errors import (
@@ -32,17 +32,22 @@ from store.errors import (
     UnreadableFileError,
     UnsupportedImageError,
 )
+from store.file_access import open_regular
 
 logger = logging.getLogger(__name__)
 
 # Images bigger than this (after JPEG draft reduction) are refused: decoding them would need
 # gigabytes. Pillow's own limit (2 x MAX_IMAGE_PIXELS) applies before ours.
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
+# Files read whole into memory (queries, duplicates, re-captioning) may be at most this big.
+MAX_READ_BYTES = 1024 * 1024 * 1024
 # Fewer file bytes per pixel than this means a crafted "bomb" rather than a large photo.
 BOMB_BYTES_PER_PIXEL = 1e-5
 
 # We report oversized images ourselves; Pillow's warning would only add noise to the log.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# A corrupt EXIF block is ignored (no orientation, no date); Pillow's warning about it is noise too.
+warnings.filterwarnings("ignore", message="Corrupt EXIF data", category=UserWarning)
 
 try:  # HEIC/HEIF (phone photos) when the optional pillow-heif plugin is installed
     from pillow_heif import register_heif_opener
@@ -82,26 +87,17 @@ class DecodedImage:
         return self.image.crop(box)
 
 
-def _open_file(path: Path | bytes, shown: str):
-    try:
-        return open(path, "rb")  # the caller closes it
-    except PermissionError as exc:
-        raise UnreadableFileError(f"permission denied: {shown}") from exc
-    except IsADirectoryError as exc:
-        raise NotAnImageError(f"not a file: {shown}") from exc
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
-
-
 def decode_file(path: Path | bytes, **kwargs) -> tuple[bytes, DecodedImage]:
     """Read a file once and decode it; returns its bytes (for hashing) and the decoded image.
 
     FileNotFoundError passes through (the file vanished since the scan); other problems raise a
     FileIndexError subclass."""
     shown = os.fsdecode(path)
-    with _open_file(path, shown) as fh:
+    with open_regular(path, shown) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_READ_BYTES:
+            limit = MAX_READ_BYTES
+            raise ImageTooLargeError(f"file too large to read: {size} bytes (limit {limit}): {shown}")
         try:
             data = fh.read()
         except OSError as exc:
@@ -112,12 +108,15 @@ def decode_file(path: Path | bytes, **kwargs) -> tuple[bytes, DecodedImage]:
 def decode_path(path: Path | bytes, **kwargs) -> DecodedImage:
     """Decode straight from disk without holding the encoded file in memory (very large scans)."""
     shown = os.fsdecode(path)
-    with _open_file(path, shown) as fh:
+    with open_regular(path, shown) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
             raise EmptyFileError(f"empty file (0 bytes): {shown}")
-        head = fh.read(16)
-        fh.seek(0)
+        try:
+            head = fh.read(16)
+            fh.seek(0)
+        except OSError as exc:
+            raise UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
         return _decode(fh, size, head, name=kwargs.pop("name", shown), **kwargs)
 
 
@@ -128,7 +127,27 @@ def decode_bytes(data: bytes, *, name: str = "<image>", **kwargs) -> DecodedImag
     return _decode(io.BytesIO(data), len(data), data[:16], name=name, **kwargs)
 
 
-def _decode(
+def _decode(fp, nbytes: int, head: bytes, *, name: str, **kwargs) -> DecodedImage:
+    """Decode, turning every failure into a FileIndexError: Pillow's plugins raise far more than
+    OSError on malformed files (SyntaxError, IndexError, TypeError, struct.error, RuntimeError... from
+    EXIF, eXIf and ICC chunks, frame counts), and one bad file must never stop a run or a query."""
+    try:
+        return _decode_unchecked(fp, nbytes, head, name=name, **kwargs)
+    except FileIndexError:
+        raise
+    except MemoryError as exc:
+        raise ImageTooLargeError(f"not enough memory to decode {name}") from exc
+    except Exception as exc:
+        logger.debug("decoder failure on %s", name, exc_info=True)
+        raise CorruptImageError(f"cannot decode {name}: {_reason(exc)}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _decode_unchecked(
     fp,
     nbytes: int,
     head: bytes,
@@ -152,7 +171,7 @@ def _decode(
         raise CorruptImageError(f"cannot open {name}: {exc}") from exc
     with img:
         fmt = img.format or "unknown"
-        frames = int(getattr(img, "n_frames", 1) or 1)
+        frames = _frame_count(img)
         stored_size = img.size  # before draft mode shrinks it
         if fmt == "JPEG":
             # Draft decoding at 1/2..1/8 scale: fast, and makes large JPEG scans usable.
@@ -170,18 +189,46 @@ def _decode(
             raise CorruptImageError(f"cannot decode {name}: {exc}") from exc
         except Image.DecompressionBombError as exc:
             raise _oversized(name, nbytes, _pixels_in(str(exc)), max_pixels) from exc
-        width, height = _transposed_size(stored_size, img)
-        taken_at = exif_taken_at(img.getexif())
+        exif = _read_exif(img)
+        width, height = stored_size
+        if _orientation(exif) in (5, 6, 7, 8):  # a quarter turn: the upright image is the other way round
+            width, height = height, width
         try:
-            transposed = ImageOps.exif_transpose(img)
-            rgb = to_rgb(transposed, name)
+            rgb = to_rgb(img, name)  # also turns the image upright (models.preprocess.to_rgb)
         except FileIndexError:
             raise
         except (OSError, ValueError) as exc:
             raise CorruptImageError(f"cannot decode {name}: {exc}") from exc
     if max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    taken_at = exif_taken_at(exif)
     return DecodedImage(image=rgb, width=width, height=height, format=fmt, frames=frames, taken_at=taken_at)
+
+
+def _read_exif(img: Image.Image) -> Image.Exif:
+    """The image's EXIF block; an empty one when it is malformed (the pixels are still good)."""
+    try:
+        return img.getexif()
+    except Exception:
+        logger.debug("ignoring malformed EXIF in %s", getattr(img, "filename", "<image>"), exc_info=True)
+        return Image.Exif()
+
+
+def _orientation(exif: Image.Exif) -> int:
+    try:
+        value = exif.get(0x0112, 1)
+        return value if isinstance(value, int) else 1
+    except Exception:
+        return 1
+
+
+def _frame_count(img: Image.Image) -> int:
+    """Frames in an animation or multi-page file; 1 when the container's frame table is unreadable
+    (only the first frame is used anyway)."""
+    try:
+        return max(1, int(getattr(img, "n_frames", 1) or 1))
+    except Exception:
+        return 1
 
 
 _EXIF_IFD = 0x8769
@@ -195,7 +242,7 @@ def exif_taken_at(exif: Image.Exif) -> float | None:
     calendar day printed on the photo). None when absent or not a real date ("0000:00:00 ...")."""
     try:
         ifd = exif.get_ifd(_EXIF_IFD)
-    except (OSError, ValueError, TypeError, KeyError, SyntaxError):
+    except Exception:  # a malformed EXIF block means no date, not a failed file
         return None
     for tag in _DATE_TAGS:
         value = ifd.get(tag)
@@ -216,18 +263,10 @@ def read_taken_at(path: Path | bytes) -> float | None:
     """The EXIF date of an image file, reading only its header; None when it has none or cannot be
     read (the file is then left to the indexer's own error handling)."""
     try:
-        with Image.open(path) as img:
+        with open_regular(path) as fh, Image.open(fh) as img:
             return exif_taken_at(img.getexif())
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Exception:  # any malformed header: no date; the indexer reports the file itself
         return None
-
-
-def _transposed_size(size: tuple[int, int], img: Image.Image) -> tuple[int, int]:
-    """The full-resolution size after EXIF transposition."""
-    width, height = size
-    if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-        width, height = height, width
-    return width, height
 
 
 def to_rgb(img: Image.Image, name: str = "<image>") -> Image.Image:

@@ -27,7 +27,8 @@ from PIL import Image
 from store.archive import IndexLocation
 from store.catalog import Catalog, FileState, ItemRef, display_path
 from store.decoder import DecodedImage, decode_bytes, decode_path, read_taken_at
-from store.errors import FileIndexError, UnreadableFileError
+from store.errors import CorruptImageError, FileIndexError, UnreadableFileError
+from store.file_access import open_regular
 from store.protocols import Captioner, Classifier, ImageEncoder
 from store.scanner import Entry, hash_bytes, hash_file, plan_scan, walk
 from store.thumbnails import ThumbnailCache
@@ -116,8 +117,8 @@ class _Unit:
     images: list[Image.Image]
 
 
-def _read_all(path: bytes) -> bytes:
-    with open(path, "rb") as fh:
+def _read_all(path: bytes, shown: str) -> bytes:
+    with open_regular(path, shown) as fh:
         return fh.read()
 
 
@@ -400,7 +401,7 @@ class Indexer:
         try:
             # One read serves hashing and decoding; very large files are streamed twice instead.
             big = os.stat(full).st_size > STREAM_ABOVE_BYTES
-            data = None if big else _read_all(full)
+            data = None if big else _read_all(full, options["name"])
             digest = hash_file(full) if big else hash_bytes(data)
             if task.entry is not None:
                 if task.state is not None and task.state.hash == digest and task.state.status != "failed":
@@ -416,6 +417,11 @@ class Indexer:
         except OSError as exc:
             error = UnreadableFileError(f"cannot read {display_path(task.raw_path)}: {exc.strerror or exc}")
             return _Result(task, "failed", digest, error=error)
+        except Exception as exc:  # whatever one file does, it is that file's failure; the run goes on
+            shown = display_path(task.raw_path)
+            logger.exception("unexpected error reading %s", shown)
+            error = CorruptImageError(f"cannot read {shown}: {type(exc).__name__}: {exc}")
+            return _Result(task, "failed", digest, error=error)
         regions: list[tuple[tuple[int, int, int, int], float]] = []
         if self.region_detector is not None and task.entry is not None:
             regions = self._detect(decoded, task)
@@ -424,7 +430,7 @@ class Indexer:
                 self.thumbnails.put(digest, decoded.image)
                 for bbox, _ in regions:
                     self.thumbnails.put(digest, decoded.crop(bbox), bbox)
-            except OSError as exc:
+            except Exception as exc:  # the file is still indexed; the next run writes the thumbnail
                 logger.warning("cannot write thumbnail for %s: %s", display_path(task.raw_path), exc)
         return _Result(task, "decoded", digest, decoded, regions)
 

@@ -27,6 +27,7 @@ from store.errors import (
     SymlinkLoopError,
     UnreadableFileError,
 )
+from store.file_access import file_kind, open_regular
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,13 @@ def _file_entry(rel: bytes, full: bytes, entry: os.DirEntry | None) -> Iterator[
         if has_image_extension(name) and os.path.lexists(full):
             yield _link_problem(rel, full, exc)
         return
-    if not stat.S_ISREG(st.st_mode) or _is_hidden(name, st):
+    if _is_hidden(name, st):
+        return
+    if not stat.S_ISREG(st.st_mode):
+        # A pipe, device or socket named like an image is reported, never opened (reading would block).
+        if has_image_extension(name) and not stat.S_ISDIR(st.st_mode):
+            shown = rel.decode("utf-8", "backslashreplace")
+            yield Problem(rel, NotAnImageError(f"not a regular file ({file_kind(st.st_mode)}): {shown}"))
         return
     yield Entry(rel, st.st_size, st.st_mtime_ns)
 
@@ -189,8 +196,10 @@ def classify_content(archive: Path, entry: Entry) -> FileIndexError | bool | Non
     if entry.size == 0:
         return EmptyFileError(f"empty file (0 bytes): {shown}") if image_name else None
     try:
-        with open(full, "rb") as fh:
+        with open_regular(full, shown) as fh:
             head = fh.read(32)
+    except FileIndexError as exc:
+        return exc if image_name else None
     except OSError as exc:
         return UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}") if image_name else None
     if sniff(head) is not None:
@@ -249,7 +258,7 @@ def hash_bytes(data: bytes) -> str:
 
 def hash_file(path: Path | bytes) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

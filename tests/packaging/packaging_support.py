@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from network_trace import network_calls, strace_command, traced_child
+
+__all__ = ["network_calls", "strace_command", "traced_child"]
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 1200
 RUN_TIMEOUT_S = 180
-
-# A network call is any connect/sendto/sendmsg that names an IPv4/IPv6 address (AF_UNIX is local IPC:
-# X11, D-Bus, Qt's single-instance QLocalServer).
-_TRACED_CALLS = "trace=connect,sendto,sendmsg"
-_NETWORK_CALL = re.compile(r"\b(connect|sendto|sendmsg)\(.*\bAF_INET6?\b")
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,6 @@ def frozen_env(home: Path) -> dict[str, str]:
     return env
 
 
-def strace_command(strace: str, log: Path, argv: list[str]) -> list[str]:
-    return [strace, "-f", "-qq", "-e", _TRACED_CALLS, "-e", "signal=none", "-o", str(log), *argv]
-
-
-def network_calls(log: Path) -> list[str]:
-    return [line for line in log.read_text(errors="replace").splitlines() if _NETWORK_CALL.search(line)]
-
-
 def run_traced(strace: str, app: FrozenApp, args: list[str], home: Path, cwd: Path) -> Traced:
     """Run the frozen binary with `args` to completion under strace."""
     log = cwd / f"strace-{uuid.uuid4().hex}.log"
@@ -72,10 +62,3 @@ def run_traced(strace: str, app: FrozenApp, args: list[str], home: Path, cwd: Pa
         cwd=cwd,
     )
     return Traced(result.returncode, result.stdout, result.stderr, network_calls(log))
-
-
-def traced_child(strace_pid: int) -> int:
-    """The pid of the program strace started (signals must go to it, not to strace)."""
-    children = Path(f"/proc/{strace_pid}/task/{strace_pid}/children").read_text().split()
-    assert len(children) == 1, f"strace has children {children}"
-    return int(children[0])

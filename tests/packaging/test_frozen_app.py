@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from network_trace import run_long_lived
 from packaging_support import (
     ROOT,
     RUN_TIMEOUT_S,
@@ -195,6 +196,31 @@ def test_gui_starts_offscreen_and_quits_on_sigterm(frozen_app, strace, home, tmp
     assert "Traceback" not in output, output
     assert (home / "logs" / "imago.log").is_file()
     assert network_calls(log) == []
+
+
+def test_long_lived_gui_and_index_watch_open_no_connection(frozen_app, strace, home, tmp_path):
+    """Over 30 s, as tests/integration/test_no_network.py does for the source tree."""
+    watched, shown = tmp_path / "watched", tmp_path / "shown"
+    _make_archive(watched)
+    _make_archive(shown)
+    env = frozen_env(home) | {"IMAGO_MODELS": str(ROOT / "tests" / "fixtures" / "models")}
+    env = {k: v for k, v in env.items() if not k.startswith("ORT_")}
+    sessions = run_long_lived(
+        strace,
+        {
+            "index-watch": [str(frozen_app.exe), "index", str(watched), "--no-caption", "--watch", "--json"],
+            "gui": [str(frozen_app.exe), "--debug", "gui", str(shown)],
+        },
+        env,
+        tmp_path,
+        while_running=lambda: Image.new("RGB", (90, 70), (12, 34, 56)).save(watched / "arrived.png"),
+    )
+    for session in sessions:
+        assert session.returncode == 0, f"{session.name} exited with {session.returncode}:\n{session.output}"
+        assert session.network_calls == [], f"{session.name} reached for the network: {session.network_calls}"
+    index_watch = next(s for s in sessions if s.name == "index-watch")
+    summaries = [json.loads(line) for line in index_watch.output.splitlines() if line.startswith("{")]
+    assert len(summaries) == 2 and summaries[1]["indexed"] == 1, index_watch.output
 
 
 def _read_until(proc: subprocess.Popen, marker: str, timeout_s: float) -> str:
