@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARCHIVE ?= resources/sample-archive
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean mutate
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Imago needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -37,6 +37,11 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Mutation testing of the core modules (slow, not part of `make test`); report in build/mutation/report.md.
+# MODULES="store/search.py store/scanner.py" limits it; JOBS sets mutmut's parallel children.
+mutate: $(VENV)/.installed-dev
+	$(BIN)/python tools/mutation $(MODULES) $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -7,23 +7,90 @@ without Qt. Exit codes: 0 ok, 1 failure, 2 usage error. Errors are one line on s
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import logging.handlers
+import os
 import platform
 import shutil
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
-from models.errors import ImagoError
+from models.errors import ImagoError, InputError
 
 __version__ = "0.1.0"
 
 logger = logging.getLogger("imago")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(InputError):
+    """A command line that cannot mean anything: exit 2, with the subcommand's usage."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# argument types and checks made before anything is loaded
+
+_MAX_ID = 2**63 - 1  # SQLite's INTEGER
+_MAX_TOP = 100_000
+
+
+def _item_id(text: str) -> int:
+    """--item: a catalog id (a whole number SQLite can hold)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"an item id is a whole number, not {text!r}") from None
+    if not 1 <= value <= _MAX_ID:
+        raise argparse.ArgumentTypeError(f"no item can have the id {text}")
+    return value
+
+
+def _top(text: str) -> int:
+    """--top: how many results, 1 to _MAX_TOP."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--top takes a whole number, not {text!r}") from None
+    if not 1 <= value <= _MAX_TOP:
+        raise argparse.ArgumentTypeError(f"--top takes a number from 1 to {_MAX_TOP}, not {text}")
+    return value
+
+
+def _text(text: str) -> str:
+    """A text argument. Bytes that do not decode in the terminal's encoding reach Python as lone
+    surrogates (PEP 383), which no tokenizer or SQLite string accepts: a usage error, said plainly."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        raise argparse.ArgumentTypeError(f"{raw!r} is not valid UTF-8 text") from None
+    return text
+
+
+def _archive_folder(archive: str) -> Path:
+    """ARCHIVE, checked before any model or catalog is opened: an existing folder whose `.imago`,
+    when there is one, is a folder."""
+    from store.archive import INDEX_DIR_NAME
+    from store.errors import ArchiveError
+
+    path = Path(archive)
+    if not path.exists():
+        raise ArchiveError(f"archive folder {archive} does not exist")
+    if not path.is_dir():
+        raise ArchiveError(f"{archive} is not a folder (give the archive folder)")
+    index = path / INDEX_DIR_NAME
+    if index.exists() and not index.is_dir():
+        raise ArchiveError(
+            f"{index} is a file, not Imago's index folder; move it aside (Imago keeps the index there)"
+        )
+    return path
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -95,9 +162,11 @@ def doctor_report() -> dict:
     from models.session import probe_providers
     from store import config
     from store.archive import fallback_root
+    from store.engine import bundled_models_dir
 
     models = config.models_dir()
     bundles = [f"{b.model_id} ({b.kind})" for b in list_bundles(models)]  # broken ones are logged
+    bundles += [f"{b.model_id} ({b.kind}, shipped with Imago)" for b in list_bundles(bundled_models_dir())]
     return {
         "imago": __version__,
         "python": platform.python_version(),
@@ -156,10 +225,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     from store.vector_index import VectorIndex
     from store.watcher import ArchiveWatcher, watch
 
-    location = locate_index(Path(args.archive))
+    archive = _archive_folder(args.archive)
+    models_dir = Path(args.models) if args.models else config.models_dir()
+    if (models_dir / "manifest.json").is_file():  # indexing needs the folder: CLIP, GIT and head bundles
+        raise UsageError(f"{models_dir} is a bundle; pass the folder that holds bundles (--models DIR)")
+    location = locate_index(archive)
     if location.fallback:
         print(f"imago: the archive is read-only; its index is kept in {location.path}", file=sys.stderr)
-    models_dir = Path(args.models) if args.models else config.models_dir()
     settings = config.Settings.load()
     encoder, classifiers, captioner = load_index_models(models_dir, settings, captions=not args.no_caption)
     line = _ProgressLine(sys.stderr)
@@ -288,17 +360,6 @@ def _session_options():
     return session_options(Settings.load())
 
 
-def _clip_bundle(models_dir: Path):
-    """The CLIP bundle: `models_dir` itself when it is a bundle folder, else the one installed in it."""
-    from models.bundle import find_bundle, load_bundle
-
-    return (
-        load_bundle(models_dir)
-        if (models_dir / "manifest.json").is_file()
-        else find_bundle(models_dir, "clip")
-    )
-
-
 def _bundle_summary(bundle) -> dict:
     return {
         "name": bundle.name,
@@ -346,7 +407,43 @@ def cmd_models(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "embed":
         return _cmd_models_embed(args, models_dir)
+    if args.action == "import-onnx":
+        return _cmd_models_import_onnx(args, models_dir)
     return _cmd_models_export(args)
+
+
+def _cmd_models_import_onnx(args: argparse.Namespace, models_dir: Path) -> int:
+    """Make an image bundle of an ONNX file; install it unless --out names a folder for it."""
+    import tempfile
+
+    from models import bundle as bundles
+    from models.onnx_import import ImportOptions, import_onnx
+
+    def triple(text: str | None) -> tuple[float, float, float] | None:
+        if text is None:
+            return None
+        values = [float(v) for v in text.split(",")]
+        if len(values) != 3:
+            raise ImagoError(f"--mean/--std take three numbers, not {text!r}")
+        return (values[0], values[1], values[2])
+
+    options = ImportOptions(
+        name=args.name, embedding=args.embedding, scores=args.scores, scores_are=args.scores_are,
+        labels=Path(args.labels) if args.labels else None, labels_offset=args.labels_offset,
+        resize=args.resize, mean=triple(args.mean), std=triple(args.std), source=args.source or "",
+        license=args.license or "see the license file",
+        license_file=Path(args.license_file) if args.license_file else None,
+        notice_file=Path(args.notice_file) if args.notice_file else None, version=args.version,
+    )  # fmt: skip
+    if args.out:
+        made = import_onnx(Path(args.model), Path(args.out), options)
+        print(f"wrote {made.model_id} ({made.manifest['image_model']['batch']} batch) to {made.path}")
+        return EXIT_OK
+    with tempfile.TemporaryDirectory(prefix="imago-import-") as tmp:
+        made = import_onnx(Path(args.model), Path(tmp) / args.name, options)
+        installed = bundles.install_bundle(made.path, models_dir, replace=args.replace)
+    print(f"installed {installed.model_id} (image) into {installed.path}")
+    return EXIT_OK
 
 
 def _kinds_named(models_dir: Path, name: str) -> list[str]:
@@ -417,13 +514,21 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from store import config
 
     if not args.items:
-        raise ImagoError("give one or more image files to classify (or 'train')")
+        raise UsageError("give one or more image files to classify (or 'train')")
+    if args.items[0] == "train" and len(args.items) > 1:
+        raise UsageError("'classify train' takes --labels CSV, --embeddings NPZ or --archive, not images")
     models_dir = _models_dir(args)
-    bundle = tasks.resolve_clip_bundle(models_dir, args.model)
     options = _session_options()
+    if args.items[0] != "train" and args.model is None:
+        from store.engine import image_model_bundle
+
+        image_model = image_model_bundle(models_dir)
+        if image_model.kind == "image":  # no CLIP: the image model's own classes
+            return _print_classified(
+                tasks.label_images(image_model, [Path(p) for p in args.items], args.top, options), args.json
+            )
+    bundle = tasks.resolve_clip_bundle(models_dir, args.model)
     if args.items[0] == "train":
-        if len(args.items) > 1:
-            raise ImagoError("'classify train' takes --labels CSV, --embeddings NPZ or --archive, not images")
         head = tasks.train_head(
             models_dir,
             bundle,
@@ -458,7 +563,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
         Path(args.vocabularies) if args.vocabularies else None,
         config.user_data_dir() / "cache",
     )
-    if args.json:
+    return _print_classified(results, args.json)
+
+
+def _print_classified(results: list[dict], as_json: bool) -> int:
+    if as_json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return EXIT_OK
     for result in results:
@@ -469,24 +578,26 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _search_service(args: argparse.Namespace, *, text: bool, required: bool):
-    """A SearchService on ARCHIVE with the installed (or --models) CLIP bundle's encoders; without
-    a bundle, `required` raises and otherwise the service runs model-free (keywords, --item)."""
-    from models.clip import ClipImageEncoder, ClipTextEncoder
+    """A SearchService on ARCHIVE with the image model (an installed or --models CLIP bundle, else the
+    image model shipped with Imago) and, with CLIP, its text tower; without any model, `required`
+    raises and otherwise the service runs model-free (keywords, --item)."""
     from models.errors import BundleError
+    from store.config import Settings
+    from store.engine import load_search_encoders
     from store.search import SearchService
 
     image_encoder = text_encoder = None
-    models_dir = _models_dir(args)
     try:
-        bundle = _clip_bundle(models_dir)
-        options = _session_options()
-        image_encoder = ClipImageEncoder(bundle, options)
-        text_encoder = ClipTextEncoder(bundle, options) if text else None
+        image_encoder, text_encoder = load_search_encoders(_models_dir(args), Settings.load())
     except BundleError as exc:
         if required:
             raise
-        logger.warning("%s; searching without the CLIP model", exc)
-    return SearchService.open(Path(args.archive), image_encoder=image_encoder, text_encoder=text_encoder)
+        logger.warning("%s; searching without an image model", exc)
+    if text_encoder is None and text:
+        logger.info("no CLIP bundle: text search matches names, tags, captions and descriptions only")
+    return SearchService.open(
+        Path(args.archive), image_encoder=image_encoder, text_encoder=text_encoder if text else None
+    )
 
 
 def _print_results(found, as_json: bool) -> None:
@@ -509,8 +620,11 @@ def _search_filter(args: argparse.Namespace):
     (days are UTC; --until includes its whole day)."""
     import datetime as dt
 
-    from models.errors import InputError
     from store.search import SearchFilter
+
+    # File dates are nanoseconds in a 64-bit integer (years 1677 to 2262): a day beyond them (the
+    # calendar runs from 0001-01-01 to 9999-12-31) is the same filter as that range's end.
+    limit = 9_223_372_036 if args.date == "file" else float("inf")
 
     def day(text: str | None, end: bool) -> float | None:
         if text is None:
@@ -518,8 +632,8 @@ def _search_filter(args: argparse.Namespace):
         try:
             start = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC).timestamp()
         except ValueError:
-            raise InputError(f"a date is YYYY-MM-DD, not {text!r}") from None
-        return start + 86_399.999 if end else start
+            raise UsageError(f"a date is YYYY-MM-DD, not {text!r}") from None
+        return min(max(start + 86_399.999 if end else start, -limit), limit)
 
     return SearchFilter(
         folder=args.folder, category=args.category, since=day(args.since, False), until=day(args.until, True),
@@ -528,6 +642,7 @@ def _search_filter(args: argparse.Namespace):
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    _archive_folder(args.archive)
     filters = _search_filter(args)
     with _search_service(args, text=True, required=False) as service:
         found = service.search_text(args.text, top=args.top, all=args.all, filters=filters)
@@ -535,21 +650,71 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _query_image(archive: Path, image: str) -> tuple[Path, str | None]:
+    """The query file, and its archive-relative path when IMAGE is one (as `search` prints them): a
+    relative IMAGE that does not exist from the current folder but does inside ARCHIVE."""
+    given = Path(image)
+    if not given.is_absolute() and not os.path.lexists(given) and os.path.lexists(archive / given):
+        path = archive / given
+        inside = given.as_posix()
+    else:
+        path, inside = given, None
+    try:
+        info = os.stat(path)  # the type before opening: reading a FIFO blocks, /dev/zero never ends
+    except FileNotFoundError:
+        raise InputError(f"image file not found: {image}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {image}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{image} is a folder, not an image file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+        )
+        raise InputError(f"{image} is not a regular file ({kind})")
+    from store.decoder import MAX_READ_BYTES
+
+    if info.st_size > MAX_READ_BYTES:
+        raise InputError(
+            f"{image} is too large for a query image ({info.st_size / 2**20:.0f} MiB, at most "
+            f"{MAX_READ_BYTES / 2**20:.0f} MiB)"
+        )
+    return path, inside
+
+
+def _indexed_item(catalog, relative: str) -> int | None:
+    """The visible whole-file item of an archive-relative path, or None when it is not indexed."""
+    file_id = catalog.file_id(os.fsencode(relative))
+    if file_id is None:
+        return None
+    items = [i.id for i in catalog.items(file_id) if i.kind == "file" and not i.hidden]
+    return items[0] if items else None
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     from store.search import parse_bbox
 
+    archive = _archive_folder(args.archive)
     if (args.image is None) == (args.item is None):
-        raise ImagoError("give either an IMAGE file or --item ID")
+        raise UsageError("give either an IMAGE file or --item ID")
     bbox = parse_bbox(args.region) if args.region else None
+    image, inside = _query_image(archive, args.image) if args.image is not None else (None, None)
     duplicates = "hide" if args.hide_duplicates else "group"
     options = dict(top=args.top, all=args.all, duplicates=duplicates, filters=_search_filter(args))
-    with _search_service(args, text=False, required=args.image is not None or bbox is not None) as service:
-        if args.image is not None:
-            found = service.similar_to_image(Path(args.image), bbox=bbox, **options)
+    pixels = bbox is not None or (image is not None and inside is None)  # needs the image model
+    with _search_service(args, text=False, required=pixels) as service:
+        # An indexed archive file is queried as its item: its stored vector, and not itself in the results.
+        item = args.item if image is None else _indexed_item(service.catalog, inside) if inside else None
+        if item is None:
+            found = service.similar_to_image(image, bbox=bbox, **options)
         elif bbox is not None:
-            found = service.similar_to_region(args.item, bbox, **options)
+            found = service.similar_to_region(item, bbox, **options)
         else:
-            found = service.similar_to_item(args.item, **options)
+            found = service.similar_to_item(item, **options)
     _print_results(found, args.json)
     return EXIT_OK
 
@@ -559,7 +724,7 @@ def _open_catalog(archive: str):
     from store.catalog import Catalog
     from store.errors import ArchiveError
 
-    location = locate_index(Path(archive), create=False)
+    location = locate_index(_archive_folder(archive), create=False)
     if not location.catalog_path.is_file():
         raise ArchiveError(f"{archive} has not been indexed yet (no {location.catalog_path})")
     return location, Catalog(location.catalog_path)
@@ -570,6 +735,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     location, catalog = _open_catalog(args.archive)
     with catalog:
+        export.check_out_path(Path(args.out), location.archive)
         index = export.open_vector_index(catalog, location.path)
         rows = export.export_items(catalog, index, args.selection)
         if args.format == "csv":
@@ -583,20 +749,27 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from store import export
 
-    rows = export.read_import(Path(args.file))
+    _archive_folder(args.archive)
+    rows = export.read_import(Path(args.file))  # read row by row while importing
     _, catalog = _open_catalog(args.archive)
     with catalog:
         report = export.import_curator_fields(catalog, rows)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        print(f"applied {report.applied}, unchanged {report.unchanged}, rejected {len(report.rejected)}, "
-              f"unmatched {len(report.unmatched)}")  # fmt: skip
-        for problem in report.rejected:
-            print(f"  row {problem.row}: rejected: {problem.reason}")
-        for problem in report.unmatched:
-            print(f"  row {problem.row}: unmatched: {problem.reason}")
-    return EXIT_OK if not report.rejected and not report.unmatched else EXIT_FAILURE
+        print(f"applied {report.applied}, unchanged {report.unchanged}, rejected {report.rejected_count}, "
+              f"unmatched {report.unmatched_count}")  # fmt: skip
+        for problems, count, what in (
+            (report.rejected, report.rejected_count, "rejected"),
+            (report.unmatched, report.unmatched_count, "unmatched"),
+        ):
+            for problem in problems:
+                print(f"  row {problem.row}: {what}: {problem.reason}")
+            if count > len(problems):
+                print(f"  ... and {count - len(problems)} more {what} rows")
+    if report.error is not None:
+        print(f"imago: error: {report.error}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILURE
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
@@ -604,6 +777,13 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     from store.export import open_vector_index
     from store.thumbnails import ThumbnailCache
 
+    _archive_folder(args.archive)
+    model_id = None
+    if args.models and not args.exact_only:  # compare the vectors of that folder's image model
+        from store.config import Settings
+        from store.engine import load_search_encoders
+
+        model_id = load_search_encoders(_models_dir(args), Settings.load())[0].model_id
     location, catalog = _open_catalog(args.archive)
     options = {}
     if args.min_cosine is not None:
@@ -612,7 +792,8 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         options["max_hamming"] = args.max_hamming
     with catalog:
         groups = duplicates.find_duplicates(
-            catalog, None if args.exact_only else open_vector_index(catalog, location.path), location.archive,
+            catalog, None if args.exact_only else open_vector_index(catalog, location.path, model_id),
+            location.archive,
             thumbnails=ThumbnailCache(location.thumbnails_dir), **options,
         )  # fmt: skip
     if args.json:
@@ -629,23 +810,32 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.clip import ClipImageEncoder, ClipTextEncoder
+    from models.image_model import ImageModelEncoder
     from store import eval as evaluation
+    from store.engine import image_model_bundle
 
     if (args.split_file is None) != (args.query_file is None):
-        raise ImagoError("give both --split-file and --query-file, or neither")
+        raise UsageError("give both --split-file and --query-file, or neither")
     dataset = Path(args.dataset)
     gallery = queries = None
     if args.split_file:
         gallery = evaluation.read_list(dataset, Path(args.split_file))
         queries = evaluation.read_list(dataset, Path(args.query_file))
-    bundle = _clip_bundle(_models_dir(args))
+    bundle = image_model_bundle(_models_dir(args))  # CLIP when installed, else the image model
     options = _session_options()
+    if bundle.kind == "clip":
+        image_encoder, text_encoder = (
+            ClipImageEncoder(bundle, options),
+            ClipTextEncoder(bundle, options, tower="clip"),
+        )
+    else:
+        image_encoder, text_encoder = ImageModelEncoder(bundle, options), None
 
     def progress(stage: str, done: int, total: int) -> None:
         print(f"\r{stage}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
     report = evaluation.evaluate(
-        dataset, ClipImageEncoder(bundle, options), ClipTextEncoder(bundle, options, tower="clip"),
+        dataset, image_encoder, text_encoder,
         gallery=gallery, queries=queries, limit=args.limit, train_head=not args.no_head, progress=progress,
     )  # fmt: skip
     print(file=sys.stderr)
@@ -663,12 +853,14 @@ def _add_search_parsers(sub, common: argparse.ArgumentParser) -> None:
     """`search` and `similar` subcommands (store/search.py)."""
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument("archive", metavar="ARCHIVE", help="indexed archive folder")
-    shared.add_argument("--top", type=int, default=20, help="at most this many results (default 20)")
+    shared.add_argument("--top", type=_top, default=20, help="at most this many results (default 20)")
     shared.add_argument("--all", action="store_true", help="no relevance cut-off: the best N, whatever")
     shared.add_argument("--json", action="store_true", help='print {"results": [...]} as JSON')
     shared.add_argument("--models", metavar="DIR", help="model bundle folder (default: the installed models)")
-    shared.add_argument("--folder", metavar="DIR", help="only this archive folder and its subfolders")
-    shared.add_argument("--category", metavar="LABEL", help="only items with this category")
+    shared.add_argument(
+        "--folder", type=_text, metavar="DIR", help="only this archive folder and its subfolders"
+    )
+    shared.add_argument("--category", type=_text, metavar="LABEL", help="only items with this category")
     shared.add_argument("--since", metavar="YYYY-MM-DD", help="only files dated on or after this day")
     shared.add_argument("--until", metavar="YYYY-MM-DD", help="only files dated on or before this day")
     shared.add_argument(
@@ -681,14 +873,19 @@ def _add_search_parsers(sub, common: argparse.ArgumentParser) -> None:
     shared.add_argument("--order", choices=("relevance", "date"), default="relevance", help="result order")
 
     search = sub.add_parser("search", parents=[common, shared], help="search an indexed archive by text")
-    search.add_argument("--text", required=True, metavar="TEXT", help="what to look for (any language)")
+    search.add_argument(
+        "--text", type=_text, required=True, metavar="TEXT", help="what to look for (any language)"
+    )
     search.set_defaults(handler=cmd_search)
 
     similar = sub.add_parser(
         "similar", parents=[common, shared], help="find images similar to an image file or indexed item"
     )
-    similar.add_argument("image", nargs="?", metavar="IMAGE", help="query image file (not added)")
-    similar.add_argument("--item", type=int, metavar="ID", help="query by indexed item id instead")
+    similar.add_argument(
+        "image", nargs="?", metavar="IMAGE",
+        help="query image file (not added), or a path inside ARCHIVE as search prints it",
+    )  # fmt: skip
+    similar.add_argument("--item", type=_item_id, metavar="ID", help="query by indexed item id instead")
     similar.add_argument("--region", metavar="X,Y,W,H", help="only this rectangle of the query image")
     similar.add_argument(
         "--hide-duplicates", action="store_true", help="leave out files with the same content as the query"
@@ -698,13 +895,17 @@ def _add_search_parsers(sub, common: argparse.ArgumentParser) -> None:
     export = sub.add_parser("export", parents=[common], help="export an archive's catalogue as JSON or CSV")
     export.add_argument("archive", metavar="ARCHIVE", help="indexed archive folder")
     export.add_argument("--format", choices=("json", "csv"), default="json", help="default json")
-    export.add_argument("--selection", metavar="QUERY", help="only items matching all these keywords")
+    export.add_argument(
+        "--selection", type=_text, metavar="QUERY", help="only items matching all these keywords"
+    )
     export.add_argument("--out", required=True, metavar="FILE", help="file to write")
     export.set_defaults(handler=cmd_export)
 
-    imports = sub.add_parser("import", parents=[common], help="import curator edits from an exported JSON")
+    imports = sub.add_parser(
+        "import", parents=[common], help="import curator edits from an exported JSON or CSV file"
+    )
     imports.add_argument("archive", metavar="ARCHIVE", help="indexed archive folder")
-    imports.add_argument("file", metavar="FILE", help="JSON written by 'export' (edited)")
+    imports.add_argument("file", metavar="FILE", help="JSON or .csv written by 'export' (edited)")
     imports.add_argument("--json", action="store_true", help="print the report as JSON")
     imports.set_defaults(handler=cmd_import)
 
@@ -712,6 +913,10 @@ def _add_search_parsers(sub, common: argparse.ArgumentParser) -> None:
     dups.add_argument("archive", metavar="ARCHIVE", help="indexed archive folder")
     dups.add_argument("--json", action="store_true", help='print {"groups": [{"kind", "items"}]} as JSON')
     dups.add_argument("--exact-only", action="store_true", help="only byte-identical copies")
+    dups.add_argument(
+        "--models", metavar="DIR", help="model bundle folder or CLIP bundle whose vectors to compare "
+        "(default: the model with the most vectors in the archive)",
+    )  # fmt: skip
     dups.add_argument("--min-cosine", type=float, help="image similarity for near duplicates (default 0.92)")
     dups.add_argument("--max-hamming", type=int, help="perceptual hash bits that may differ (default 10)")
     dups.set_defaults(handler=cmd_duplicates)
@@ -768,10 +973,36 @@ def _add_model_parsers(sub, common: argparse.ArgumentParser) -> None:
     embed.add_argument("bundle", metavar="NAME_OR_DIR", help="CLIP bundle name or folder")
     what = embed.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", nargs="+", metavar="FILE", help="image files")
-    what.add_argument("--text", nargs="+", metavar="TEXT", help="texts (any language the bundle supports)")
+    what.add_argument(
+        "--text", type=_text, nargs="+", metavar="TEXT", help="texts (any language the bundle supports)"
+    )
     embed.add_argument("--tower", choices=("auto", "clip", "multilingual"), default="auto", help="text tower")
     embed.add_argument("--precision", choices=("auto", "fp32", "int8"), default="auto", help="image tower")
     embed.add_argument("--json", action="store_true", help='print {"model", "dim", "vectors"} as JSON')
+    onnx_import = actions.add_parser(
+        "import-onnx", parents=[common, models_opt], help="make an image-model bundle of an ONNX image model"
+    )
+    onnx_import.add_argument("model", metavar="MODEL.onnx")
+    onnx_import.add_argument("--name", required=True, help="bundle name")
+    onnx_import.add_argument(
+        "--embedding", required=True, metavar="TENSOR", help="embedding tensor (may be intermediate)"
+    )
+    onnx_import.add_argument("--scores", metavar="TENSOR", help="class scores tensor (needs --labels)")
+    onnx_import.add_argument("--scores-are", choices=("probabilities", "logits"), default="probabilities")
+    onnx_import.add_argument("--labels", metavar="FILE", help="labels file, one per line, in score order")
+    onnx_import.add_argument("--labels-offset", type=int, metavar="N", help="scores before the first label")
+    onnx_import.add_argument("--resize", type=int, metavar="PX", help="short side before the centre crop")
+    onnx_import.add_argument("--mean", metavar="R,G,B", help="pixel mean (0..1 scale for float input)")
+    onnx_import.add_argument("--std", metavar="R,G,B", help="pixel standard deviation")
+    onnx_import.add_argument("--source", help="where the weights come from (written to the manifest)")
+    onnx_import.add_argument("--license", help="licence name (written to the manifest)")
+    onnx_import.add_argument("--license-file", metavar="FILE", help="licence text shipped in the bundle")
+    onnx_import.add_argument("--notice-file", metavar="FILE", help="NOTICE shipped in the bundle")
+    onnx_import.add_argument("--version", default="1", help="bundle version (default 1)")
+    onnx_import.add_argument("--out", metavar="DIR", help="write the bundle here instead of installing it")
+    onnx_import.add_argument(
+        "--replace", action="store_true", help="replace an installed bundle of that name"
+    )
     export = actions.add_parser("export", parents=[common], help="export a Hugging Face model to a bundle")
     families = export.add_subparsers(dest="family", metavar="FAMILY", required=True)
     clip = families.add_parser("clip", parents=[common], help="CLIP image + text towers")
@@ -865,6 +1096,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_parsers(sub, common)
     _add_search_parsers(sub, common)
 
+    # `restore`: put back one of the catalog backups kept under .imago/backups/ (store.backup).
+    def cmd_restore(args: argparse.Namespace) -> int:
+        from store import backup
+        from store.archive import locate_index
+
+        location = locate_index(Path(args.archive), create=False)
+        if args.list:
+            found = backup.list_backups(location.catalog_path)
+            for item in found:
+                print(item.describe())
+            if not found:
+                print(f"no backups in {backup.backups_dir(location.catalog_path)}", file=sys.stderr)
+            return EXIT_OK
+        done = backup.restore(location.catalog_path, args.source, archive=location.archive)
+        print(f"restored {done.catalog} from {done.restored.name}")
+        if done.previous is not None:
+            print(f"the catalog it replaced is kept as {done.previous}")
+        return EXIT_OK
+
+    restore = sub.add_parser(
+        "restore", parents=[common], help="restore the archive's catalog from a backup",
+        description="Replace ARCHIVE's catalog with a backup from .imago/backups/ (the newest, or --from "
+        "NAME); the current catalog is kept as another backup. Close Imago on the archive first.",
+    )  # fmt: skip
+    restore.add_argument("archive", help="archive folder")
+    restore.add_argument("--list", action="store_true", help="list the backups, newest first")
+    restore.add_argument("--from", dest="source", metavar="NAME", help="backup file name (see --list)")
+    restore.set_defaults(handler=cmd_restore)
+
     for name, help_text in PLANNED.items():
         planned = sub.add_parser(name, parents=[common], help=help_text)
         planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -887,7 +1147,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = set(parser._subparsers._group_actions[0].choices)
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv), commands)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the subcommand's parser, with its usage (argparse's own would show the top one)
+            _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exc.code or 0)
     args.debug = getattr(args, "debug", False)
@@ -895,14 +1157,63 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(args.debug)
     try:
         return args.handler(args)
+    except UsageError as exc:
+        try:
+            _command_parser(parser, args).error(str(exc))
+        except SystemExit as exit_:
+            return int(exit_.code or EXIT_USAGE)
     except ImagoError as exc:
-        if args.debug:
-            logger.exception("failed")
-        print(f"imago: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return _failed(args, str(exc))
     except KeyboardInterrupt:
         print("imago: interrupted", file=sys.stderr)
         return EXIT_FAILURE
+    except OSError as exc:  # disk full, read-only or unreadable files: one line, not a traceback
+        return _failed(args, _os_error_text(exc))
+    except sqlite3.Error as exc:
+        return _failed(args, _catalog_error_text(exc))
+    except Exception as exc:  # a bug: still one line (the traceback with --debug)
+        return _failed(args, f"unexpected {type(exc).__name__}: {exc} (--debug shows the details)")
+    return EXIT_USAGE
+
+
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)subcommand's own parser for `args`, e.g. `imago models install`'s."""
+    while parser._subparsers is not None:
+        action = next(
+            a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction)
+        )
+        chosen = getattr(args, action.dest, None)
+        if chosen not in action.choices:
+            break
+        parser = action.choices[chosen]
+    return parser
+
+
+def _failed(args: argparse.Namespace, message: str) -> int:
+    if args.debug:
+        logger.exception("failed")
+    print(f"imago: error: {message}", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def _os_error_text(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full{where}; free some space and run the command again"
+    if exc.errno == errno.EROFS:
+        return f"the file system is read-only{where}"
+    return f"{exc.strerror or exc}{where}"
+
+
+def _catalog_error_text(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"the archive's catalog cannot be written: it is read-only ({text})"
+    if "disk is full" in text or getattr(exc, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+        return f"the disk is full ({text}); free some space and run the command again"
+    if "locked" in text or "busy" in text:
+        return f"the archive's catalog is busy: another Imago is writing it ({text})"
+    return f"the archive's catalog: {text}"
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""GUI responsiveness benchmark: the event loop's worst stall while indexing, and cold start time.
+"""GUI benchmark: the event loop's worst stall while indexing, memory in long browsing, cold start time.
 
 A suite in the harness's format (`run(quick) -> list[Record]`, registered as "desktop.bench:run");
 also runnable alone: `python -m desktop.bench [--quick]` prints the records as JSON.
@@ -6,6 +6,7 @@ also runnable alone: `python -m desktop.bench [--quick]` prints the records as J
 - Stall: a 5 ms QTimer probe runs in the main window while it indexes N generated 640x480 JPEGs
   (N = 1000, 200 with --quick) with the full-size ViT-B/32 benchmark bundle; the figure is the
   longest gap between ticks beyond the interval (target < 100 ms).
+- Memory: RSS growth from the first minute to the end of scripted browsing (desktop.bench_memory).
 - Cold start: a fresh interpreter builds the application and the main window and shows it; the
   figure is the wall time from launching the process to the first shown frame (target < 2 s).
 - Large grid: the main window's grid is given N entries (100,000; 20,000 with --quick) with a cached
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import numpy as np
@@ -189,12 +191,19 @@ def measure_large_grid(count: int, steps: int = 300) -> tuple[float, float, floa
     return laid_out, probe.worst, float(np.percentile(repaints, 95))
 
 
+def offscreen_without_display(env: MutableMapping[str, str] = os.environ) -> None:
+    """Qt's offscreen platform when there is no display (Linux without X11 or Wayland, as over ssh or
+    in CI) and none was chosen: the suite then runs by itself instead of dying in Qt's xcb plugin."""
+    no_display = not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY")
+    if sys.platform.startswith("linux") and no_display and not env.get("QT_QPA_PLATFORM"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+
+
 def measure_cold_start() -> float:
     """Seconds from launching a fresh interpreter to the main window's first shown frame."""
     with tempfile.TemporaryDirectory(prefix="imago-bench-start-") as home:
         env = dict(os.environ, IMAGO_HOME=home)
-        if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-            env["QT_QPA_PLATFORM"] = "offscreen"
+        offscreen_without_display(env)
         start = time.time()
         out = subprocess.run(
             [sys.executable, "-m", "desktop.bench", "--cold-start-child"],
@@ -220,6 +229,7 @@ def _cold_start_child() -> None:
 
 
 def run(quick: bool) -> list[Record]:
+    offscreen_without_display()  # before the first Qt import
     count = 200 if quick else 1000
     worst, p99, indexed = measure_stall(count)
     records = [
@@ -245,6 +255,19 @@ def run(quick: bool) -> list[Record]:
             SUITE, "cold start to a shown main window", start, "s", higher_is_better=False, target=2
         )
     )
+    from desktop.bench_memory import GROWTH_TARGET_MB, measure_browsing_memory
+
+    memory = measure_browsing_memory(1500 if quick else 3000, 180 if quick else 600, 60)
+    note = (
+        f"{memory.images} images, {memory.steps} steps (scroll, jump, details, search, similar); RSS "
+        f"{memory.rss_start:.0f} MB at start, {memory.rss_first:.0f} after 1 min, {memory.rss_end:.0f} "
+        f"at end, peak {memory.rss_peak:.0f} (desktop.bench_memory)"
+    )
+    metric = f"RSS growth from minute 1 to minute {memory.total_s / 60:.0f} of scripted browsing"
+    records.append(
+        Record.measured(SUITE, metric, memory.growth, "MB", higher_is_better=False,
+                        target=GROWTH_TARGET_MB, note=note)
+    )  # fmt: skip
     return records
 
 

@@ -1,8 +1,10 @@
 """The details panel: preview (with the region outlined), top labels, caption, description, facts.
 
 The window hands it an `ItemDetails` (read in a pool thread) and the decoded preview image. The panel
-only reports what the curator did; the window writes it: `description_edited(item_id, text)` when the
-description editor loses focus with a change, `label_confirmed(item_id, head, label)` for a confirmed
+only reports what the curator did; the window writes it: `description_edited(item_id, text)` about a
+second after the curator's last key (so a crash loses at most that second of typing), and at once when
+the editor loses focus or another item is shown, whenever the text differs from the last one reported;
+`label_confirmed(item_id, head, label)` for a confirmed
 model suggestion or a typed-in label, `label_rejected(item_id, head, label)` for a wrong one.
 """
 
@@ -12,7 +14,7 @@ import datetime as dt
 import html
 import logging
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -26,11 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.translation import shown_language
+from models.label_names import display_name
 from store.browse import ItemDetails
 
 logger = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 360
+SAVE_DELAY_MS = 1000  # a description is saved this long after the last key (debounced)
 HEAD_TITLES = {
     "category": QT_TRANSLATE_NOOP("DetailsPanel", "Categories"),
     "name": QT_TRANSLATE_NOOP("DetailsPanel", "Names"),
@@ -45,7 +50,7 @@ REJECT_TIP = QT_TRANSLATE_NOOP("DetailsPanel", "Reject “{label}”: it is wron
 
 
 class DescriptionEdit(QPlainTextEdit):
-    """A plain text editor that reports focus loss (the moment the description is saved)."""
+    """A plain text editor that reports focus loss (the description is saved then at the latest)."""
 
     focus_lost = Signal()
 
@@ -93,14 +98,18 @@ class LabelsView(QWidget):
             self.grid.addWidget(title, row, 0, 1, 4)
             row += 1
             for label, score, source in labels.get(head, []):
-                self.grid.addWidget(QLabel(label, textFormat=Qt.TextFormat.PlainText), row, 0)
+                name = display_name(label, shown_language())  # the stored label is English
+                shown_label = QLabel(name, textFormat=Qt.TextFormat.PlainText)
+                if name != label:
+                    shown_label.setToolTip(label)
+                self.grid.addWidget(shown_label, row, 0)
                 curator = source == "curator"
                 shown = self._tr(CONFIRMED) if curator else (f"{score:.2f}" if score is not None else "")
                 self.grid.addWidget(QLabel(shown), row, 1, alignment=Qt.AlignmentFlag.AlignRight)
                 if not curator:
-                    self.grid.addWidget(self._button("✓", self._tr(CONFIRM_TIP), head, label,
-                                                     self.confirmed), row, 2)  # fmt: skip
-                self.grid.addWidget(self._button("✗", self._tr(REJECT_TIP),
+                    self.grid.addWidget(self._button("✓", self._tr(CONFIRM_TIP).format(label=name),
+                                                     head, label, self.confirmed), row, 2)  # fmt: skip
+                self.grid.addWidget(self._button("✗", self._tr(REJECT_TIP).format(label=name),
                                                  head, label, self.rejected), row, 3)  # fmt: skip
                 row += 1
             add = QLineEdit(placeholderText=self._tr(ADD_HINTS[head]))
@@ -116,7 +125,7 @@ class LabelsView(QWidget):
         }
 
     def _button(self, text: str, tip: str, head: str, label: str, signal: Signal) -> QToolButton:
-        button = QToolButton(text=text, toolTip=tip.format(label=label), autoRaise=True)
+        button = QToolButton(text=text, toolTip=tip, autoRaise=True)
         button.setProperty("head_label", [head, label])
         button.clicked.connect(lambda: signal.emit(head, label))
         return button
@@ -155,9 +164,13 @@ class DetailsPanel(QScrollArea):
         self.caption = QLabel(wordWrap=True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.description = DescriptionEdit()
-        self.description.setPlaceholderText(self.tr("Curator's description (saved when you leave the field)"))
+        self.description.setPlaceholderText(self.tr("Curator's description (saved as you type)"))
         self.description.setMaximumHeight(110)
         self.description.focus_lost.connect(self._maybe_save)
+        # Typing restarts the timer; it saves once the curator pauses, through the same signal.
+        self.save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self.save_timer.timeout.connect(self._maybe_save)
+        self.description.textChanged.connect(self._typed)
         facts = QWidget()
         self.facts = QFormLayout(facts)
         for widget in (self.preview, self.title, self.labels):
@@ -186,6 +199,7 @@ class DetailsPanel(QScrollArea):
             self._saved_text = ""
             self.description.setPlainText("")
             self.description.setEnabled(False)
+            self.save_timer.stop()
             return
         self.preview.setText(self.tr("Loading preview…"))
         where = f"{details.path}"
@@ -198,6 +212,7 @@ class DetailsPanel(QScrollArea):
         self._saved_text = details.description or ""
         self.description.setEnabled(True)
         self.description.setPlainText(self._saved_text)
+        self.save_timer.stop()
         size = f"{details.width}×{details.height}" if details.width else "?"
         self.facts.addRow(
             self.tr("Size"),
@@ -230,7 +245,12 @@ class DetailsPanel(QScrollArea):
         if self.details is not None:
             signal.emit(self.details.item_id, head, label)
 
+    def _typed(self) -> None:
+        if self.details is not None and self.description.toPlainText() != self._saved_text:
+            self.save_timer.start()  # restarted by every key: fires SAVE_DELAY_MS after the last one
+
     def _maybe_save(self) -> None:
+        self.save_timer.stop()
         if self.details is None:
             return
         text = self.description.toPlainText()

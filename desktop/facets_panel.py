@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.translation import shown_language
+from models.label_names import display_name
 from store.facets import Facets, FolderNode
 from store.search import SearchFilter
 
@@ -102,7 +104,8 @@ class FacetsPanel(QWidget):
         root.setExpanded(True)
         self.categories.addTopLevelItem(_row(self.tr("All categories"), facets.in_folder, None))
         for category in facets.categories:
-            self.categories.addTopLevelItem(_row(category.label, category.items, category.label))
+            shown = display_name(category.label, shown_language())
+            self.categories.addTopLevelItem(_row(shown, category.items, category.label))
         self._select_current()
 
     def _add_folders(self, parent: QTreeWidgetItem, node: FolderNode) -> None:

@@ -2,8 +2,11 @@
 
 Rows are plain `GridEntry` dataclasses (browsing an archive or search results). Only rows the view
 paints ask for their thumbnail; the JPEG is read from the index's thumbnail cache in a pool thread
-and the rows that asked are repainted when it arrives. A bounded LRU of pixmaps keeps memory flat for
-100k rows, and nothing is done per row when the rows are set, so showing 100k items does not stall.
+and the rows that asked are repainted when it arrives. An LRU of pixmaps bounded in bytes keeps memory
+flat however long the curator browses (a 160 px thumbnail is 100 KiB as a pixmap: the former bound of
+3000 of them let the window grow by 300 MB while scrolling a large archive); it holds several screens
+full, so scrolling back is instant. Nothing is done per row when the rows are set, so showing 100k
+items does not stall.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from store.thumbnails import ThumbnailCache
 logger = logging.getLogger(__name__)
 
 ICON_SIZE = 160
-PIXMAP_CACHE = 3000
+PIXMAP_BUDGET = 48 * 1024 * 1024  # bytes of thumbnail pixmaps kept (about 490 of 160x160 px)
 EntryRole = Qt.ItemDataRole.UserRole + 1
 
 
@@ -99,6 +102,7 @@ class GridModel(QAbstractListModel):
         super().__init__(parent)
         self._entries: list[GridEntry] = []
         self._pixmaps: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self._pixmap_bytes = 0
         self._waiting: dict[tuple, set[int]] = {}  # thumbnail being read -> rows to repaint
         self._missing: set[tuple] = set()
         self._cache: ThumbnailCache | None = None
@@ -113,6 +117,7 @@ class GridModel(QAbstractListModel):
     def set_thumbnails(self, cache: ThumbnailCache | None) -> None:
         self._cache = cache
         self._pixmaps.clear()
+        self._pixmap_bytes = 0
         self._waiting.clear()
         self._missing.clear()
 
@@ -179,15 +184,22 @@ class GridModel(QAbstractListModel):
         if image.isNull():
             self._missing.add(key)
         else:
-            self._pixmaps[key] = QPixmap.fromImage(image)
-            while len(self._pixmaps) > PIXMAP_CACHE:
-                self._pixmaps.popitem(last=False)
+            pixmap = QPixmap.fromImage(image)
+            self._pixmaps[key] = pixmap
+            self._pixmap_bytes += _bytes(pixmap)
+            while self._pixmap_bytes > PIXMAP_BUDGET and len(self._pixmaps) > 1:
+                _, oldest = self._pixmaps.popitem(last=False)
+                self._pixmap_bytes -= _bytes(oldest)
         for row in sorted(rows):
             if row >= len(self._entries) or self._entries[row].thumb_key != key:
                 continue  # the rows changed meanwhile
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
             self.thumbnail_loaded.emit(row)
+
+
+def _bytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(pixmap.depth(), 8) // 8
 
 
 def _tooltip(entry: GridEntry) -> str:

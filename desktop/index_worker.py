@@ -5,24 +5,31 @@ each `Progress` dataclass is emitted as is. With the settings `watch_archive` or
 the thread then keeps the index in step with the archive (`store.watcher.watch`) until cancelled,
 emitting an `IndexOutcome` after every run. pause()/resume()/cancel() are called from the GUI thread
 and forwarded to the Indexer (and the watcher), which are safe to control from any thread.
+
+Before each watched run the thread checks that the archive and its catalog are still there
+(`desktop.archive_health`): a change seen because the folder was renamed away, unmounted or had its
+index deleted or garbled ends the thread with an outcome naming the problem, instead of indexing a
+vanished folder as "everything deleted". `totals` adds up what all of the thread's runs did.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
+from desktop.archive_health import check_archive
 from models.errors import BundleError
-from store.archive import locate_index
+from store.archive import IndexLocation, locate_index
 from store.catalog import Catalog
 from store.config import Settings
 from store.engine import load_index_models, region_detector
-from store.indexer import Indexer
-from store.watcher import ArchiveWatcher, watch
+from store.indexer import Indexer, IndexSummary
+from store.watcher import ArchiveWatcher, outermost
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +37,35 @@ SECONDS_PER_MINUTE = 60.0  # the unit of the rescan setting (tests shorten it)
 
 
 @dataclass(frozen=True)
+class IndexTotals:
+    """What several indexing runs did together (files new, moved, removed)."""
+
+    new: int = 0
+    moved: int = 0
+    removed: int = 0
+
+    def __add__(self, other: IndexTotals) -> IndexTotals:
+        return IndexTotals(self.new + other.new, self.moved + other.moved, self.removed + other.removed)
+
+    @classmethod
+    def of(cls, summary: IndexSummary) -> IndexTotals:
+        return cls(summary.indexed, summary.moved, summary.removed)
+
+
+@dataclass(frozen=True)
 class IndexOutcome:
     """How a run ended: `summary` is the indexer's IndexSummary (None when it never started);
-    `watching`: the thread goes on watching the archive and will run again on changes."""
+    `watching`: the thread goes on watching the archive and will run again on changes; `totals`:
+    what all runs of this thread did so far; `problem`: the archive or its index went away (an
+    `archive_health` constant; `error` says what) and the thread ended."""
 
     archive: Path
     summary: object | None
     error: str | None = None
     missing_models: bool = False
     watching: bool = False
+    totals: IndexTotals = IndexTotals()
+    problem: str | None = None
 
 
 class IndexWorker(QThread):
@@ -59,6 +86,8 @@ class IndexWorker(QThread):
         self._watcher: ArchiveWatcher | None = None
         self._paused = False
         self._cancelled = False
+        self.totals = IndexTotals()  # written by the thread only; read by the GUI once it has ended
+        self.carried = False  # the window has added `totals` to its own (see MainWindow)
 
     # -- control from the GUI thread --------------------------------------------------------------
 
@@ -132,18 +161,46 @@ class IndexWorker(QThread):
             try:
                 for step in indexer.run(captions=captions):
                     self.progress.emit(step)
+                self.totals += IndexTotals.of(indexer.summary)
                 if watcher is not None and not indexer.cancelled:
-                    self.outcome.emit(IndexOutcome(self.archive, indexer.summary, watching=True))
-                    runs = watch(
-                        indexer, watcher, captions=captions,
-                        on_run_done=lambda s: self.outcome.emit(IndexOutcome(self.archive, s, watching=True)),
-                    )  # fmt: skip
-                    for step in runs:
-                        self.progress.emit(step)
+                    self.outcome.emit(self._outcome(indexer.summary, watching=True))
+                    problem = self._watch(location, indexer, watcher, captions)
+                    if problem is not None:
+                        return problem
             finally:
                 if watcher is not None:
                     watcher.stop()
                 with self._lock:
                     self._indexer = None
                     self._watcher = None
-            return IndexOutcome(self.archive, indexer.summary)
+            return self._outcome(indexer.summary)
+
+    def _outcome(self, summary: IndexSummary | None, watching: bool = False) -> IndexOutcome:
+        return IndexOutcome(self.archive, summary, watching=watching, totals=self.totals)
+
+    def _watch(
+        self, location: IndexLocation, indexer: Indexer, watcher: ArchiveWatcher, captions: bool
+    ) -> IndexOutcome | None:
+        """Index each batch of changes once stable (as `store.watcher.watch`), checking first that
+        the archive and its catalog are still there; the outcome that ends watching when not."""
+        try:
+            device: int | None = os.stat(location.archive).st_dev
+        except OSError:
+            device = None  # gone already: the first check says so
+        for change in watcher.changes():
+            health = check_archive(location, device)
+            if not health.ok:
+                logger.warning("stopped watching %s: %s", self.archive, health.detail)
+                return IndexOutcome(
+                    self.archive, None, error=health.detail, totals=self.totals, problem=health.problem
+                )
+            only = None if change.full else outermost(change.paths)
+            logger.info(
+                "indexing %s", "everything (periodic rescan)" if change.full else f"{len(only)} changed paths"
+            )
+            runs = indexer.run(only, captions=captions, caption_interrupt=lambda: watcher.has_pending)
+            for step in runs:
+                self.progress.emit(step)
+            self.totals += IndexTotals.of(indexer.summary)
+            self.outcome.emit(self._outcome(indexer.summary, watching=True))
+        return None

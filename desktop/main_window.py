@@ -2,17 +2,26 @@
 
 Everything slow runs elsewhere: indexing (and watching) in `IndexWorker` (a QThread), searches in the
 `SearchController`'s thread, catalog reads/writes, facet counts, previews and bundle installs in the
-TaskRunner's pool, and long jobs (export, re-caption, duplicates) in a pool of their own. The window
-only reacts to the dataclasses they send back.
+TaskRunner's pool, long jobs (export, re-caption, duplicates) in a pool of their own, and curator edits
+in a one-thread writer pool (so they land in the order made). The window only reacts to the
+dataclasses they send back.
+
+The archive and its index are checked every HEALTH_CHECK_MS, after any failed catalog open and by the
+watching thread (`desktop.archive_health`); when the folder is gone or the catalog deleted or garbled,
+the window stops showing, searching and indexing it and says so with what to do, keeps curator edits
+for later (`desktop.pending_edits`), and carries on by itself once a check finds all well again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import os
+import sqlite3
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -25,6 +34,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -53,17 +63,30 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.archive_health import (
+    INDEX_DAMAGED,
+    INDEX_MISSING,
+    UNAVAILABLE,
+    ArchiveHealth,
+    check_archive,
+    open_catalog,
+    set_damaged_aside,
+)
 from desktop.details_panel import PREVIEW_SIZE, DetailsPanel
 from desktop.duplicates_window import DuplicatesWindow
+from desktop.elided_label import ElidedLabel
 from desktop.facets_panel import FacetsPanel
 from desktop.failures_dialog import FailuresDialog
 from desktop.grid_model import ICON_SIZE, EntryRole, GridEntry, GridModel
-from desktop.index_worker import IndexOutcome, IndexWorker
+from desktop.index_worker import IndexOutcome, IndexTotals, IndexWorker
 from desktop.item_jobs import ItemJobs, export_target
+from desktop.pending_edits import FILE_NAME as PENDING_FILE
+from desktop.pending_edits import CuratorEdit, ItemGoneError, PendingEdits
 from desktop.search_worker import SearchController, SearchOutcome, SearchRequest
 from desktop.settings_dialog import SettingsDialog
 from desktop.tasks import TaskRunner
@@ -72,9 +95,8 @@ from models.errors import ImagoError
 from store import config
 from store.archive import IndexLocation, locate_index
 from store.browse import item_details, visible_items
-from store.catalog import Catalog
 from store.config import Settings
-from store.curation import CurationService
+from store.errors import CatalogError
 from store.facets import Facets, read_facets
 from store.indexer import Progress
 from store.recaption import RecaptionResult
@@ -92,18 +114,25 @@ RESTART_SETTINGS = {"device", "intra_op_threads", "caption_model", "caption_beam
                     "rescan_minutes"}  # fmt: skip
 # Settings the search models are loaded with (store.engine.session_options).
 SEARCH_MODEL_SETTINGS = {"device", "intra_op_threads"}
+HEALTH_CHECK_MS = 2000  # how often the open archive and its index are checked while open
+STORAGE_ERRORS = (CatalogError, sqlite3.Error, OSError)  # a curator edit failing so is kept for later
 
-NO_MODELS_TEXT = QT_TRANSLATE_NOOP(
+NO_CLIP_TEXT = QT_TRANSLATE_NOOP(
     "MainWindow",
-    """<h2>No model bundles installed</h2>
-<p>Imago needs a CLIP model bundle to search images by meaning. You can still browse what is
-already indexed.</p>
-<p>On a computer with internet access, create the bundles with<br>
-<code>imago models export clip openai/clip-vit-base-patch32 --out clip-bundle</code><br>
-then copy the folder (or a zip of it) here and install it with the buttons below, or with<br>
-<code>imago models install clip-bundle</code></p>
-<p>Bundles are installed in <code>{models_dir}</code>.</p>""",
+    "Find similar and object names use the built-in image model. Text search by meaning needs a CLIP "
+    "model bundle; until then text search matches file names, tags and descriptions.",
 )
+NO_CLIP_HOW = QT_TRANSLATE_NOOP(
+    "MainWindow",
+    """<p>On a computer with internet access (Imago's <code>[export]</code> extra: torch, transformers):</p>
+<pre>python main.py models export clip openai/clip-vit-base-patch32 --out clip-b32 \\
+    --text-model sentence-transformers/clip-ViT-B-32-multilingual-v1 --quantize int8
+python main.py models export git microsoft/git-base-coco --out git-base</pre>
+<p>Copy the folders (or zips of them) here and install them with File › Install model bundle, or
+<code>imago models install clip-b32</code>. Bundles are installed in <code>{models_dir}</code>.</p>""",
+)
+CLIP_NOTICE_KEY = "notices/no-clip-dismissed"
+
 
 WELCOME_TEXT = QT_TRANSLATE_NOOP(
     "MainWindow",
@@ -112,6 +141,53 @@ WELCOME_TEXT = QT_TRANSLATE_NOOP(
 Imago indexes it in the background; its index is kept in a <code>.imago</code> folder inside it
 (or in your user data folder when the archive is read-only).</p>""",
 )
+
+
+PROBLEM_TEXTS = {
+    UNAVAILABLE: QT_TRANSLATE_NOOP(
+        "MainWindow",
+        """<h2>The archive folder is not available</h2>
+<p><code>{archive}</code> cannot be reached: it was renamed, moved or deleted, or the drive or
+network share holding it is not connected. Browsing, searching and indexing are stopped.</p>
+<p><b>What to do:</b> connect the drive or share again, or give the folder back its name and place.
+Imago checks every few seconds and carries on by itself when the folder is back. Descriptions and
+labels you edit meanwhile are kept and written then.</p>""",
+    ),
+    INDEX_DAMAGED: QT_TRANSLATE_NOOP(
+        "MainWindow",
+        """<h2>The archive's index is damaged</h2>
+<p>The index file <code>{catalog}</code> cannot be read: it is not a valid database any more.
+Browsing, searching and indexing are stopped so that nothing wrong is shown.</p>
+<p><b>What to do:</b> restore the file from a backup (Imago carries on by itself once it can read it),
+or index the archive again from scratch. The damaged file is then kept beside the new one, but the
+descriptions and labels stored only in it are not carried over.</p>""",
+    ),
+    INDEX_MISSING: QT_TRANSLATE_NOOP(
+        "MainWindow",
+        """<h2>The archive's index was deleted</h2>
+<p>The index file <code>{catalog}</code> is gone. Browsing, searching and indexing are stopped.</p>
+<p><b>What to do:</b> restore the file from a backup (Imago carries on by itself once it is back),
+or index the archive again from scratch; descriptions and labels stored only in the deleted file
+are lost.</p>""",
+    ),
+}
+PROBLEM_STATUS = {
+    UNAVAILABLE: QT_TRANSLATE_NOOP("MainWindow", "Archive not available — not watching"),
+    INDEX_DAMAGED: QT_TRANSLATE_NOOP("MainWindow", "Index damaged — not indexing"),
+    INDEX_MISSING: QT_TRANSLATE_NOOP("MainWindow", "Index deleted — not indexing"),
+}
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """A curator edit written (`details`: the item as it is now) or kept for later (`kept`: how many
+    edits of the archive wait, `error`: why it could not be written)."""
+
+    edit: CuratorEdit
+    written: bool
+    details: object | None = None
+    kept: int = 0
+    error: str = ""
 
 
 def load_settings() -> Settings:
@@ -124,7 +200,7 @@ def load_settings() -> Settings:
 
 
 def _read_browse(catalog_path: Path, filters: SearchFilter) -> list[GridEntry]:
-    with Catalog(catalog_path) as catalog:
+    with open_catalog(catalog_path) as catalog:
         items = visible_items(catalog, filters=filters)
     return [GridEntry(i.item_id, i.path, i.hash, i.region) for i in items]
 
@@ -132,41 +208,54 @@ def _read_browse(catalog_path: Path, filters: SearchFilter) -> list[GridEntry]:
 def _read_facets(catalog_path: Path, folder: str | None, category: str | None) -> Facets | None:
     if not catalog_path.is_file():  # opening a Catalog would create it
         return None
-    with Catalog(catalog_path) as catalog:
+    with open_catalog(catalog_path) as catalog:
         return read_facets(catalog, folder, category)
 
 
 def _read_failures(catalog_path: Path) -> list[tuple[str, str, str]]:
     if not catalog_path.is_file():
         return []
-    with Catalog(catalog_path) as catalog:
+    with open_catalog(catalog_path) as catalog:
         return catalog.failures()
 
 
 def _count_failures(catalog_path: Path) -> int:
     if not catalog_path.is_file():
         return 0
-    with Catalog(catalog_path) as catalog:
+    with open_catalog(catalog_path) as catalog:
         return catalog.counts().get("failed", 0)
 
 
 def _read_details(catalog_path: Path, item_id: int):
-    with Catalog(catalog_path) as catalog:
+    with open_catalog(catalog_path) as catalog:
         return item_details(catalog, item_id)
 
 
-def _save_description(catalog_path: Path, item_id: int, text: str) -> int:
-    with Catalog(catalog_path) as catalog:
-        catalog.set_description(item_id, text)
-    return item_id
+def _write_edit(catalog_path: Path, edit: CuratorEdit, pending: PendingEdits, try_now: bool) -> EditResult:
+    """Write a curator edit (older kept edits of its archive first), or keep it when the catalog
+    cannot take it (storage errors only: anything else is raised, as a rejected label is)."""
+    error = ""
+    if try_now:
+        try:
+            with open_catalog(catalog_path) as catalog:
+                pending.write(edit.archive, catalog)
+                item_id = edit.apply(catalog)
+                details = item_details(catalog, item_id) if item_id is not None else None
+        except STORAGE_ERRORS as exc:
+            error = str(exc)
+        else:
+            if item_id is None:
+                raise ItemGoneError(f"item #{edit.item_id} ({edit.path}) is no longer in the catalog")
+            return EditResult(edit, True, details)
+    return EditResult(edit, False, kept=pending.add(edit), error=error)
 
 
-def _write_label(catalog_path: Path, item_id: int, head: str, label: str, reject: bool):
-    """Confirm or reject a label; returns the item's details as they are now."""
-    with Catalog(catalog_path) as catalog:
-        curation = CurationService(catalog)
-        (curation.reject_label if reject else curation.confirm_label)(item_id, head, label)
-        return item_details(catalog, item_id)
+def _write_kept(catalog_path: Path, archive: str, pending: PendingEdits) -> tuple[int, int]:
+    """Write the kept edits of `archive`; (written, dropped). Nothing is opened when none are kept."""
+    if not pending.count(archive):
+        return 0, 0
+    with open_catalog(catalog_path) as catalog:
+        return pending.write(archive, catalog)
 
 
 def _read_preview(path: Path, size: int) -> QImage:
@@ -192,6 +281,9 @@ class MainWindow(QMainWindow):
     labels_saved = Signal(int)  # item id
     facets_shown = Signal(object)  # Facets, or None
     failures_shown = Signal(int)  # number of failed files listed
+    edit_kept = Signal(int)  # item id of a curator edit kept for later (the archive is unavailable)
+    kept_edits_written = Signal(int)  # number of kept curator edits written to the catalog
+    archive_state_changed = Signal(object)  # ArchiveHealth: a problem found, or all well again
 
     def __init__(
         self, models_dir: Path, archive: Path | None = None, settings: Settings | None = None
@@ -217,6 +309,19 @@ class MainWindow(QMainWindow):
         self._phase: str | None = None
         self.tasks = TaskRunner(self)
         self.long_tasks = TaskRunner(self, QThreadPool(self))  # export, re-caption, duplicates
+        # Curator edits are written by one thread, so edits of an item land in the order made.
+        writer_pool = QThreadPool(self)
+        writer_pool.setMaxThreadCount(1)
+        self.writes = TaskRunner(self, writer_pool)
+        self.pending = PendingEdits(config.user_data_dir() / PENDING_FILE)
+        self.problem: ArchiveHealth | None = None  # the archive or its index went away
+        self._device: int | None = None  # the archive folder's st_dev when last seen well
+        self._catalog_seen = False  # its catalog existed (so its absence is a problem)
+        self._checking = False
+        self._retry_kept = False  # an edit failed while all looked well: write it after the next check
+        self.health_timer = QTimer(self, interval=HEALTH_CHECK_MS)
+        self.health_timer.timeout.connect(self.check_health)
+        self._carried = IndexTotals()  # what ended indexing threads did since the archive was opened
         self.item_jobs = ItemJobs(self.long_tasks, self.models_dir, self.settings, self)
         self.item_jobs.exported.connect(self._on_exported)
         self.item_jobs.recaptioned.connect(self._on_recaptioned)
@@ -246,27 +351,55 @@ class MainWindow(QMainWindow):
         self.search_field.returnPressed.connect(self.run_text_search)
         self.search_field.installEventFilter(self)
 
+        # One dismissible line while no CLIP bundle is installed (the built-in image model does the rest).
         self.models_panel = QFrame(frameShape=QFrame.Shape.StyledPanel)
         self.models_panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        models_layout = QVBoxLayout(self.models_panel)
-        self.models_text = QLabel(self.tr(NO_MODELS_TEXT).format(models_dir=self.models_dir), wordWrap=True)
-        self.models_text.setTextFormat(Qt.TextFormat.RichText)
-        self.models_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        models_layout.addWidget(self.models_text)
-        buttons = QHBoxLayout()
-        install_folder = QPushButton(self.tr("Install model bundle from folder…"))
+        models_layout = QHBoxLayout(self.models_panel)
+        models_layout.setContentsMargins(6, 2, 6, 2)
+        self.models_text = QLabel(self.tr(NO_CLIP_TEXT), wordWrap=True)
+        self.models_text.setToolTip(self.tr(NO_CLIP_HOW).format(models_dir=self.models_dir))
+        models_layout.addWidget(self.models_text, 1)
+        install_folder = QPushButton(self.tr("Install model…"))
+        install_folder.setToolTip(self.models_text.toolTip())
         install_folder.clicked.connect(self._choose_bundle_folder)
-        install_zip = QPushButton(self.tr("Install model bundle from zip…"))
+        install_zip = QPushButton(self.tr("From zip…"))
         install_zip.clicked.connect(self._choose_bundle_zip)
-        buttons.addWidget(install_folder)
-        buttons.addWidget(install_zip)
-        buttons.addStretch(1)
-        models_layout.addLayout(buttons)
+        dismiss = QToolButton(text="✕", autoRaise=True, toolTip=self.tr("Hide this notice"))
+        dismiss.clicked.connect(self._dismiss_clip_notice)
+        for widget in (install_folder, install_zip, dismiss):
+            models_layout.addWidget(widget)
 
         self.welcome = QLabel(self.tr(WELCOME_TEXT), wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
         self.welcome.setTextFormat(Qt.TextFormat.RichText)
 
-        self.results_label = QLabel()
+        self.problem_panel = QFrame(frameShape=QFrame.Shape.StyledPanel)
+        self.problem_panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.problem_panel.setObjectName("problem-panel")
+        self.problem_panel.setStyleSheet("#problem-panel { background: #fff4e5; border: 1px solid #e0a040; }")
+        problem_layout = QVBoxLayout(self.problem_panel)
+        self.problem_text = QLabel(wordWrap=True)
+        self.problem_text.setTextFormat(Qt.TextFormat.RichText)
+        self.problem_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.kept_label = QLabel(wordWrap=True)
+        self.kept_label.setStyleSheet("font-weight: bold")
+        problem_layout.addWidget(self.problem_text)
+        problem_layout.addWidget(self.kept_label)
+        problem_buttons = QHBoxLayout()
+        self.check_button = QPushButton(self.tr("Check again"))
+        self.check_button.clicked.connect(self.check_health)
+        self.rebuild_button = QPushButton(self.tr("Index again from scratch"))
+        self.rebuild_button.setToolTip(
+            self.tr("Keep the damaged index file aside and index the archive anew")
+        )
+        self.rebuild_button.clicked.connect(self.rebuild_index)
+        other = QPushButton(self.tr("Open another archive…"))
+        other.clicked.connect(self._choose_archive)
+        for button in (self.check_button, self.rebuild_button, other):
+            problem_buttons.addWidget(button)
+        problem_buttons.addStretch(1)
+        problem_layout.addLayout(problem_buttons)
+
+        self.results_label = ElidedLabel()
         self.more_button = QPushButton(self.tr("More results"))
         self.more_button.setToolTip(self.tr("Show the results below the relevance cut-off too"))
         self.more_button.clicked.connect(self.show_more)
@@ -320,6 +453,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.search_field)
         layout.addWidget(self.models_panel)
         layout.addWidget(self.welcome, stretch=1)
+        layout.addWidget(self.problem_panel)
         layout.addLayout(header)
         layout.addWidget(self.splitter, stretch=1)
         layout.addStretch(0)  # keeps the models panel at the top when nothing else is shown
@@ -367,7 +501,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.index_label = QLabel()
+        self.index_label = ElidedLabel(max_chars=130)
         self.progress_bar = QProgressBar(maximumWidth=220, textVisible=True)
         self.errors_label = QLabel()
         self.errors_label.setTextFormat(Qt.TextFormat.RichText)
@@ -382,7 +516,7 @@ class MainWindow(QMainWindow):
     def _restore_state(self) -> None:
         geometry = self.window_state.value("geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)
+            self.restoreGeometry(geometry)  # Qt moves and shrinks it onto an available screen
         panes = self.window_state.value("panes")
         if panes is not None:
             self.splitter.restoreState(panes)
@@ -396,15 +530,20 @@ class MainWindow(QMainWindow):
     def has_clip_bundle(self) -> bool:
         return any(b.kind == "clip" for b in list_bundles(self.models_dir))
 
+    def _dismiss_clip_notice(self) -> None:
+        self.window_state.setValue(CLIP_NOTICE_KEY, True)
+        self.models_panel.hide()
+
     def _update_panels(self) -> None:
-        has_models = self.has_clip_bundle()
-        self.models_panel.setVisible(not has_models)
-        self.search_field.setEnabled(self.archive is not None)
-        has_items = self.grid_model.rowCount() > 0
-        show_grid = self.archive is not None and (has_models or has_items or self.mode == "results")
+        usable = self.archive is not None and self.problem is None
+        dismissed = self.window_state.value(CLIP_NOTICE_KEY, False, type=bool)
+        self.models_panel.setVisible(not dismissed and not self.has_clip_bundle())
+        self.search_field.setEnabled(usable)
+        show_grid = usable  # scanning, thumbnails and the built-in image model need no installed bundle
         self.welcome.setVisible(self.archive is None)
-        self.duplicates_action.setEnabled(self.archive is not None)
-        self.failures_action.setEnabled(self.archive is not None)
+        self.problem_panel.setVisible(self.problem is not None)
+        self.duplicates_action.setEnabled(usable)
+        self.failures_action.setEnabled(usable)
         self.splitter.setVisible(show_grid)
         self.results_label.setVisible(show_grid)
         self.show_all_button.setVisible(show_grid and self.mode == "results")
@@ -456,6 +595,13 @@ class MainWindow(QMainWindow):
             return False
         self.archive = archive
         self.location = location
+        self.problem = None
+        self._carried = IndexTotals()
+        try:
+            self._device = os.stat(archive).st_dev
+        except OSError:
+            self._device = None
+        self._catalog_seen = location.catalog_path.is_file()
         self.setWindowTitle(f"Imago — {archive.name}")
         self._remember(archive)
         self.grid_model.set_thumbnails(ThumbnailCache(location.thumbnails_dir))
@@ -479,16 +625,19 @@ class MainWindow(QMainWindow):
         self.load_facets()
         path = self.catalog_path
         self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
-        if self.has_clip_bundle():
-            self.start_indexing()
-        else:
-            self.index_label.setText(self.tr("Not indexing: no CLIP model bundle installed"))
+        self.start_indexing()
+        self._write_kept_edits()  # edits kept while it was unavailable (perhaps in an earlier session)
+        self.health_timer.start()
         self._update_panels()
         return True
 
     def load_browse(self) -> None:
         """Reload the list of indexed items (in the pool) when browsing."""
         if self.catalog_path is None or not self.catalog_path.is_file():
+            if self.mode == "browse":
+                self.grid_model.set_entries([])  # no list of what is no longer there
+            if self._catalog_seen:
+                self.check_health()  # it was there: deleted, or the archive went away
             self.results_label.setText(self.tr("Nothing indexed yet"))
             self.items_loaded.emit(0)
             return
@@ -507,6 +656,7 @@ class MainWindow(QMainWindow):
 
     def _show_browse(self, catalog_path: Path, filters: SearchFilter, entries: list[GridEntry]) -> None:
         self._browse_loading = False
+        self._catalog_seen = self._catalog_seen or catalog_path == self.catalog_path
         if catalog_path != self.catalog_path or self.mode != "browse" or filters != self.facets.filters():
             return
         current = self.grid.currentIndex().data(EntryRole)
@@ -587,7 +737,7 @@ class MainWindow(QMainWindow):
         worker = IndexWorker(self.archive, self.models_dir, self.settings)
         # Kept referenced until the thread has really ended (a QThread destroyed while running aborts).
         self._workers.add(worker)
-        worker.finished.connect(lambda: self._workers.discard(worker))
+        worker.finished.connect(lambda: (self._carry(worker), self._workers.discard(worker)))
         worker.progress.connect(self._on_progress)
         worker.outcome.connect(self._on_index_outcome)
         self.index_worker = worker
@@ -607,7 +757,14 @@ class MainWindow(QMainWindow):
             self._show_indexing(False)
         for worker in list(self._workers):
             worker.wait()
+            self._carry(worker)
         self._workers.clear()
+
+    def _carry(self, worker: IndexWorker) -> None:
+        """Add an ended indexing thread's totals to what indexing did since the archive was opened."""
+        if not worker.carried and worker.archive == self.archive:
+            worker.carried = True
+            self._carried = self._carried + worker.totals
 
     def _toggle_pause(self, paused: bool) -> None:
         if self.index_worker is None:
@@ -662,30 +819,41 @@ class MainWindow(QMainWindow):
         )
 
     def _on_index_outcome(self, outcome: IndexOutcome) -> None:
-        if self.sender() is not self.index_worker:
+        worker = self.sender()
+        if worker is not self.index_worker:
             return
         if not outcome.watching:
             self.index_worker = None
+            self._carry(worker)  # the thread is ending; its runs count with the earlier ones
         self.last_index = outcome
         self._show_indexing(False)
-        if outcome.missing_models:
-            self.index_label.setText(self.tr("Not indexing: no CLIP model bundle"))
+        if outcome.problem is not None:
+            self.index_label.setText(self.tr(PROBLEM_STATUS[outcome.problem]))
+            self.check_health()  # the window's state follows
+        elif outcome.missing_models:
+            self.index_label.setText(self.tr("Not indexing: no image model could be loaded"))
         elif outcome.error:
+            self.check_health()  # e.g. a catalog that cannot be opened
             self.index_label.setText(self.tr("Indexing failed"))
             self.statusBar().showMessage(
                 self.tr("Indexing failed: {error}").format(error=outcome.error), 15_000
             )
         elif outcome.summary is not None:
             s = outcome.summary
+            self._catalog_seen = True  # the indexer made it: from now on its absence is a problem
             self._set_errors(s.failed)
+            # Counted over every run since the archive was opened: a run started again (settings,
+            # models) or a watched run after the first finds little new, which is no news.
+            totals = self._carried if worker.carried else self._carried + outcome.totals
             state = self.tr("Indexing cancelled") if s.cancelled else self.tr("Index up to date")
             self.index_label.setText(
-                self.tr("{state}: searchable {items}, new {new}, moved {moved}").format(
-                    state=state, items=s.items, new=s.indexed, moved=s.moved
+                self.tr("{state}: searchable {items}; since opening: new {new}, moved {moved}").format(
+                    state=state, items=s.items, new=totals.new, moved=totals.moved
                 )
                 + (self._watch_note() if outcome.watching else "")
             )
             self._refresh_after_index()
+            self._write_kept_edits()
         self._update_panels()
         self.index_finished.emit(outcome)
 
@@ -737,7 +905,7 @@ class MainWindow(QMainWindow):
         )
         self.search.models_changed()
         self._update_panels()
-        if self.archive is not None and self.has_clip_bundle():
+        if self.archive is not None:
             self.restart_indexing()  # a running (watching) indexer still has the old models
 
     def _install_failed(self, exc: Exception) -> None:
@@ -786,6 +954,9 @@ class MainWindow(QMainWindow):
         if self.archive is None:
             self.statusBar().showMessage(self.tr("Open an archive first (File › Open archive…)"), 10_000)
             return
+        if self.problem is not None:
+            self.statusBar().showMessage(self.tr(PROBLEM_STATUS[self.problem.problem]), 10_000)
+            return
         filters = self.facets.filters()
         request = self.search.submit(self.archive, filters=filters if filters.restricts else None, **query)
         self._request_id = request.request_id
@@ -799,6 +970,7 @@ class MainWindow(QMainWindow):
         self.mode = "results"
         self.last_results = outcome
         if outcome.error:
+            self.check_health()  # the search may have failed on a vanished index
             self.grid_model.set_entries([])
             self.results_label.setText(f"{self.query_title(outcome.request)}: {outcome.error}")
         else:
@@ -1083,20 +1255,61 @@ class MainWindow(QMainWindow):
         )
         self.details_shown.emit(details.item_id)
 
-    def save_description(self, item_id: int, text: str) -> None:
-        if self.catalog_path is None:
+    def _edit(self, item_id: int, kind: str, **values) -> CuratorEdit | None:
+        """A curator edit of `item_id` in the open archive (naming its file, should its id change)."""
+        if self.archive is None:
+            return None
+        shown = self.details.details
+        entry = shown if shown is not None and shown.item_id == item_id else None
+        if entry is None:
+            entry = next((e for e in self.grid_model.entries() if e.item_id == item_id), None)
+        return CuratorEdit(
+            str(self.archive), item_id, entry.path if entry else "", kind,
+            region=entry.region if entry else None, **values,
+        )  # fmt: skip
+
+    def _write(self, edit: CuratorEdit | None, on_failed) -> None:
+        """Write a curator edit in the writer thread, or keep it (on disk) while the archive or its
+        index is unavailable, to be written when it is back."""
+        if edit is None or self.catalog_path is None:
             return
-        path = self.catalog_path
-        self.tasks.submit(lambda: _save_description(path, item_id, text), self._on_description_saved,
-                          self._save_failed)  # fmt: skip
+        path, pending, try_now = self.catalog_path, self.pending, self.problem is None
+        self.writes.submit(lambda: _write_edit(path, edit, pending, try_now), self._on_written, on_failed)
+
+    def save_description(self, item_id: int, text: str) -> None:
+        """Write the description (called about a second after the last key, and on leaving it)."""
+        self._write(self._edit(item_id, "description", text=text), self._save_failed)
 
     def edit_label(self, item_id: int, head: str, label: str, reject: bool) -> None:
         """Confirm (or reject) a label of an item as the curator's, then refresh the shown labels."""
-        if self.catalog_path is None:
-            return
-        path = self.catalog_path
-        self.tasks.submit(lambda: _write_label(path, item_id, head, label, reject), self._on_labels_saved,
-                          self._label_failed)  # fmt: skip
+        kind = "reject" if reject else "confirm"
+        self._write(self._edit(item_id, kind, head=head, label=label), self._label_failed)
+
+    def _on_written(self, result: EditResult) -> None:
+        edit = result.edit
+        if not result.written:
+            why = result.error or "archive unavailable"
+            logger.warning("curator edit kept for later (%s): %s", why, edit)
+            if self.problem is None:  # it failed while all looked well: checked now, retried after
+                self._retry_kept = True
+                message = self.tr(
+                    "The edit could not be written now ({error}); it is kept and will be "
+                    "written later ({count} waiting)"
+                ).format(error=why, count=result.kept)
+            else:
+                message = self.tr(
+                    "The archive is not available: your edit is kept and will be written when "
+                    "it is back ({count} waiting)"
+                ).format(count=result.kept)
+            self.statusBar().showMessage(message, 15_000)  # fmt: skip
+            self._show_kept(result.kept)
+            self.check_health()
+            self.edit_kept.emit(edit.item_id)
+        elif edit.kind == "description":
+            self.statusBar().showMessage(self.tr("Description saved"), 5_000)
+            self.description_saved.emit(result.details.item_id)
+        else:
+            self._on_labels_saved(result.details)
 
     def _on_labels_saved(self, details) -> None:
         self.details.update_labels(details)
@@ -1112,10 +1325,6 @@ class MainWindow(QMainWindow):
             self.tr("The label could not be saved: {error}").format(error=exc),
         )
 
-    def _on_description_saved(self, item_id: int) -> None:
-        self.statusBar().showMessage(self.tr("Description saved"), 5_000)
-        self.description_saved.emit(item_id)
-
     def _save_failed(self, exc: Exception) -> None:
         logger.error("saving a description failed: %s", exc)
         QMessageBox.warning(
@@ -1124,9 +1333,147 @@ class MainWindow(QMainWindow):
             self.tr("The description could not be saved: {error}").format(error=exc),
         )
 
+    def _write_kept_edits(self) -> None:
+        """Write the curator edits kept while the open archive was unavailable (if any)."""
+        if self.catalog_path is None or self.problem is not None:
+            return
+        path, archive, pending = self.catalog_path, str(self.archive), self.pending
+        self.writes.submit(lambda: _write_kept(path, archive, pending), self._on_kept_written,
+                           self._kept_failed)  # fmt: skip
+
+    def _on_kept_written(self, counts: tuple[int, int]) -> None:
+        written, dropped = counts
+        if written or dropped:
+            message = self.tr("Edits kept while the archive was unavailable are written: {count}").format(
+                count=written
+            )
+            if dropped:
+                message += self.tr("; {count} were for items no longer indexed").format(count=dropped)
+            self.statusBar().showMessage(message, 15_000)
+            self._show_kept(0)
+            if self.mode == "browse":
+                self.load_browse()
+            current = self.grid.currentIndex()
+            if current.isValid():
+                self._on_current(current)  # the details show what was written
+            self.kept_edits_written.emit(written)
+
+    def _kept_failed(self, exc: Exception) -> None:
+        logger.warning("kept curator edits not written yet: %s", exc)
+        self.check_health()
+
+    def _show_kept(self, count: int) -> None:
+        self.kept_label.setText(
+            self.tr("Edits waiting to be written: {count}").format(count=count) if count else ""
+        )
+        self.kept_label.setVisible(bool(count))
+
+    # -- archive and index health -------------------------------------------------------------------
+
+    def check_health(self) -> None:
+        """Check in the pool that the archive and its index are there; the window's state follows."""
+        if self.location is None or self._checking:
+            return
+        self._checking = True
+        location, device, seen = self.location, self._device, self._catalog_seen
+        self.tasks.submit(
+            lambda: (location, check_archive(location, device, seen)), self._on_health, self._health_failed
+        )
+
+    def _health_failed(self, exc: Exception) -> None:
+        self._checking = False
+        logger.error("checking the archive failed: %s", exc)
+
+    def _on_health(self, checked: tuple[IndexLocation, ArchiveHealth]) -> None:
+        self._checking = False
+        location, health = checked
+        if location != self.location:
+            return  # another archive was opened meanwhile
+        if health.ok:
+            self._device = health.device
+            self._catalog_seen = self._catalog_seen or health.catalog_exists
+            if self.problem is not None:
+                self._resume(health)
+            elif self._retry_kept:
+                self._retry_kept = False
+                self._write_kept_edits()
+        elif self.problem is None or self.problem.problem != health.problem:
+            self._enter_problem(health)
+
+    def _enter_problem(self, health: ArchiveHealth) -> None:
+        """Stop showing, searching and indexing what is no longer there; say what happened and what to do."""
+        logger.warning("archive %s: %s", self.archive, health.detail)
+        first = self.problem is None
+        self.problem = health  # before the panels hide: an edit being typed is kept, not written
+        if first:
+            # Cancelled without waiting: a thread stuck on a vanished share must not freeze the window.
+            if self.index_worker is not None:
+                self.index_worker.cancel()
+                self.index_worker = None
+            self._show_indexing(False)
+            self.search.index_changed()  # its catalog connection goes
+            # Nothing that was read from the index stays on show (it comes back with the index).
+            self.mode, self.last_results, self.last_request, self._request_id = "browse", None, None, 0
+            self.grid_model.set_entries([])
+            self.details.show_item(None)
+            self.facets.show_facets(None)
+            self.results_label.clear()
+        self.problem_text.setText(
+            self.tr(PROBLEM_TEXTS[health.problem]).format(
+                archive=html.escape(str(self.archive)), catalog=html.escape(str(self.catalog_path))
+            )
+        )
+        self.rebuild_button.setVisible(health.problem != UNAVAILABLE)
+        self._show_kept(self.pending.count(str(self.archive)))
+        self.index_label.setText(self.tr(PROBLEM_STATUS[health.problem]))
+        self._set_errors(0)  # counted in an index that is not there now
+        self.statusBar().clearMessage()
+        self._update_panels()
+        self.archive_state_changed.emit(health)
+
+    def _resume(self, health: ArchiveHealth) -> None:
+        """The archive and its index are back: show, search and index them again; write kept edits."""
+        logger.info("archive %s is available again", self.archive)
+        was, self.problem = self.problem.problem, None
+        self.grid_model.set_thumbnails(ThumbnailCache(self.location.thumbnails_dir))  # none were readable
+        self.search.index_changed()
+        self.load_browse()
+        self.load_facets()
+        path = self.catalog_path
+        self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
+        self._write_kept_edits()
+        self.start_indexing()
+        back = (
+            self.tr("The archive is available again")
+            if was == UNAVAILABLE
+            else self.tr("The index can be read again")
+        )
+        self.statusBar().showMessage(back, 10_000)
+        self._update_panels()
+        self.archive_state_changed.emit(health)
+
+    def rebuild_index(self) -> None:
+        """Keep the damaged (or deleted) index aside and index the archive anew."""
+        if self.catalog_path is None:
+            return
+        path, stamp = self.catalog_path, time.strftime("%Y%m%d-%H%M%S")
+        self.tasks.submit(lambda: set_damaged_aside(path, stamp), self._on_set_aside, self._background_failed)
+
+    def _on_set_aside(self, kept: Path | None) -> None:
+        self._catalog_seen = False  # no catalog until the new run creates one
+        if kept is not None:
+            self.statusBar().showMessage(
+                self.tr("The damaged index is kept as {path}; indexing the archive anew").format(path=kept),
+                15_000,
+            )
+        self.check_health()
+
     def _background_failed(self, exc: Exception) -> None:
         logger.warning("background job failed: %s", exc)
-        self.statusBar().showMessage(str(exc), 10_000)
+        if isinstance(exc, STORAGE_ERRORS):
+            self.check_health()  # a catalog that cannot be opened: the archive or its index went away
+        if self.problem is None:
+            self.statusBar().showMessage(str(exc), 10_000)
 
     # -- requests from other launches -------------------------------------------------------------
 
@@ -1145,6 +1492,7 @@ class MainWindow(QMainWindow):
     # -- closing ----------------------------------------------------------------------------------
 
     def closeEvent(self, event) -> None:
+        self.health_timer.stop()
         self.details.show_item(None)  # saves a description still being edited
         self.window_state.setValue("geometry", self.saveGeometry())
         self.window_state.setValue("panes", self.splitter.saveState())
@@ -1155,6 +1503,7 @@ class MainWindow(QMainWindow):
         if self.duplicates_window is not None:
             self.duplicates_window.close()
         self.long_tasks.pool.waitForDone(30_000)
+        self.writes.pool.waitForDone(30_000)  # curator edits are written (or kept) before the exit
         self.tasks.pool.waitForDone(10_000)
         for pasted in self._pasted:  # query images pasted from the clipboard are not kept
             pasted.unlink(missing_ok=True)

@@ -9,7 +9,10 @@ is no image, so the duplicates and failures states have something to show.
 States: empty, no-models, indexing (paused), browse, results (text search), details (a region
 when the archive has one), similar (find similar), facets (a folder and a category chosen),
 duplicates (the duplicates window, one file marked), failures (the failed-files dialog), settings,
-russian (the Russian UI with results and facets) and russian-duplicates.
+index-damaged (catalog.db garbled while open), archive-unavailable (the archive folder renamed away
+while a description was being typed: the edit is kept), russian (the Russian UI with results and
+facets), russian-duplicates, russian-archive-unavailable and russian-index-damaged. The archive
+comes back (and the index is built anew) after each of those states.
 """
 
 from __future__ import annotations
@@ -90,6 +93,38 @@ def _duplicates(window):
     return found
 
 
+def _index_damaged(window) -> None:
+    """Garble the open archive's catalog (its first 4 KiB) and wait for the window to say so."""
+    with open(window.catalog_path, "r+b") as file:
+        file.write(os.urandom(4096))
+    _until(lambda: window.problem is not None)
+
+
+def _index_rebuilt(window) -> None:
+    _wait(window.index_finished, window.rebuild_button.click)
+    if window.grid_model.rowCount() == 0:
+        _wait(window.items_loaded, window.load_browse)
+
+
+def _archive_unavailable(
+    window, archive: Path, text: str = "Icon of the Virgin, typed while the share was away"
+) -> Path:
+    """Type a description, then rename the archive away; its new name (the edit is kept)."""
+    if window.grid_model.rowCount() == 0:
+        _wait(window.items_loaded, window.load_browse)
+    _wait(window.details_shown, lambda: window.grid.setCurrentIndex(window.grid_model.index(1)))
+    window.details.description.setPlainText(text)
+    away = archive.with_name(archive.name + "-away")
+    _wait(window.edit_kept, lambda: archive.rename(away))
+    _until(lambda: window.problem is not None)
+    return away
+
+
+def _archive_back(window, away: Path, archive: Path) -> None:
+    _wait(window.kept_edits_written, lambda: away.rename(archive))
+    _until(lambda: window.index_worker is not None and window.last_index is not None)
+
+
 def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
     from desktop.main_window import MainWindow
     from desktop.translation import install_translators, remove_translators
@@ -164,6 +199,12 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
         settings = window.open_settings()
         shot(settings, "settings")
         settings.reject()
+        _index_damaged(window)
+        shot(window, "index-damaged")
+        _index_rebuilt(window)
+        away = _archive_unavailable(window, copy)
+        shot(window, "archive-unavailable")
+        _archive_back(window, away, copy)
         window.close()
 
         translators = install_translators(QApplication.instance(), "ru")
@@ -176,6 +217,13 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
             _wait(window.results_shown, window.run_text_search)
             shot(window, "russian")
             shot(_duplicates(window), "russian-duplicates")
+            window.duplicates_window.close()
+            _wait(window.items_loaded, window.show_browse)
+            away = _archive_unavailable(window, copy, "Икона Богоматери, набрано, пока сетевой папки не было")
+            shot(window, "russian-archive-unavailable")
+            _archive_back(window, away, copy)
+            _index_damaged(window)
+            shot(window, "russian-index-damaged")
             window.close()
         finally:
             remove_translators(QApplication.instance(), translators)

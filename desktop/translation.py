@@ -21,10 +21,20 @@ def ui_language(setting: str, system: str | None = None) -> str:
     return code if code in LANGUAGES else "en"
 
 
+_shown_language = "en"
+
+
+def shown_language() -> str:
+    """The language the UI is shown in ("en" until `install_translators` installs another)."""
+    return _shown_language
+
+
 def install_translators(app: QCoreApplication, language: str) -> list[QTranslator]:
     """Install Imago's (and Qt's own, for standard dialogs) translations; [] for English.
 
     Keep the returned translators referenced while the application runs."""
+    global _shown_language
+    _shown_language = language
     if language == "en":
         return []
     installed = []
@@ -42,5 +52,7 @@ def install_translators(app: QCoreApplication, language: str) -> list[QTranslato
 
 
 def remove_translators(app: QCoreApplication, translators: list[QTranslator]) -> None:
+    global _shown_language
+    _shown_language = "en"
     for translator in translators:
         app.removeTranslator(translator)

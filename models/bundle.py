@@ -4,7 +4,7 @@ Manifest format (JSON object, `format` 1)::
 
     {
       "format": 1,                       # manifest format version; other values are refused
-      "kind": "clip",                    # "clip" | "git" | "head"
+      "kind": "clip",                    # "clip" | "git" | "head" | "image"
       "name": "clip-vit-b32",            # bundle name; also the folder name once installed
       "version": "1",                    # bundle version; model_id is f"{name}@{version}"
       "source": "openai/clip-vit-base-patch32",   # where the weights came from
@@ -33,6 +33,9 @@ Kind "head" (see `models.classifier`): file `model` (ONNX: embeddings [n, d] -> 
 strings), `base_model` (the CLIP model_id whose image embeddings it was trained on),
 `embedding_dim`, `metrics`.
 
+Kind "image" (see `models.image_model`): file `model` (any ONNX image backbone), optional `labels`;
+sections `image_model`, `preprocessing`, `embedding_dim`.
+
 Kind "git" (see `models.captioner`): its files and sections are defined by `models.git_export`;
 only the common part and `preprocessing` (when present) are checked here.
 """
@@ -47,6 +50,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -57,9 +61,15 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
-KINDS = ("clip", "git", "head")
-_REQUIRED_ROLES = {"clip": ("image", "text", "tokenizer"), "head": ("model",), "git": ()}
+KINDS = ("clip", "git", "head", "image")
+_REQUIRED_ROLES = {"clip": ("image", "text", "tokenizer"), "head": ("model",), "git": (), "image": ("model",)}
 _INSTALL_PREFIX = ".install-"
+# Install limits. The largest real bundle (CLIP ViT-L/14 with a multilingual tower, fp32 + int8) is
+# about 3 GiB; ONNX weights compress by ~1.1x, tokenizers by ~5x, while a zip bomb expands >1000x.
+MAX_BUNDLE_BYTES = 16 << 30
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_RATIO = 200
+MAX_ZIP_RATIO_FROM = 1 << 20  # small entries (a manifest, a vocabulary) may compress as they like
 
 
 @dataclass
@@ -106,9 +116,32 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Windows device names: a file called CON, NUL, COM1 or aux.onnx opens the device, whatever the folder.
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in [*"123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+_WINDOWS_FORBIDDEN = frozenset('<>:"|?*') | frozenset(map(chr, range(32)))
+
+
+def _portable_name(part: str) -> bool:
+    """Whether one path component names the same ordinary file on Linux, macOS and Windows."""
+    if part in ("", ".", "..") or part.endswith((".", " ")) or _WINDOWS_FORBIDDEN.intersection(part):
+        return False  # Windows drops trailing dots and spaces; ':' also names NTFS alternate streams
+    return part.split(".")[0].rstrip(" ").upper() not in _WINDOWS_DEVICES
+
+
 def _safe_relative(rel: str) -> bool:
+    """Whether `rel` is a relative path that stays inside its folder on every OS.
+
+    Backslashes are separators first (`..\\evil.onnx` is `../evil.onnx`, as Windows reads it); then no
+    absolute path or drive, no `..`, and no component Windows treats specially (device names such as
+    CON, NUL, COM1 or aux.onnx, names ending in a dot or space, `:` and the other forbidden characters).
+    """
+    if not isinstance(rel, str) or not rel:
+        return False
     pure = PurePosixPath(rel.replace("\\", "/"))
-    return bool(rel) and not pure.is_absolute() and ".." not in pure.parts and ":" not in pure.parts[0]
+    return bool(pure.parts) and not pure.is_absolute() and all(_portable_name(p) for p in pure.parts)
 
 
 def _validate(manifest: object, where: Path) -> dict:
@@ -144,7 +177,7 @@ def _validate(manifest: object, where: Path) -> dict:
         if role not in files:
             raise BundleError(f"{where}: a {manifest['kind']} bundle needs a file with role {role!r}")
     dim = manifest.get("embedding_dim")
-    if manifest["kind"] in ("clip", "head") and (not isinstance(dim, int) or dim <= 0):
+    if manifest["kind"] in ("clip", "head", "image") and (not isinstance(dim, int) or dim <= 0):
         raise BundleError(f"{where}: field 'embedding_dim' must be a positive integer, not {dim!r}")
     if "preprocessing" in manifest:
         from models.preprocess import PreprocessSpec
@@ -152,6 +185,10 @@ def _validate(manifest: object, where: Path) -> dict:
         PreprocessSpec.from_manifest(manifest["preprocessing"], where=where)
     if manifest["kind"] == "clip":
         _validate_clip(manifest, where)
+    if manifest["kind"] == "image":
+        from models.image_model import validate_section
+
+        validate_section(manifest, where)
     return manifest
 
 
@@ -257,22 +294,118 @@ def find_bundle(models_dir: Path, kind: str, name: str | None = None) -> Bundle:
 
 
 def _extract_zip(src: Path, dest: Path) -> None:
+    """Unpack the bundle archive `src` into `dest`, refusing it whole before anything is written when
+    an entry is unsafe (traversal, absolute, Windows-special names), a symbolic link, or when it
+    unpacks to more than MAX_BUNDLE_BYTES or MAX_ZIP_ENTRIES, or an entry is compressed suspiciously
+    well (a zip bomb). Sizes are counted while writing too, so a header that lies cannot exceed them."""
     try:
         archive = zipfile.ZipFile(src)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise BundleError(f"cannot open bundle archive {src}: {exc}") from exc
     with archive:
-        for info in archive.infolist():
-            name = info.filename
-            if not _safe_relative(name.rstrip("/")) or name.startswith(("/", "\\")):
-                raise BundleError(f"refusing bundle archive {src}: unsafe entry {name!r}")
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise BundleError(f"refusing bundle archive {src}: symbolic link entry {name!r}")
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise BundleError(
+                f"refusing bundle archive {src}: {len(infos)} entries (at most {MAX_ZIP_ENTRIES})"
+            )
+        total = 0
+        for info in infos:
+            _check_zip_entry(src, info)
+            total += info.file_size
+        if total > MAX_BUNDLE_BYTES:
+            raise BundleError(
+                f"refusing bundle archive {src}: it unpacks to {total / 2**30:.1f} GiB "
+                f"(at most {MAX_BUNDLE_BYTES / 2**30:.0f} GiB)"
+            )
+        _check_free_space(dest.parent, total, src)
         try:
-            archive.extractall(dest)
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise BundleError(f"cannot extract bundle archive {src}: {exc}") from exc
+            for info in infos:
+                _extract_entry(archive, info, dest, src)
+        except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
+            raise BundleError(f"cannot extract bundle archive {src}: {_reason(exc)}") from exc
+
+
+def _check_zip_entry(src: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    if not _safe_relative(name.rstrip("/")) or name.startswith(("/", "\\")):
+        raise BundleError(f"refusing bundle archive {src}: unsafe entry {name!r}")
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise BundleError(f"refusing bundle archive {src}: symbolic link entry {name!r}")
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: a zip written without Unix modes
+        raise BundleError(f"refusing bundle archive {src}: entry {name!r} is not a file or folder")
+    ratio = info.file_size // max(info.compress_size, 1)
+    if info.file_size > MAX_ZIP_RATIO_FROM and ratio > MAX_ZIP_RATIO:
+        raise BundleError(
+            f"refusing bundle archive {src}: entry {name!r} expands {ratio} times (a zip bomb?)"
+        )
+
+
+def _extract_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, src: Path) -> None:
+    target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with archive.open(info) as data, open(target, "xb") as out:  # "x": a duplicate entry is an error
+        while block := data.read(1 << 20):
+            written += len(block)
+            if written > info.file_size:
+                raise BundleError(
+                    f"refusing bundle archive {src}: entry {info.filename!r} is larger than it says"
+                )
+            out.write(block)
+
+
+def _check_free_space(folder: Path, needed: int, src: Path) -> None:
+    """Say so before writing when the model folder's disk cannot hold `needed` bytes (and some room)."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # unknown: writing will tell
+    if needed + (64 << 20) > free:
+        raise BundleError(
+            f"not enough disk space to install {src} into {folder}: it needs {needed / 2**20:.0f} MiB, "
+            f"{free / 2**20:.0f} MiB free"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError as its message and file (no errno prefix), anything else as its text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _checked_folder_bundle(root: Path, src: Path) -> Bundle:
+    """Refuse a bundle folder whose manifest or named files are symbolic links (or pass through one),
+    or are not regular files (a FIFO would block the copy), or that holds more than MAX_BUNDLE_BYTES."""
+
+    def regular(rel: str) -> int:
+        current = root
+        for part in PurePosixPath(rel.replace("\\", "/")).parts:
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                raise BundleError(f"bundle {root}: file {rel!r} is missing") from None
+            if stat.S_ISLNK(mode):
+                raise BundleError(f"refusing bundle {src}: {current} is a symbolic link")
+        if not stat.S_ISREG(mode):
+            raise BundleError(f"refusing bundle {src}: {current} is not a regular file")
+        return os.lstat(current).st_size
+
+    if root != src and os.path.islink(root):
+        raise BundleError(f"refusing bundle {src}: {root} is a symbolic link")
+    regular(MANIFEST)
+    bundle = load_bundle(root)
+    total = sum(regular(entry["path"]) for entry in bundle.manifest["files"].values())
+    if total > MAX_BUNDLE_BYTES:
+        raise BundleError(
+            f"refusing bundle {src}: {total / 2**30:.1f} GiB (at most {MAX_BUNDLE_BYTES / 2**30:.0f} GiB)"
+        )
+    return bundle
 
 
 def _bundle_root(folder: Path, src: Path) -> Path:
@@ -303,7 +436,7 @@ def install_bundle(src: Path, models_dir: Path, replace: bool = False) -> Bundle
     try:
         return _install_staged(src, models_dir, staging, replace)
     except OSError as exc:
-        raise BundleError(f"cannot install bundle {src} into {models_dir}: {exc}") from exc
+        raise BundleError(f"cannot install bundle {src} into {models_dir}: {_reason(exc)}") from exc
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -311,7 +444,9 @@ def install_bundle(src: Path, models_dir: Path, replace: bool = False) -> Bundle
 
 def _install_staged(src: Path, models_dir: Path, staging: Path, replace: bool) -> Bundle:
     if src.is_dir():
-        _copy_files(load_bundle(_bundle_root(src, src)), staging)
+        _copy_files(_checked_folder_bundle(_bundle_root(src, src), src), staging)
+    elif not src.is_file():  # a FIFO or device would block the zip reader
+        raise BundleError(f"{src} is neither a bundle folder nor a .zip file")
     else:
         _extract_zip(src, staging / "unpacked")
         _copy_files(load_bundle(_bundle_root(staging / "unpacked", src)), staging, move=True)

@@ -28,6 +28,7 @@ _NUMPY_TYPES = {
     "tensor(float16)": np.float16,
     "tensor(double)": np.float64,
     "tensor(int64)": np.int64,
+    "tensor(uint8)": np.uint8,
     "tensor(int32)": np.int32,
 }
 

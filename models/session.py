@@ -75,9 +75,9 @@ def create_session(model: Path | bytes, options: SessionOptions | None = None) -
         used = session.get_providers()[0]
         if used != provider:
             _unusable.update(providers[index : providers.index(used)] if used in providers else [provider])
-            logger.warning(
-                "%s is not usable (GPU libraries missing or no GPU); running on %s", provider, used
-            )
+            # Normal on a computer without an NVIDIA GPU: one line in the log, not a console warning
+            # on every command (`doctor` shows the providers).
+            logger.info("%s is not usable (GPU libraries missing or no GPU); running on %s", provider, used)
         logger.info("onnxruntime session for %s on %s", name, used)
         return session
     raise ModelLoadError(f"onnxruntime cannot load {name}: {last_error}")

@@ -88,6 +88,26 @@ def classify_images(
     return results
 
 
+def label_images(bundle: Bundle, paths: Sequence[Path], top: int = 5,
+                 options: SessionOptions | None = None) -> list[dict]:  # fmt: skip
+    """`classify_images`' result for an image-model bundle: its own classes as the "name" head."""
+    from models.image_model import ImageModelEncoder
+
+    encoder = ImageModelEncoder(bundle, options)
+    if encoder.label_head is None:
+        raise InputError(f"{bundle.model_id} has no classifier: it gives embeddings only")
+    try:
+        _, ranked = encoder.encode_and_label([load_image(Path(p)) for p in paths], top)
+    finally:
+        encoder.close()
+    return [
+        {"image": str(p), "model": bundle.model_id,
+         "heads": {encoder.label_head: {"model": bundle.model_id,
+                                        "top": [[label, round(prob, 6)] for label, prob in r]}}}
+        for p, r in zip(paths, ranked, strict=True)
+    ]  # fmt: skip
+
+
 def read_label_csv(path: Path) -> list[tuple[Path, str]]:
     """(image path, label) rows from a CSV with columns `path,label`; relative paths from the CSV's folder."""
     path = Path(path)

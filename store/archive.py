@@ -4,6 +4,13 @@ Paths stored in the index are relative to the archive root, so a writable archiv
 mounted elsewhere and keep its index. A read-only archive (DVD, read-only share) gets its index under
 `<index root>/<key>`, keyed by the archive's absolute path; the index root is the setting
 `fallback_index_dir`, by default `user_data_dir()/indexes`.
+
+An archive whose own `.imago` holds a catalog but cannot be written (a DVD or read-only share indexed
+before it was made read-only, a `.imago` left by someone else) keeps that index: it is opened read-only
+(`IndexLocation.read_only`) for searching and browsing, and indexing or saving edits says so
+(ReadOnlyIndexError) instead of building a second index without the curator's edits elsewhere.
+Whether an index folder is writable is decided by one function, `index_writable`, which tries real
+writes (mode bits and os.access are wrong for root and for read-only mounts).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ class IndexLocation:
     archive: Path
     path: Path
     fallback: bool  # True when the archive is read-only and the index lives in the fallback folder
+    read_only: bool = False  # True when this existing index cannot be written (searched, never updated)
 
     @property
     def catalog_path(self) -> Path:
@@ -63,6 +71,25 @@ def _writable(folder: Path) -> bool:
     return True
 
 
+def index_writable(folder: Path) -> bool:
+    """Whether the index in `folder` can really be written: a new file can be created there and the
+    catalog files present can be opened for writing. The one test of a read-only index (read-only
+    mount, DVD, a folder or catalog without write permission): Catalog and locate_index both use it.
+    Only tries; leaves nothing behind."""
+    if not _writable(folder):
+        return False
+    for name in (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm"):
+        try:
+            fd = os.open(os.path.join(folder, name), os.O_RDWR | getattr(os, "O_BINARY", 0))
+        except (FileNotFoundError, IsADirectoryError):
+            continue  # nothing to write to yet, or not a catalog at all (the catalog says so)
+        except OSError as exc:
+            logger.info("index file %s cannot be written: %s", os.path.join(folder, name), exc)
+            return False
+        os.close(fd)
+    return True
+
+
 def fallback_root() -> Path:
     """The folder for read-only archives' indexes, from the saved settings (read on every call, so
     readers such as the search service follow a change without being told)."""
@@ -76,7 +103,8 @@ def fallback_root() -> Path:
 def locate_index(archive: Path, *, create: bool = True) -> IndexLocation:
     """The index location for `archive`, creating the folder when `create` is true.
 
-    An existing `<archive>/.imago` is used when writable; otherwise the archive itself must be
+    An existing `<archive>/.imago` is used when writable; one that cannot be written but holds a
+    catalog is used read-only (`read_only`; nothing is created); otherwise the archive itself must be
     writable to create it; otherwise the fallback folder (`fallback_root()`) is used (and said so in
     the log).
     """
@@ -85,8 +113,18 @@ def locate_index(archive: Path, *, create: bool = True) -> IndexLocation:
         raise ArchiveError(f"archive folder not found or not a folder: {archive}")
     archive = archive.resolve()
     local = archive / INDEX_DIR_NAME
-    if local.is_dir() and _writable(local):
-        return IndexLocation(archive, local, fallback=False)
+    if local.is_dir():
+        if index_writable(local):
+            return IndexLocation(archive, local, fallback=False)
+        if (local / CATALOG_FILE).is_file():
+            # The curator's index, on a read-only medium: read it, never replace it by a second one.
+            logger.warning(
+                "the index of %s in %s is read-only: it can be searched, not updated", archive, local
+            )
+            other = fallback_root() / fallback_key(archive)
+            if (other / CATALOG_FILE).exists():  # made by an Imago that did not read the archive's own
+                logger.warning("another index of %s, in %s, is not used", archive, other)
+            return IndexLocation(archive, local, fallback=False, read_only=True)
     if not local.exists() and _writable(archive):
         if create:
             local.mkdir()

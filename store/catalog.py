@@ -12,9 +12,13 @@ labels with source 'curator', curator regions) are never touched by re-indexing.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,9 +28,11 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from models.label_names import searchable_text
+from store.archive import index_writable
 from store.boxes import iou
-from store.errors import CatalogError
-from store.schema import migrate
+from store.errors import CatalogError, NotACatalogError, ReadOnlyIndexError
+from store.schema import SCHEMA_VERSION, migrate, schema_version
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +52,89 @@ def id_chunks(ids: Iterable[int]) -> Iterator[tuple[list[int], str]]:
         yield chunk, ",".join("?" * len(chunk))
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+# Tables every catalog of schema version >= 1 has (a later version's own tables are checked by it).
+_CORE_TABLES = ("files", "items", "embeddings", "labels", "captions", "descriptions")
+_RESTORE_HINT = "restore a backup with `imago restore ARCHIVE` or move the file away to start a new index"
+
+
+def check_catalog_file(path: Path) -> None:
+    """Raise NotACatalogError when the file at `path` cannot be an SQLite database (empty, other
+    bytes). Reads only its first 16 bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except IsADirectoryError as exc:
+        raise NotACatalogError(f"catalog {path} is a folder, not a catalog file") from exc
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc.strerror or exc}") from exc
+    if not head:
+        raise NotACatalogError(f"catalog {path} is an empty file, not an Imago catalog; {_RESTORE_HINT}")
+    if head != SQLITE_HEADER:
+        raise NotACatalogError(f"catalog {path} is not an SQLite database; {_RESTORE_HINT}")
+
+
+def check_catalog_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise NotACatalogError unless `conn` is an Imago catalog (any schema version) or an SQLite
+    database with nothing in it (which a crash of an older Imago while creating it could leave).
+    Only reads."""
+    version = schema_version(conn)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0 and tables:
+        raise NotACatalogError(
+            f"catalog {path} is an SQLite database but not an Imago catalog "
+            f"(tables {', '.join(sorted(tables)[:5])}); {_RESTORE_HINT}"
+        )
+    if version > SCHEMA_VERSION:
+        return  # a newer Imago's catalog: `migrate` says so
+    missing = [t for t in _CORE_TABLES if t not in tables]
+    if version > 0 and missing:
+        raise NotACatalogError(
+            f"catalog {path} is damaged: table {', '.join(missing)} missing; {_RESTORE_HINT}"
+        )
+    if version >= 4 and "catalog_meta" not in tables:
+        raise NotACatalogError(f"catalog {path} is damaged: table catalog_meta missing; {_RESTORE_HINT}")
+
+
+def _create(path: Path) -> None:
+    """Make a new, empty catalog at `path` atomically: built under a temporary name, then linked into
+    place, so a crash never leaves a half-made (e.g. 0-byte) catalog.db, and a catalog another process
+    created meanwhile is kept."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.new-", dir=path.parent)
+    except OSError as exc:
+        raise CatalogError(f"cannot create catalog {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
+    os.unlink(tmp)  # sqlite creates it; an empty file would be taken for a database
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrate(conn, path)
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it first: theirs is used
+        except OSError:  # no hard links here (e.g. FAT): a rename, unless one appeared meanwhile
+            if not os.path.lexists(path):
+                os.replace(tmp, path)
+    except sqlite3.DatabaseError as exc:
+        raise CatalogError(f"cannot create catalog {path}: {exc}") from exc
+    except OSError as exc:
+        raise CatalogError(f"cannot create catalog {path}: {exc.strerror or exc}") from exc
+    finally:
+        for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+
+
+def is_under(raw_path: bytes, folder: bytes) -> bool:
+    """Whether the relative path `raw_path` is `folder` or inside it (b"" is the whole archive)."""
+    return not folder or raw_path == folder or raw_path.startswith(folder + b"/")
+
+
 def display_path(raw_path: bytes) -> str:
     """A relative path as text; bytes that are not UTF-8 appear as \\xNN escapes."""
     return raw_path.decode("utf-8", "backslashreplace")
@@ -61,6 +150,7 @@ class FileState:
     mtime_ns: int
     hash: str | None
     status: str
+    error_kind: str | None = None  # why a 'failed' file failed (store.errors kinds)
 
 
 @dataclass(frozen=True)
@@ -75,11 +165,36 @@ class ItemRef:
     hidden: bool
 
 
+def _label_text(labels: str | None) -> str:
+    """Labels for the full-text index, each with its names in every language (a Russian word finds
+    an image labelled in English)."""
+    return " ; ".join(searchable_text(label) for label in labels.split(" ; ")) if labels else ""
+
+
 class Catalog:
     """One connection to an archive's catalog database; see the module docstring for threading."""
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, read_only: bool | None = None
+    ) -> None:
+        """Open the catalog at `path`, creating it when no file is there.
+
+        A file that exists but is not a valid catalog raises NotACatalogError and is left as it is:
+        a damaged catalog is never silently replaced by a new, empty one (see store.backup).
+        `read_only` (default: when `store.archive.index_writable` says its folder cannot be written)
+        opens it for reading only: every write transaction raises ReadOnlyIndexError."""
         self.path = Path(path)
+        if not os.path.lexists(self.path):
+            _create(self.path)
+        check_catalog_file(self.path)
+        self.read_only = not index_writable(self.path.parent) if read_only is None else read_only
+        self._scratch: str | None = None  # a private copy's folder (see _open_read_only)
+        self._depth = 0
+        self._catalog_id: str | None = None
+        if self.read_only:
+            self.conn = self._open_read_only(busy_timeout_ms)
+            self.db = sqlite_utils.Database(self.conn)
+            return
         try:
             # check_same_thread=False lets a Catalog be created in one thread and handed to a worker;
             # it must still be used by one thread at a time.
@@ -89,19 +204,101 @@ class Catalog:
                 isolation_level=None,
                 check_same_thread=False,
             )
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
+        try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            check_catalog_schema(conn, self.path)  # before anything is written to the file
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self.db = sqlite_utils.Database(conn)
+            version = schema_version(conn)
+            if 0 < version < SCHEMA_VERSION:
+                from store.backup import backup_catalog  # store.backup imports this module
+
+                try:
+                    backup_catalog(conn, self.path, "migration")
+                except (OSError, sqlite3.Error, CatalogError) as exc:
+                    logger.warning("no backup of %s before its schema migration: %s", self.path, exc)
             migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
         self.conn = conn
-        self._depth = 0
+
+    def _open_read_only(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        """A query-only connection to a catalog that cannot be written (read-only medium or folder).
+
+        `mode=ro` reads it as it is, write-ahead log included, where SQLite can use the -shm file;
+        on a read-only medium without one, `immutable=1` reads the database file alone, which holds
+        everything when there is no write-ahead log (a cleanly closed catalog). One with a log that
+        cannot be read in place is copied to a private temporary folder and read there. A catalog of
+        an older schema is upgraded in a copy in memory; the file itself is never written."""
+        uri = self.path.resolve().as_uri()
+
+        def connect(target: str, *, as_uri: bool = True) -> sqlite3.Connection:
+            conn = sqlite3.connect(target, uri=as_uri, timeout=busy_timeout_ms / 1000,
+                                   isolation_level=None, check_same_thread=False)  # fmt: skip
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            try:
+                conn = connect(uri + "?mode=ro")
+            except sqlite3.OperationalError as exc:
+                if os.path.isfile(wal) and os.path.getsize(wal) > 0:
+                    logger.info("reading catalog %s from a private copy (%s)", self.path, exc)
+                    self._scratch = tempfile.mkdtemp(prefix="imago-read-only-catalog-")
+                    copy = os.path.join(self._scratch, self.path.name)
+                    shutil.copyfile(self.path, copy)
+                    shutil.copyfile(wal, copy + "-wal")
+                    conn = connect(copy, as_uri=False)
+                else:
+                    conn = connect(uri + "?immutable=1")
+        except (OSError, sqlite3.DatabaseError) as exc:
+            self._drop_scratch()
+            raise CatalogError(f"cannot open read-only catalog {self.path}: {exc}") from exc
+        try:
+            check_catalog_schema(conn, self.path)
+            version = schema_version(conn)
+            if 0 < version < SCHEMA_VERSION:
+                logger.warning("read-only catalog %s has schema version %d: reading an upgraded copy in "
+                               "memory", self.path, version)  # fmt: skip
+                memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                conn.backup(memory)
+                conn.close()
+                conn = memory
+            migrate(conn, self.path)  # nothing to do, or the copy's upgrade; a newer schema is refused
+            conn.execute("PRAGMA query_only = ON")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            self._drop_scratch()
+            raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            self._drop_scratch()
+            raise
+        logger.info("catalog %s opened read-only", self.path)
+        return conn
+
+    def _drop_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def close(self) -> None:
         self.conn.close()
+        self._drop_scratch()
 
     def __enter__(self) -> Catalog:
         return self
@@ -111,7 +308,13 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT); nested calls join the outer one."""
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT); nested calls join the outer one.
+        ReadOnlyIndexError when the catalog was opened read-only."""
+        if self.read_only:
+            raise ReadOnlyIndexError(
+                f"the index in {self.path.parent} is read-only (read-only folder or medium): edits "
+                "cannot be saved in it and indexing cannot update it"
+            )
         if self._depth:
             self._depth += 1
             try:
@@ -130,14 +333,54 @@ class Catalog:
         self._depth = 0
         self.conn.execute("COMMIT")
 
+    @property
+    def catalog_id(self) -> str:
+        """A random id made when the catalog was created (schema v4); a vector index file records it."""
+        if self._catalog_id is None:
+            row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = 'catalog_id'").fetchone()
+            if row is None:
+                raise CatalogError(f"catalog {self.path} has no catalog_id")
+            self._catalog_id = str(row[0])
+        return self._catalog_id
+
+    def vector_generation(self) -> int:
+        """The newest vector generation: every stored vector has a generation <= this."""
+        row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = 'vector_generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _next_vector_generation(self) -> int:
+        row = self.conn.execute(
+            "UPDATE catalog_meta SET value = value + 1 WHERE key = 'vector_generation' RETURNING value"
+        ).fetchone()
+        if row is None:
+            raise CatalogError(f"catalog {self.path} has no vector_generation")
+        return int(row[0])
+
+    def mount_points(self) -> set[bytes]:
+        """The archive's folders (relative; b"" for the archive itself) that were mount points at the
+        last full walk: one found empty and unmounted later is a disk or share not mounted, not a
+        folder emptied (store.scanner)."""
+        row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = 'mount_points'").fetchone()
+        try:
+            return {bytes.fromhex(h) for h in json.loads(row[0])} if row else set()
+        except (ValueError, TypeError):
+            logger.warning("catalog %s: unreadable list of mount points, ignored", self.path)
+            return set()
+
+    def set_mount_points(self, folders: Iterable[bytes]) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO catalog_meta (key, value) VALUES ('mount_points', ?)",
+            (json.dumps(sorted(bytes(f).hex() for f in folders)),),
+        )
+
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     # -- files ------------------------------------------------------------------------------------
 
     def file_states(self) -> dict[bytes, FileState]:
-        rows = self.conn.execute("SELECT id, raw_path, size, mtime_ns, hash, status FROM files")
-        return {bytes(r[1]): FileState(r[0], bytes(r[1]), r[2], r[3], r[4], r[5]) for r in rows}
+        rows = self.conn.execute("SELECT id, raw_path, size, mtime_ns, hash, status, error_kind FROM files")
+        return {bytes(r[1]): FileState(r[0], bytes(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows}
 
     def file_id(self, raw_path: bytes) -> int | None:
         row = self.conn.execute("SELECT id FROM files WHERE raw_path = ?", (raw_path,)).fetchone()
@@ -227,6 +470,22 @@ class Catalog:
             [(now, i) for i in file_ids],
         )
 
+    def set_aside(self, file_id: int, now: float | None = None) -> None:
+        """A file another file was moved over (`mv B A`): its row gives up the path but is kept as
+        missing, with its items and curator data, for the same grace period as a deleted file's
+        (`purge_missing`). Its raw path gets a suffix no real path can have (a NUL byte), so the path
+        is free; `path`, `name` and `folder` still say where it was. Its content found again under
+        some name takes the row back, as for any missing file."""
+        row = self.conn.execute("SELECT raw_path FROM files WHERE id = ?", (file_id,)).fetchone()
+        if row is None:
+            return
+        raw_path = bytes(row[0]).split(b"\x00", 1)[0] + b"\x00replaced-%d" % file_id
+        self.conn.execute(
+            "UPDATE files SET raw_path = ?, status = 'missing', missing_since = coalesce(missing_since, ?) "
+            "WHERE id = ?",
+            (raw_path, time.time() if now is None else now, file_id),
+        )
+
     def delete_file(self, file_id: int) -> None:
         """Forget a file row with its items and everything on them."""
         items = self.item_ids(file_id, include_hidden=True)
@@ -237,12 +496,22 @@ class Catalog:
         rows = self.conn.execute("SELECT hash, id FROM files WHERE status = 'missing' AND hash IS NOT NULL")
         return {h: i for h, i in rows}
 
-    def purge_missing(self, older_than_s: float = MISSING_GRACE_S, now: float | None = None) -> int:
-        """Forget files missing for longer than the grace period (with their items and edits)."""
+    def purge_missing(
+        self,
+        older_than_s: float = MISSING_GRACE_S,
+        now: float | None = None,
+        *,
+        keep_under: Iterable[bytes] = (),
+    ) -> int:
+        """Forget files missing for longer than the grace period (with their items and edits), except
+        those under the relative folders `keep_under` (unavailable folders: not known to be gone)."""
         now = time.time() if now is None else now
-        ids = [r[0] for r in self.conn.execute(
-            "SELECT id FROM files WHERE status = 'missing' AND missing_since < ?", (now - older_than_s,)
-        )]  # fmt: skip
+        keep = list(keep_under)
+        rows = self.conn.execute(
+            "SELECT id, raw_path FROM files WHERE status = 'missing' AND missing_since < ?",
+            (now - older_than_s,),
+        )
+        ids = [i for i, raw in rows if not any(is_under(bytes(raw), folder) for folder in keep)]
         for file_id in ids:
             self.delete_file(file_id)
         return len(ids)
@@ -340,14 +609,21 @@ class Catalog:
 
     # -- model outputs ----------------------------------------------------------------------------
 
-    def put_embeddings(self, model_id: str, item_ids: Sequence[int], vectors: np.ndarray) -> None:
+    def put_embeddings(self, model_id: str, item_ids: Sequence[int], vectors: np.ndarray) -> int:
+        """Store (replace) the items' vectors under a new vector generation, which is returned."""
         vectors = np.ascontiguousarray(vectors, dtype="<f4")
         now = time.time()
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings (item_id, model_id, dim, vector, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(int(i), model_id, vectors.shape[1], vectors[n].tobytes(), now) for n, i in enumerate(item_ids)],
-        )
+        with self.transaction():
+            generation = self._next_vector_generation()
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (item_id, model_id, dim, vector, created_at, generation) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (int(i), model_id, vectors.shape[1], vectors[n].tobytes(), now, generation)
+                    for n, i in enumerate(item_ids)
+                ],
+            )
+        return generation
 
     def put_labels(self, item_id: int, head: str, model_id: str, labels: Sequence[tuple[str, float]]) -> None:
         """Replace the model's labels of `head` for an item, leaving out those the curator rejected;
@@ -472,7 +748,14 @@ class Catalog:
                 self.conn.execute(
                     "INSERT INTO items_fts (rowid, name, folder, caption, description, labels) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (item_id, row[0], row[1].replace("/", " "), row[2] or "", row[3] or "", row[4] or ""),
+                    (
+                        item_id,
+                        row[0],
+                        row[1].replace("/", " "),
+                        row[2] or "",
+                        row[3] or "",
+                        _label_text(row[4]),
+                    ),
                 )
 
     def search_text(self, query: str, limit: int = 100) -> list[tuple[int, float]]:
@@ -509,6 +792,17 @@ class Catalog:
             grouped.setdefault(r[1], []).append(_item_ref(r))
         return grouped
 
+    def thumbnail_names(self) -> list[tuple[str, int]]:
+        """(thumbnail file name, file id) of every visible file item and model-made region of an
+        indexed file: the thumbnails the indexer writes (names as `ThumbnailCache.name` makes them)."""
+        rows = self.conn.execute(
+            "SELECT files.hash || CASE WHEN items.kind = 'file' THEN '' ELSE "
+            "'-' || items.x || '-' || items.y || '-' || items.w || '-' || items.h END || '.jpg', files.id "
+            "FROM items JOIN files ON files.id = items.file_id "
+            f"WHERE {VISIBLE} AND files.hash IS NOT NULL AND (items.kind = 'file' OR items.source = 'model')"
+        )
+        return rows.fetchall()
+
     def items_without_caption(self, model_id: str) -> dict[int, list[ItemRef]]:
         sql = (
             "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, items.source, "
@@ -531,13 +825,31 @@ class Catalog:
         )
         return np.fromiter((r[0] for r in rows), dtype=np.uint64)
 
-    def vectors(self, model_id: str, item_ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, float32 matrix) of the visible items' vectors, optionally only `item_ids`."""
+    def changed_keys(self, model_id: str, since: int) -> tuple[np.ndarray, np.ndarray]:
+        """Items whose `model_id` vector was written after vector generation `since`, as (item ids,
+        whether each is visible)."""
+        rows = self.conn.execute(
+            f"SELECT items.id, {VISIBLE} FROM embeddings JOIN items ON items.id = embeddings.item_id "
+            "JOIN files ON files.id = items.file_id "
+            "WHERE embeddings.model_id = ? AND embeddings.generation > ?",
+            (model_id, int(since)),
+        ).fetchall()
+        keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+        visible = np.fromiter((bool(r[1]) for r in rows), dtype=bool, count=len(rows))
+        return keys, visible
+
+    def vectors(
+        self, model_id: str, item_ids: Sequence[int] | None = None, *, max_generation: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, float32 matrix) of the visible items' vectors, optionally only `item_ids`, and only
+        those of vector generation <= `max_generation` when given."""
         sql = (
             "SELECT items.id, embeddings.dim, embeddings.vector FROM embeddings "
             "JOIN items ON items.id = embeddings.item_id JOIN files ON files.id = items.file_id "
             f"WHERE embeddings.model_id = ? AND {VISIBLE}"
         )
+        if max_generation is not None:
+            sql += f" AND embeddings.generation <= {int(max_generation)}"
         if item_ids is None:
             rows = self.conn.execute(sql, (model_id,)).fetchall()
         else:

@@ -23,24 +23,48 @@ def session_options(settings: Settings):
     return SessionOptions(force_cpu=settings.force_cpu, intra_op_threads=settings.intra_op_threads)
 
 
+def bundled_models_dir() -> Path:
+    """Model bundles shipped with Imago (the MobileNetV2 ImageNet image model), read-only."""
+    from resources import resource_path
+
+    return resource_path("models")
+
+
+def image_model_bundle(models_dir: Path):
+    """The bundle that embeds images: an installed CLIP bundle leads (it also serves text search);
+    else an installed image bundle; else the image model shipped with Imago. `models_dir` may itself
+    be a bundle folder."""
+    from models.bundle import MANIFEST, find_bundle, list_bundles, load_bundle
+
+    if (models_dir / MANIFEST).is_file():
+        return load_bundle(models_dir)
+    installed = {b.kind for b in list_bundles(models_dir)}
+    for kind in ("clip", "image"):
+        if kind in installed:
+            return find_bundle(models_dir, kind)
+    return find_bundle(bundled_models_dir(), "image")
+
+
 def load_index_models(
     models_dir: Path, settings: Settings, captions: bool
 ) -> tuple[ImageEncoder, list[Classifier], Captioner | None]:
     """(image encoder, classifier heads, captioner or None) from the bundles in `models_dir`.
 
-    Raises models.errors.BundleError when no CLIP bundle is installed. Without a GIT bundle (or
-    with `captions` false) the captioner is None and indexing runs without descriptions.
+    With a CLIP bundle: its image tower and zero-shot or trained heads. Without one: the image
+    model (see `image_model_bundle`), which names objects with its own classifier. Without a GIT
+    bundle (or with `captions` false) the captioner is None and indexing runs without descriptions.
     """
-    from models.bundle import find_bundle, list_bundles
-    from models.classifier import load_heads
-    from models.clip import ClipImageEncoder, ClipTextEncoder
+    from models.bundle import list_bundles
 
-    options = session_options(settings)
-    clip = find_bundle(models_dir, "clip")
-    encoder = ClipImageEncoder(clip, options)
-    classifiers = load_heads(
-        models_dir, clip, ClipTextEncoder(clip, options), options=options, cache_dir=user_data_dir() / "cache"
-    )
+    encoder, text_encoder = load_search_encoders(models_dir, settings)
+    classifiers: list[Classifier] = []
+    if text_encoder is not None:
+        from models.classifier import load_heads
+
+        classifiers = load_heads(
+            models_dir, encoder.bundle, text_encoder, options=session_options(settings),
+            cache_dir=user_data_dir() / "cache",
+        )  # fmt: skip
     captioner = None
     if captions:
         if any(b.kind == "git" for b in list_bundles(models_dir)):
@@ -61,19 +85,26 @@ def load_captioner(models_dir: Path, settings: Settings) -> Captioner:
     )  # fmt: skip
 
 
-def load_search_encoders(models_dir: Path, settings: Settings) -> tuple[ImageEncoder, TextEncoder]:
-    """The CLIP image and text encoders used for find-similar and text search (BundleError when no
-    CLIP bundle is installed)."""
-    from models.bundle import find_bundle
+def load_search_encoders(models_dir: Path, settings: Settings) -> tuple[ImageEncoder, TextEncoder | None]:
+    """The image encoder for find-similar and the text encoder for search by meaning: CLIP's towers,
+    or the image model and None (text search then matches words only). BundleError when no model
+    can be found at all."""
     from models.clip import ClipImageEncoder, ClipTextEncoder
+    from models.image_model import ImageModelEncoder
 
     options = session_options(settings)
-    clip = find_bundle(models_dir, "clip")
-    return ClipImageEncoder(clip, options), ClipTextEncoder(clip, options)
+    bundle = image_model_bundle(models_dir)
+    if bundle.kind == "clip":
+        return ClipImageEncoder(bundle, options), ClipTextEncoder(bundle, options)
+    if bundle.kind == "image":
+        return ImageModelEncoder(bundle, options), None
+    from models.errors import BundleError
+
+    raise BundleError(f"{bundle.path} is a {bundle.kind} bundle; it cannot embed images")
 
 
-def load_text_encoder(models_dir: Path, settings: Settings) -> TextEncoder:
-    """The CLIP text encoder (multilingual tower when the bundle has one)."""
+def load_text_encoder(models_dir: Path, settings: Settings) -> TextEncoder | None:
+    """The CLIP text encoder (multilingual tower when the bundle has one); None without CLIP."""
     return load_search_encoders(models_dir, settings)[1]
 
 

@@ -59,6 +59,28 @@ class CatalogError(ImagoError):
     """The catalog database cannot be opened, is of a newer schema, or is corrupt."""
 
 
+class NotACatalogError(CatalogError):
+    """A file exists where the catalog should be but is not a valid Imago catalog (empty, not SQLite,
+    another program's database, tables missing). It is never replaced by a new, empty catalog."""
+
+
+class ReadOnlyIndexError(CatalogError):
+    """The archive's index is on a read-only medium or folder: it can be searched and browsed, but
+    indexing cannot update it and curator edits cannot be saved in it."""
+
+
+class BackupError(CatalogError):
+    """A catalog backup cannot be made, listed or restored."""
+
+
+class IndexLockError(ImagoError):
+    """The indexer lock file of an archive cannot be created or locked."""
+
+
+class IndexerBusyError(IndexLockError):
+    """Another indexer (another process, or another run in this one) holds the archive's index."""
+
+
 class VectorIndexError(ImagoError):
     """A vector index file is unusable (wrong model, dimension or corrupt); callers rebuild it."""
 

@@ -25,10 +25,18 @@ import numpy as np
 from PIL import Image
 
 from store.archive import IndexLocation
-from store.catalog import Catalog, FileState, ItemRef, display_path
+from store.backup import daily_backup
+from store.catalog import Catalog, FileState, ItemRef, display_path, is_under
 from store.decoder import DecodedImage, decode_bytes, decode_path, read_taken_at
-from store.errors import CorruptImageError, FileIndexError, UnreadableFileError
+from store.errors import (
+    CorruptImageError,
+    FileIndexError,
+    IndexerBusyError,
+    ReadOnlyIndexError,
+    UnreadableFileError,
+)
 from store.file_access import open_regular
+from store.index_lock import IndexLock
 from store.protocols import Captioner, Classifier, ImageEncoder
 from store.scanner import Entry, hash_bytes, hash_file, plan_scan, walk
 from store.thumbnails import ThumbnailCache
@@ -39,6 +47,7 @@ logger = logging.getLogger(__name__)
 RegionDetector = Callable[[Image.Image], Sequence[Any]]  # returns objects with .bbox and .score
 CLASSIFY_TOP = 5
 SAVE_EVERY_S = 60.0
+LOCK_RETRY_S = 2.0  # how often a waiting (watcher) run tries again for the archive's indexer lock
 DATES_BATCH = 500  # files per transaction when filling in EXIF dates of files indexed before v2
 STREAM_ABOVE_BYTES = 128 * 1024 * 1024  # larger files are hashed and decoded from disk, not memory
 
@@ -70,9 +79,12 @@ class IndexSummary:
     captioned: int = 0
     cancelled: bool = False
     failures: list[dict[str, str]] = field(default_factory=list)
+    # Folders that could not be listed (no permission, I/O error, share gone): {"path", "error"}.
+    # Their files were kept as they are, neither removed nor purged.
+    unavailable: list[dict[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {
+        out = {
             "indexed": self.indexed,
             "unchanged": self.unchanged,
             "moved": self.moved,
@@ -81,6 +93,9 @@ class IndexSummary:
             "items": self.items,
             "failures": self.failures,
         }
+        if self.unavailable:  # only then, so the usual summary keeps its keys
+            out["unavailable"] = self.unavailable
+        return out
 
 
 @dataclass
@@ -163,6 +178,7 @@ class Indexer:
         self._run = threading.Event()
         self._run.set()
         self._cancel = threading.Event()
+        self._runs = 0  # runs started: only the first one refuses to wait for another indexer
         self.summary = IndexSummary()
 
     # -- control (any thread) ---------------------------------------------------------------------
@@ -208,8 +224,50 @@ class Indexer:
             caption_interrupt: Callable[[], bool] | None = None) -> Iterator[Progress]:  # fmt: skip
         """Index the archive (or only the relative paths `only`), yielding progress.
 
+        One indexer per archive: the run holds the index folder's IndexLock. When another process
+        (or run) holds it, this indexer's first run raises IndexerBusyError on its first step; later
+        runs (the watcher's) wait for it, until cancelled. A run starts with the catalog's daily
+        backup (store.backup) when the last one is a day old.
         `caption_interrupt` is polled between caption batches; returning True ends the caption pass
-        early (the watcher uses it to give new files priority)."""
+        early (the watcher uses it to give new files priority).
+        An index that cannot be written (`IndexLocation.read_only`, a read-only catalog) raises
+        ReadOnlyIndexError on the first step: it is never replaced by a second index elsewhere."""
+        if self.location.read_only or self.catalog.read_only:
+            raise ReadOnlyIndexError(
+                f"the index of {self.archive} in {self.location.path} is read-only (read-only folder or "
+                "medium): it can be searched and browsed, but indexing cannot update it and edits cannot "
+                "be saved in it"
+            )
+        lock = IndexLock(self.location.path, self.archive)
+        if not self._take(lock):
+            self.summary = IndexSummary(cancelled=True)
+            return
+        try:
+            self._runs += 1
+            daily_backup(self.catalog.conn, self.catalog.path)
+            yield from self._index_run(only, captions=captions, caption_interrupt=caption_interrupt)
+        finally:
+            lock.release()
+
+    def _take(self, lock: IndexLock) -> bool:
+        """Acquire `lock` (see `run`); False when cancelled while waiting for it."""
+        try:
+            lock.acquire()
+            return True
+        except IndexerBusyError as exc:
+            if not self._runs:
+                raise
+            logger.info("%s; waiting for it to finish", exc)
+        while not self._cancel.wait(LOCK_RETRY_S):
+            try:
+                lock.acquire()
+                return True
+            except IndexerBusyError:
+                continue
+        return False
+
+    def _index_run(self, only: Iterable[str | bytes] | None, *, captions: bool,
+                   caption_interrupt: Callable[[], bool] | None) -> Iterator[Progress]:  # fmt: skip
         self.summary = summary = IndexSummary()
         started = time.monotonic()
         roots = None if only is None else [os.fsencode(p).strip(b"/") for p in only]
@@ -221,7 +279,8 @@ class Indexer:
 
         yield Progress("scan", 0, 0, 0.0, None, 0, time.monotonic() - started)
         found = []
-        for n, entry in enumerate(walk(self.archive, roots), 1):
+        mounts, seen_mounts = self.catalog.mount_points(), set()
+        for n, entry in enumerate(walk(self.archive, roots, mount_points=mounts, seen_mounts=seen_mounts), 1):
             found.append(entry)
             if n % 500 == 0:
                 yield Progress("scan", n, 0, 0.0, display_path(entry.raw_path), 0, time.monotonic() - started)
@@ -231,6 +290,9 @@ class Indexer:
         known = self.catalog.file_states()
         plan = plan_scan(self.archive, known, found, roots)
         summary.unchanged = len(plan.unchanged)
+        summary.unavailable = [
+            {"path": display_path(u.raw_path) or ".", "error": u.reason} for u in plan.unavailable
+        ]
         vanished = {s.hash: s for s in plan.vanished if s.hash}
         for state in known.values():  # files already missing may come back under another name
             if state.status == "missing" and state.hash and state.hash not in vanished:
@@ -267,11 +329,21 @@ class Indexer:
         with self.catalog.transaction():
             newly_missing = [s.id for s in unmoved.values() if s.status != "missing"]
             self.catalog.mark_missing(newly_missing)
-            self.catalog.purge_missing()
-        summary.removed = len(newly_missing)
+            # Mount points to remember: those seen, those now unavailable, and any outside this walk.
+            keep = {m for m in mounts if any(is_under(m, u.raw_path) for u in plan.unavailable)}
+            if roots is not None:
+                keep |= {m for m in mounts if not any(is_under(m, r) for r in roots)}
+            if seen_mounts | keep != mounts:
+                self.catalog.set_mount_points(seen_mounts | keep)
+            # Nothing under a folder that could not be listed is purged: it is not known to be gone.
+            self.catalog.purge_missing(keep_under=[u.raw_path for u in plan.unavailable])
+        summary.removed += len(newly_missing)
         vindex.sync(self.catalog)
         vindex.save()
 
+        if roots is None and (yield from self._thumbnail_pass(progress, started)):
+            yield self._finish(summary, cancelled=True, started=started)
+            return
         if (yield from self._dates_pass(started)):
             yield self._finish(summary, cancelled=True, started=started)
             return
@@ -317,14 +389,15 @@ class Indexer:
                     entry, replaced = result.task.entry, result.task.state
                     with self.catalog.transaction():
                         if replaced is not None and replaced.id != claimed.id:
-                            # another file was moved over this one: the old row gives way
-                            self.catalog.delete_file(replaced.id)
+                            # Another file was moved over this one (`mv B A`): the old row frees the
+                            # path and is kept as missing, curator data and all, for the grace period
+                            # of a deleted file; its content found again (here or later) takes it back.
+                            self.catalog.set_aside(replaced.id)
                             unmoved.pop(replaced.id, None)
-                            if (
-                                replaced.hash
-                                and getattr(vanished.get(replaced.hash), "id", None) == replaced.id
-                            ):
-                                vanished.pop(replaced.hash, None)
+                            if replaced.status != "missing":
+                                summary.removed += 1
+                            if replaced.hash:
+                                vanished.setdefault(replaced.hash, replaced)
                         self.catalog.move_file(
                             claimed.id, entry.raw_path, size=entry.size, mtime_ns=entry.mtime_ns
                         )
@@ -465,17 +538,29 @@ class Indexer:
 
     # -- one transaction per batch ----------------------------------------------------------------
 
-    def _flush(self, batch: list[_Unit], vindex: VectorIndex) -> None:
-        images = [img for unit in batch for img in unit.images]
-        vectors = self.encoder.encode(images) if images else np.zeros((0, self.encoder.dim), np.float32)
+    def _encode(self, images: list[Image.Image]) -> tuple[np.ndarray, list[tuple[str, str, list]]]:
+        """Vectors of `images` and their labels as (head, model id, top labels per image): from the
+        classifier heads, and from the encoder itself when its model has a classifier of its own."""
+        if not images:
+            return np.zeros((0, self.encoder.dim), np.float32), []
+        own = []
+        label_head = getattr(self.encoder, "label_head", None)  # image bundles with class scores
+        if label_head:
+            vectors, per_image = self.encoder.encode_and_label(images, CLASSIFY_TOP)
+            own.append((label_head, self.encoder.model_id, per_image))
+        else:
+            vectors = self.encoder.encode(images)
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.shape != (len(images), self.encoder.dim):
             raise ValueError(
                 f"encoder {self.encoder.model_id} returned shape {vectors.shape} for {len(images)} images"
             )
-        labels = [c.classify(vectors, top=CLASSIFY_TOP) if len(images) else [] for c in self.classifiers]
-        keys: list[int] = []
-        rows: list[int] = []
+        heads = [(c.head, c.model_id, c.classify(vectors, top=CLASSIFY_TOP)) for c in self.classifiers]
+        return vectors, heads + own
+
+    def _flush(self, batch: list[_Unit], vindex: VectorIndex) -> None:
+        images = [img for unit in batch for img in unit.images]
+        vectors, labels = self._encode(images)
         stale: list[int] = []
         with self.catalog.transaction():
             row = 0
@@ -490,19 +575,17 @@ class Indexer:
                     if item_id is not None:
                         stored.append(item_id)
                         self.catalog.put_embeddings(self.encoder.model_id, [item_id], vectors[row : row + 1])
-                        for classifier, per_image in zip(self.classifiers, labels, strict=True):
-                            self.catalog.put_labels(
-                                item_id, classifier.head, classifier.model_id, per_image[row]
-                            )
-                        keys.append(item_id)
-                        rows.append(row)
+                        for head, model_id, per_image in labels:
+                            self.catalog.put_labels(item_id, head, model_id, per_image[row])
                     row += 1
                 self.catalog.refresh_fts(stored)
                 self.summary.embedded += len(unit.images)
                 if result.task.entry is not None:
                     self.summary.indexed += 1
         vindex.remove(stale)
-        vindex.add(keys, vectors[rows] if rows else np.zeros((0, self.encoder.dim), np.float32))
+        # The committed vectors, read back by generation: the index then knows it is complete up to
+        # this batch, and a crash before its next save re-adds exactly what it lost (see sync).
+        vindex.catch_up(self.catalog)
 
     def _store_file(self, result: _Result, stale: list[int]) -> list[int | None]:
         """Write a decoded file's row and items; return one item id per image of `_images_of`."""
@@ -540,6 +623,56 @@ class Indexer:
             raw_path, size=size, mtime_ns=mtime_ns, hash=digest, status="failed",
             error_kind=getattr(error, "kind", "error"), error=str(error),
         )  # fmt: skip
+
+    # -- thumbnails -------------------------------------------------------------------------------
+
+    def _thumbnail_pass(self, progress: _Counter, started: float) -> Iterator[Progress]:
+        """Write the thumbnails of indexed files that are missing (deleted, or their write failed in
+        an earlier run): unchanged files are not decoded otherwise. Reported as part of the index
+        phase. Returns True when cancelled."""
+        if self.thumbnails is None:
+            return False
+        present = self.thumbnails.names()
+        missing: dict[int, list[str]] = {}
+        for name, file_id in self.catalog.thumbnail_names():
+            if name not in present:
+                missing.setdefault(file_id, []).append(name)
+        if not missing:
+            return False
+        todo: dict[bytes, tuple[str, list[tuple[int, int, int, int] | None]]] = {}
+        for file_id, raw_path in self.catalog.file_raw_paths(missing).items():
+            parsed = [ThumbnailCache.parse_name(name) for name in missing[file_id]]
+            todo[raw_path] = (parsed[0][0], [bbox for _, bbox in parsed])
+        logger.info("writing %d missing thumbnails", sum(len(b) for _, b in todo.values()))
+        progress.total += len(todo)
+        with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="imago-thumbs") as pool:
+            jobs = [(raw, pool.submit(self._write_thumbnails, raw, *job)) for raw, job in todo.items()]
+            for n, (raw_path, job) in enumerate(jobs):
+                job.result()
+                progress.done += 1
+                yield Progress("index", progress.done, progress.total, 0.0, display_path(raw_path),
+                               progress.errors, time.monotonic() - started)  # fmt: skip
+                if self._checkpoint():
+                    for _, rest in jobs[n + 1 :]:
+                        rest.cancel()
+                    return True
+        return False
+
+    def _write_thumbnails(
+        self, raw_path: bytes, digest: str, bboxes: list[tuple[int, int, int, int] | None]
+    ) -> None:
+        """Decode one indexed file and write its listed thumbnails (runs in a pool; logs failures)."""
+        shown = display_path(raw_path)
+        target = max(self.encoder.input_size, self.thumbnails.size)
+        try:
+            decoded = decode_path(
+                os.path.join(os.fsencode(self.archive), raw_path), name=shown, target_size=target,
+                max_side=2048 if self.region_detector else 1024,
+            )  # fmt: skip
+            for bbox in bboxes:
+                self.thumbnails.put(digest, decoded.image if bbox is None else decoded.crop(bbox), bbox)
+        except Exception as exc:  # one file's thumbnail never stops the run; tried again next time
+            logger.warning("cannot write thumbnail for %s: %s", shown, exc)
 
     # -- captions ---------------------------------------------------------------------------------
 

@@ -5,6 +5,13 @@ hidden entries (including `.imago`), system folders, and directories already vis
 A file is an image when its first bytes carry a known signature; a file whose name says "image" but
 whose content does not (or that is empty, a broken link, a link loop) is reported as a problem, so
 the curator sees why it is not searchable.
+
+A folder that exists but cannot be listed (no permission, an I/O error, a share that went away) is
+reported as Unavailable, never as empty: what the catalog has under it is neither marked removed nor
+purged. So is an empty folder that was a mount point at the last walk and is not one now (a share or
+disk not mounted): the walk reports the mount points it sees, and the catalog remembers them.
+Files that failed for a reason that may pass (RETRY_KINDS: permission, I/O error) are tried again on
+every scan; files whose unchanged content is bad (corrupt, truncated, not an image) are not.
 """
 
 from __future__ import annotations
@@ -14,11 +21,11 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.catalog import FileState
+from store.catalog import FileState, is_under
 from store.errors import (
     BrokenSymlinkError,
     EmptyFileError,
@@ -38,6 +45,8 @@ SYSTEM_DIRS = frozenset(
     {b"$RECYCLE.BIN", b"System Volume Information", b"__MACOSX", b"@eaDir", b"lost+found", b"#recycle"}
 )
 HASH_CHUNK = 1 << 20
+# Failure kinds (store.errors) whose cause may have gone without the file changing: retried every scan.
+RETRY_KINDS = frozenset({"unreadable", "error"})
 
 
 def sniff(head: bytes) -> str | None:
@@ -87,6 +96,16 @@ class Problem:
     error: FileIndexError
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """A folder whose files cannot be seen now (`raw_path` relative, b"" for the archive): it cannot be
+    entered or listed, or it is the empty mount point of a disk or share that is not mounted. Also an
+    entry whose type cannot be read (it may be a folder)."""
+
+    raw_path: bytes
+    reason: str
+
+
 @dataclass
 class ScanPlan:
     """What the indexer must do after comparing the walk with the catalog."""
@@ -96,6 +115,7 @@ class ScanPlan:
     unchanged: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     vanished: list[FileState] = field(default_factory=list)  # in the catalog, not on disk any more
+    unavailable: list[Unavailable] = field(default_factory=list)  # folders that could not be listed
 
 
 def _is_hidden(name: bytes, st: os.stat_result | None) -> bool:
@@ -118,9 +138,30 @@ def _link_problem(rel: bytes, full: bytes, exc: OSError) -> Problem:
     return Problem(rel, UnreadableFileError(f"cannot read {shown}: {exc.strerror or exc}"))
 
 
-def walk(archive: Path, roots: Iterable[bytes] | None = None) -> Iterator[Entry | Problem]:
-    """Yield every candidate file under `archive` (or under the relative `roots`) as an Entry, and
-    files that look like images but cannot be used as a Problem. Content is not sniffed here."""
+def _unavailable(rel_dir: bytes, full_dir: bytes, exc: OSError, what: str) -> Unavailable | None:
+    """The folder's Unavailable report, or None when it is simply gone (deleted or replaced by a file
+    while the walk ran: its files vanished)."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return None
+    logger.warning(
+        "cannot %s folder %s (kept as unavailable, not removed): %s", what, os.fsdecode(full_dir), exc
+    )
+    return Unavailable(rel_dir, f"cannot {what} folder: {exc.strerror or exc}")
+
+
+def walk(
+    archive: Path,
+    roots: Iterable[bytes] | None = None,
+    *,
+    mount_points: Collection[bytes] = (),
+    seen_mounts: set[bytes] | None = None,
+) -> Iterator[Entry | Problem | Unavailable]:
+    """Yield every candidate file under `archive` (or under the relative `roots`) as an Entry, files
+    that look like images but cannot be used as a Problem, and folders that cannot be listed as
+    Unavailable. Content is not sniffed here.
+
+    `mount_points`: relative folders that were mount points before; one now empty and not mounted is
+    Unavailable. The mount points found are added to `seen_mounts` when given."""
     base = os.fsencode(archive)
     visited: set[tuple[int, int]] = set()
     stack: list[bytes] = []
@@ -136,7 +177,8 @@ def walk(archive: Path, roots: Iterable[bytes] | None = None) -> Iterator[Entry 
         try:
             st = os.stat(full_dir)
         except OSError as exc:
-            logger.warning("cannot enter folder %s: %s", os.fsdecode(full_dir), exc)
+            if (report := _unavailable(rel_dir, full_dir, exc, "enter")) is not None:
+                yield report
             continue
         if (st.st_dev, st.st_ino) in visited:
             logger.info("skipping %s: folder already visited (symbolic link loop)", os.fsdecode(full_dir))
@@ -146,8 +188,20 @@ def walk(archive: Path, roots: Iterable[bytes] | None = None) -> Iterator[Entry 
             with os.scandir(full_dir) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            logger.warning("cannot list folder %s: %s", os.fsdecode(full_dir), exc)
+            if (report := _unavailable(rel_dir, full_dir, exc, "list")) is not None:
+                yield report
             continue
+        if mount_points or seen_mounts is not None:
+            mounted = os.path.ismount(full_dir)
+            if mounted and seen_mounts is not None:
+                seen_mounts.add(rel_dir)
+            if not entries and not mounted and rel_dir in mount_points:
+                logger.warning(
+                    "folder %s is an empty mount point (not mounted?): kept as unavailable",
+                    os.fsdecode(full_dir),
+                )
+                yield Unavailable(rel_dir, "empty folder where a disk or share was mounted (not mounted?)")
+                continue
         subdirs = []
         for entry in entries:
             name = entry.name
@@ -156,7 +210,11 @@ def walk(archive: Path, roots: Iterable[bytes] | None = None) -> Iterator[Entry 
                 continue
             try:
                 is_dir = entry.is_dir()
-            except OSError:
+            except OSError as exc:  # perhaps a folder: unavailable; a link loop is a problem (below)
+                report = None if exc.errno == errno.ELOOP else _unavailable(rel, entry.path, exc, "check")
+                if report is not None:
+                    yield report
+                    continue
                 is_dir = False
             if is_dir:
                 subdirs.append(rel)
@@ -212,13 +270,17 @@ def classify_content(archive: Path, entry: Entry) -> FileIndexError | bool | Non
 def plan_scan(
     archive: Path,
     known: dict[bytes, FileState],
-    found: Iterable[Entry | Problem],
+    found: Iterable[Entry | Problem | Unavailable],
     roots: Iterable[bytes] | None = None,
 ) -> ScanPlan:
-    """Compare what the walk found with the catalog's files (`known`)."""
+    """Compare what the walk found with the catalog's files (`known`). Files under an unavailable
+    folder are left out of `vanished`: they are not known to be gone."""
     plan = ScanPlan()
     seen: set[bytes] = set()
     for item in found:
+        if isinstance(item, Unavailable):
+            plan.unavailable.append(item)
+            continue
         seen.add(item.raw_path)
         if isinstance(item, Problem):
             plan.problems.append(item)
@@ -228,6 +290,7 @@ def plan_scan(
             state is not None
             and state.status != "missing"
             and (state.size, state.mtime_ns) == (item.size, item.mtime_ns)
+            and not (state.status == "failed" and state.error_kind in RETRY_KINDS)
         ):
             if state.status == "indexed":
                 plan.unchanged.append(item)
@@ -244,9 +307,9 @@ def plan_scan(
     for raw_path, state in known.items():
         if raw_path in seen or state.status == "missing":
             continue
-        if scope is not None and not any(
-            raw_path == r or raw_path.startswith(r + b"/") or r == b"" for r in scope
-        ):
+        if scope is not None and not any(is_under(raw_path, r) for r in scope):
+            continue
+        if any(is_under(raw_path, u.raw_path) for u in plan.unavailable):
             continue
         plan.vanished.append(state)
     return plan

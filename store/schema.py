@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
 from collections.abc import Callable
 
 from store.errors import CatalogError
@@ -142,7 +143,31 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+_V4 = [
+    # Facts about the catalog itself: `catalog_id` (random, made once: a vector index file records
+    # which catalog it was built from, so one from another archive is never used) and
+    # `vector_generation` (a counter bumped by every write of embeddings, never lowered).
+    "CREATE TABLE catalog_meta (key TEXT PRIMARY KEY, value NOT NULL)",
+    # Which vector generation each embedding belongs to. The vector index saves the generation it
+    # is complete up to; rows written later (e.g. re-indexed after a crash that lost the index's
+    # save) are re-added by `VectorIndex.sync`. Rows from before this version are generation 0.
+    "ALTER TABLE embeddings ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX embeddings_generation ON embeddings(model_id, generation)",
+]
+
+
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    for statement in _V4:
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO catalog_meta (key, value) VALUES (?, ?)",
+        [("catalog_id", uuid.uuid4().hex), ("vector_generation", 0)],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4,
+]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

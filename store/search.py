@@ -274,7 +274,10 @@ class SearchService:
         self.text_encoder = text_encoder
         self._sample: np.ndarray | None = None
         for encoder in (image_encoder, text_encoder):
-            if encoder is not None and encoder.dim != vector_index.dim:
+            # Another model's encoders are never compared with these vectors (see below and
+            # _encode_image); the same model with another size means a broken bundle or index.
+            same_model = encoder is not None and _base_model(encoder.model_id) == _base_model(self.model_id)
+            if same_model and encoder.dim != vector_index.dim:
                 raise ImagoError(
                     f"model {encoder.model_id} gives {encoder.dim}-dimensional vectors, but the archive "
                     f"was indexed with {self.model_id} ({vector_index.dim} dimensions); re-index it"
@@ -397,7 +400,7 @@ class SearchService:
         self, decoded: DecodedImage, bbox: tuple[int, int, int, int] | None, shown: str
     ) -> np.ndarray:
         if self.image_encoder is None:
-            raise InputError("searching by image needs the CLIP image model (install a model bundle)")
+            raise InputError("searching by image needs an image model (install a model bundle)")
         if self.image_encoder.model_id != self.model_id:
             raise ImagoError(
                 f"the archive was indexed with {self.model_id}, but the image model is "

@@ -2,8 +2,17 @@
 
 The catalog holds every vector, so the `.usearch` file is a rebuildable cache: `open()` reloads it
 and then `sync()`s it with the catalog, adding what is missing (e.g. after the indexer was killed
-between its commit and the next save), dropping what is no longer visible, and rebuilding from
-scratch when the file is missing, corrupt, or built for another model/dimension/dtype.
+between its commit and the next save), re-adding what changed, dropping what is no longer visible,
+and rebuilding from scratch when the file is missing, corrupt, or does not belong to the catalog.
+
+Which vectors changed: every catalog write of vectors gets a new *vector generation* (schema v4); the
+index knows the generation it is complete up to and saves it in its metadata, so a sync re-adds the
+rows written after it, such as vectors of re-indexed files whose save was lost in a crash.
+
+A damaged or foreign file is never handed to usearch (whose loader can crash the process on bad
+bytes): the metadata written next to it (atomically, after it) records its size and CRC-32, the
+catalog it was built from and its generation; after loading, sample vectors are compared with the
+catalog's. Any mismatch means one warning line and a rebuild from the catalog.
 
 Thread-safety: every public method takes the instance's lock, so the indexer may add while readers
 search (usearch does not promise that concurrent add and search on one index are safe).
@@ -20,6 +29,7 @@ import re
 import sys
 import tempfile
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +59,10 @@ logger = logging.getLogger(__name__)
 EXACT_THRESHOLD = 2_500
 # Indexes larger than this are memory-mapped (read-only) instead of loaded, when opened for reading.
 VIEW_THRESHOLD_BYTES = 256 * 1024 * 1024
+META_FORMAT = 2  # 2: with crc32, generation and catalog_id (files without them are rebuilt once)
+SAMPLE_VECTORS = 16  # vectors compared with the catalog's when a saved index is opened
+SAMPLE_MIN_COSINE = 0.9  # f16/bf16/i8 storage keeps the same vector well above this
+_CHUNK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,10 @@ class VectorIndex:
         self._exact: tuple[np.ndarray, np.ndarray] | None = None
         self._dirty = False
         self._is_view = False
+        # The vector generation of the catalog this index is complete up to (None: unknown, e.g. a
+        # new index, or one filled by `add` alone), and the id of that catalog.
+        self._generation: int | None = None
+        self._catalog_id: str | None = None
 
     def _new_index(self) -> Index:
         return Index(ndim=self.dim, metric="cos", dtype=self.dtype, connectivity=self.connectivity)
@@ -106,6 +124,14 @@ class VectorIndex:
         index = cls(folder, model_id, dim, **kwargs)
         loaded = index.load()
         if catalog is not None:
+            if loaded:
+                problem = index._mismatch(catalog)
+                if problem:
+                    logger.warning(
+                        "vector index %s does not match the catalog (%s); rebuilding from the catalog",
+                        index.path, problem,
+                    )  # fmt: skip
+                    loaded = False
             index.sync(catalog, rebuild=not loaded)
         return index
 
@@ -120,21 +146,26 @@ class VectorIndex:
     # -- persistence ------------------------------------------------------------------------------
 
     def load(self) -> bool:
-        """Load the saved index; False (and an empty index) when it is missing or unusable."""
+        """Load the saved index; False (and an empty index) when it is missing or unusable.
+
+        The file reaches usearch only after its metadata, size and CRC-32 are checked."""
         with self._lock:
             self._index = self._new_index()
             self._is_view = False
             self._exact = None
+            self._generation = None
+            self._catalog_id = None
             if not self.path.exists():
                 return False
             try:
-                self._check_meta()
-                size = self.path.stat().st_size
-                view = not self.writable and size > VIEW_THRESHOLD_BYTES
+                meta = self._check_meta()
+                view = not self.writable and meta["bytes"] > VIEW_THRESHOLD_BYTES
                 loaded = Index.restore(os.fspath(self.path), view=view)
                 if loaded is None or loaded.ndim != self.dim:
                     raise VectorIndexError(f"{self.path} is not a {self.dim}-dimensional usearch index")
-            except (VectorIndexError, ValueError, RuntimeError, OSError) as exc:
+                if len(loaded) != meta["count"]:
+                    raise VectorIndexError(f"{self.path} holds {len(loaded)} vectors, not {meta['count']}")
+            except (VectorIndexError, ValueError, RuntimeError, OSError, MemoryError) as exc:
                 logger.warning(
                     "vector index %s is unusable (%s); rebuilding from the catalog", self.path, exc
                 )
@@ -142,13 +173,18 @@ class VectorIndex:
             self._index = loaded
             self._is_view = view
             self._dirty = False
+            self._generation = meta["generation"]
+            self._catalog_id = meta["catalog_id"]
             return True
 
-    def _check_meta(self) -> None:
+    def _check_meta(self) -> dict:
+        """The metadata, when it describes this very file for this model and settings."""
         try:
             meta = json.loads(self.meta_path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise VectorIndexError(f"{self.meta_path} is missing or unreadable: {exc}") from exc
+        if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
+            raise VectorIndexError(f"{self.meta_path} is not format {META_FORMAT} metadata")
         expected = {
             "model_id": self.model_id,
             "dim": self.dim,
@@ -158,11 +194,53 @@ class VectorIndex:
         for key, value in expected.items():
             if meta.get(key) != value:
                 raise VectorIndexError(f"{self.path} was built with {key}={meta.get(key)!r}, not {value!r}")
-        # A torn or truncated file is caught here, before usearch parses it.
-        if meta.get("bytes") != self.path.stat().st_size:
-            raise VectorIndexError(
-                f"{self.path} has {self.path.stat().st_size} bytes, expected {meta.get('bytes')}"
+        for key in ("bytes", "count", "crc32", "generation"):
+            if type(meta.get(key)) is not int or meta[key] < 0:
+                raise VectorIndexError(f"{self.meta_path} has no valid {key!r}")
+        if not isinstance(meta.get("catalog_id"), str | None):
+            raise VectorIndexError(f"{self.meta_path} has no valid 'catalog_id'")
+        # A torn, truncated or overwritten file is caught here, before usearch parses it.
+        size = self.path.stat().st_size
+        if meta["bytes"] != size:
+            raise VectorIndexError(f"{self.path} has {size} bytes, expected {meta['bytes']}")
+        crc = _crc32(self.path)
+        if crc != meta["crc32"]:
+            raise VectorIndexError(f"{self.path} has CRC-32 {crc:08x}, expected {meta['crc32']:08x}")
+        return meta
+
+    def _mismatch(self, catalog: Catalog) -> str | None:
+        """Why the loaded index cannot belong to `catalog`'s current state, or None when it can."""
+        if self._catalog_id != catalog.catalog_id:
+            return f"built from another catalog ({self._catalog_id}, not {catalog.catalog_id})"
+        newest = catalog.vector_generation()
+        if self._generation is not None and self._generation > newest:
+            return f"its vector generation {self._generation} is newer than the catalog's {newest}"
+        with self._lock:
+            keys = np.sort(self.keys())
+            if not len(keys):
+                return None
+            picks = np.unique(np.linspace(0, len(keys) - 1, min(len(keys), SAMPLE_VECTORS)).astype(int))
+            # Only vectors the index claims to be current for can be compared.
+            ckeys, cvecs = catalog.vectors(
+                self.model_id, keys[picks].tolist(), max_generation=self._generation
             )
+            if not len(ckeys):
+                return None
+            if cvecs.shape[1] != self.dim:
+                return f"catalog vectors have dimension {cvecs.shape[1]}, not {self.dim}"
+            ivecs = self._vectors_of(ckeys)
+        norms = np.linalg.norm(ivecs, axis=1) * np.linalg.norm(cvecs, axis=1)
+        cosine = np.sum(ivecs * cvecs, axis=1) / np.maximum(norms, 1e-12)
+        bad = int(np.sum(~(cosine >= SAMPLE_MIN_COSINE)))
+        if bad:
+            return f"{bad} of {len(ckeys)} sampled vectors differ from the catalog's"
+        return None
+
+    def _vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        got = self._index.get(keys, dtype=np.float32)
+        if isinstance(got, tuple):
+            got = np.vstack([np.full(self.dim, np.nan, np.float32) if g is None else g for g in got])
+        return np.asarray(got, np.float32).reshape(len(keys), self.dim)
 
     def save(self) -> None:
         """Write the index atomically: temp file + os.replace, then the metadata the same way.
@@ -179,6 +257,7 @@ class VectorIndex:
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())
                 size = os.path.getsize(tmp)
+                crc = _crc32(Path(tmp))
                 # Remove the old metadata first: a crash between the two replaces then leaves a file
                 # without metadata (rebuilt), never a new file described by old metadata.
                 self.meta_path.unlink(missing_ok=True)
@@ -186,14 +265,21 @@ class VectorIndex:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            meta = {"model_id": self.model_id, "dim": self.dim, "dtype": self.dtype,
-                    "connectivity": self.connectivity, "bytes": size, "count": len(self._index)}  # fmt: skip
+            meta = {"format": META_FORMAT, "model_id": self.model_id, "dim": self.dim, "dtype": self.dtype,
+                    "connectivity": self.connectivity, "bytes": size, "count": len(self._index),
+                    "crc32": crc, "generation": self._generation or 0,
+                    "catalog_id": self._catalog_id}  # fmt: skip
             fd, tmp_meta = tempfile.mkstemp(prefix=".vectors-", suffix=".json.tmp", dir=self.folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(meta, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_meta, self.meta_path)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(meta, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp_meta, self.meta_path)
+            except BaseException:
+                Path(tmp_meta).unlink(missing_ok=True)
+                raise
+            _fsync_dir(self.folder)
             self._dirty = False
 
     # -- contents ---------------------------------------------------------------------------------
@@ -236,34 +322,36 @@ class VectorIndex:
             return int(present.sum())
 
     def _ensure_mutable(self) -> None:
-        """A memory-mapped view cannot change: load it into memory first (readers catching up)."""
+        """A memory-mapped view cannot change: copy it into memory first (readers catching up). The
+        copy is of the view, checked when loaded, not of whatever file is at the path now."""
         if self._is_view:
-            self._index = Index.restore(os.fspath(self.path), view=False)
+            self._index = self._index.copy()
             self._is_view = False
 
     def sync(self, catalog: Catalog, *, rebuild: bool = False) -> SyncReport:
-        """Make the index hold exactly the catalog's visible vectors for this model."""
+        """Make the index hold exactly the catalog's visible vectors for this model, each as the
+        catalog has it now: missing ones and those written after the index's generation are (re-)added,
+        those no longer visible are removed. An index of unknown generation is rebuilt."""
+        newest = catalog.vector_generation()  # read first: later writes are looked at again next time
         wanted = catalog.visible_keys(self.model_id)
         with self._lock:
-            if rebuild:
+            if rebuild or self._generation is None or self._catalog_id != catalog.catalog_id:
+                rebuild = True
                 self._index = self._new_index()
+                self._is_view = False
                 self._exact = None
                 present = np.zeros(0, np.uint64)
+                changed = np.zeros(0, np.uint64)
             else:
                 present = self.keys()
-            missing = np.setdiff1d(wanted, present, assume_unique=True)
-            extra = np.setdiff1d(present, wanted, assume_unique=True)
+                keys, visible = catalog.changed_keys(self.model_id, self._generation)
+                changed = np.intersect1d(keys[visible], present)
+            missing = np.union1d(np.setdiff1d(wanted, present), changed)
+            extra = np.setdiff1d(present, wanted)
             removed = self.remove(extra)
-            added = 0
-            for start in range(0, len(missing), 4096):
-                keys, vectors = catalog.vectors(self.model_id, missing[start : start + 4096].tolist())
-                if len(keys) and vectors.shape[1] != self.dim:
-                    raise VectorIndexError(
-                        f"catalog vectors for {self.model_id} have dimension {vectors.shape[1]}, "
-                        f"not {self.dim}"
-                    )
-                self.add(keys, vectors)
-                added += len(keys)
+            added = self._add_from(catalog, missing)
+            self._generation = newest
+            self._catalog_id = catalog.catalog_id
             if rebuild:
                 self._dirty = True
         if rebuild or added or removed:
@@ -271,6 +359,34 @@ class VectorIndex:
                 "vector index %s: rebuilt=%s added=%d removed=%d", self.path.name, rebuild, added, removed
             )
         return SyncReport(rebuilt=rebuild, added=added, removed=removed)
+
+    def catch_up(self, catalog: Catalog) -> SyncReport:
+        """Add the vectors written to the catalog since the index's generation (cheap: the indexer
+        calls it after each batch's commit); a full `sync` when the generation is unknown."""
+        with self._lock:
+            if self._generation is None or self._catalog_id != catalog.catalog_id:
+                return self.sync(catalog)
+            newest = catalog.vector_generation()
+            if newest == self._generation:
+                return SyncReport(rebuilt=False, added=0, removed=0)
+            keys, visible = catalog.changed_keys(self.model_id, self._generation)
+            # An invisible row's old vector must not stay: the key would look current if it came back.
+            removed = self.remove(keys[~visible])
+            added = self._add_from(catalog, keys[visible])
+            self._generation = newest
+        return SyncReport(rebuilt=False, added=added, removed=removed)
+
+    def _add_from(self, catalog: Catalog, keys: np.ndarray) -> int:
+        added = 0
+        for start in range(0, len(keys), 4096):
+            found, vectors = catalog.vectors(self.model_id, keys[start : start + 4096].tolist())
+            if len(found) and vectors.shape[1] != self.dim:
+                raise VectorIndexError(
+                    f"catalog vectors for {self.model_id} have dimension {vectors.shape[1]}, not {self.dim}"
+                )
+            self.add(found, vectors)
+            added += len(found)
+        return added
 
     # -- search -----------------------------------------------------------------------------------
 
@@ -308,3 +424,21 @@ class VectorIndex:
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(keys[i]), float(scores[i])) for i in top]
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in `folder` durable (POSIX; a no-op where folders cannot be opened)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

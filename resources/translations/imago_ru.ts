@@ -4,102 +4,102 @@
 <context>
     <name>DetailsPanel</name>
     <message>
-        <location filename="../../desktop/details_panel.py" line="35"/>
+        <location filename="../../desktop/details_panel.py" line="40"/>
         <source>Categories</source>
         <translation>Категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="36"/>
+        <location filename="../../desktop/details_panel.py" line="41"/>
         <source>Names</source>
         <translation>Названия</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="39"/>
+        <location filename="../../desktop/details_panel.py" line="44"/>
         <source>Add a category…</source>
         <translation>Добавить категорию…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="40"/>
+        <location filename="../../desktop/details_panel.py" line="45"/>
         <source>Add a name…</source>
         <translation>Добавить название…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="158"/>
-        <source>Curator&apos;s description (saved when you leave the field)</source>
-        <translation>Описание хранителя (сохраняется, когда вы покидаете поле)</translation>
+        <location filename="../../desktop/details_panel.py" line="167"/>
+        <source>Curator&apos;s description (saved as you type)</source>
+        <translation>Описание хранителя (сохраняется по мере ввода)</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="165"/>
+        <location filename="../../desktop/details_panel.py" line="178"/>
         <source>Generated caption</source>
         <translation>Сгенерированная подпись</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="167"/>
+        <location filename="../../desktop/details_panel.py" line="180"/>
         <source>Description</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="183"/>
+        <location filename="../../desktop/details_panel.py" line="196"/>
         <source>Select an image to see its details.</source>
         <translation>Выберите изображение, чтобы увидеть подробности.</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="190"/>
+        <location filename="../../desktop/details_panel.py" line="204"/>
         <source>Loading preview…</source>
         <translation>Загрузка просмотра…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="194"/>
+        <location filename="../../desktop/details_panel.py" line="208"/>
         <source>  (region {w}×{h} at {x},{y})</source>
         <translation>  (область {w}×{h} в точке {x},{y})</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="203"/>
+        <location filename="../../desktop/details_panel.py" line="218"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="204"/>
+        <location filename="../../desktop/details_panel.py" line="219"/>
         <source>{size} px, {bytes}</source>
         <translation>{size} пикс., {bytes}</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="206"/>
+        <location filename="../../desktop/details_panel.py" line="221"/>
         <source>Format</source>
         <translation>Формат</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="208"/>
+        <location filename="../../desktop/details_panel.py" line="223"/>
         <source>Indexed</source>
         <translation>Проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="209"/>
+        <location filename="../../desktop/details_panel.py" line="224"/>
         <source>Item</source>
         <translation>Элемент</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="213"/>
+        <location filename="../../desktop/details_panel.py" line="228"/>
         <source>Content hash</source>
         <translation>Хеш содержимого</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="225"/>
+        <location filename="../../desktop/details_panel.py" line="240"/>
         <source>No preview (file missing or unreadable)</source>
         <translation>Нет просмотра (файл отсутствует или не читается)</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="42"/>
+        <location filename="../../desktop/details_panel.py" line="47"/>
         <source>confirmed</source>
         <translation>подтверждено</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="43"/>
+        <location filename="../../desktop/details_panel.py" line="48"/>
         <source>Confirm “{label}”</source>
         <translation>Подтвердить «{label}»</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="44"/>
+        <location filename="../../desktop/details_panel.py" line="49"/>
         <source>Reject “{label}”: it is wrong for this item</source>
         <translation>Отклонить «{label}»: не подходит этому элементу</translation>
     </message>
@@ -107,133 +107,133 @@
 <context>
     <name>DuplicatesWindow</name>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="115"/>
+        <location filename="../../desktop/duplicates_window.py" line="114"/>
         <source>Duplicates</source>
         <translation>Дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="129"/>
+        <location filename="../../desktop/duplicates_window.py" line="128"/>
         <source>Search again</source>
         <translation>Искать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="138"/>
+        <location filename="../../desktop/duplicates_window.py" line="137"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="138"/>
+        <location filename="../../desktop/duplicates_window.py" line="137"/>
         <source>Similarity</source>
         <translation>Сходство</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="138"/>
+        <location filename="../../desktop/duplicates_window.py" line="137"/>
         <source>Mark</source>
         <translation>Отметка</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="151"/>
-        <location filename="../../desktop/duplicates_window.py" line="342"/>
+        <location filename="../../desktop/duplicates_window.py" line="150"/>
+        <location filename="../../desktop/duplicates_window.py" line="339"/>
         <source>Keep</source>
         <translation>Оставить</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="152"/>
+        <location filename="../../desktop/duplicates_window.py" line="151"/>
         <source>Mark the selected files as the ones to keep (K)</source>
         <translation>Отметить выбранные файлы как те, что нужно оставить (K)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="154"/>
+        <location filename="../../desktop/duplicates_window.py" line="153"/>
         <source>Mark as duplicate</source>
         <translation>Отметить как дубликат</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="156"/>
+        <location filename="../../desktop/duplicates_window.py" line="155"/>
         <source>Mark the selected files as duplicates (D)</source>
         <translation>Отметить выбранные файлы как дубликаты (D)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="157"/>
+        <location filename="../../desktop/duplicates_window.py" line="156"/>
         <source>Clear mark</source>
         <translation>Снять отметку</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="158"/>
+        <location filename="../../desktop/duplicates_window.py" line="157"/>
         <source>Remove the marks of the selected files (U)</source>
         <translation>Снять отметки с выбранных файлов (U)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="159"/>
+        <location filename="../../desktop/duplicates_window.py" line="158"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="167"/>
+        <location filename="../../desktop/duplicates_window.py" line="166"/>
         <source>Copy paths of duplicates</source>
         <translation>Копировать пути дубликатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="168"/>
+        <location filename="../../desktop/duplicates_window.py" line="167"/>
         <source>Copy the full paths of the files marked as duplicates</source>
         <translation>Скопировать полные пути файлов, отмеченных как дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="173"/>
+        <location filename="../../desktop/duplicates_window.py" line="172"/>
         <source>Imago never deletes or moves files: the marks are notes for you, saved with the archive&apos;s index.</source>
         <translation>Imago никогда не удаляет и не перемещает файлы: отметки — это заметки для вас, они хранятся вместе с индексом архива.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="205"/>
+        <location filename="../../desktop/duplicates_window.py" line="204"/>
         <source>Looking for duplicates in {archive}…</source>
         <translation>Поиск дубликатов в {archive}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="234"/>
+        <location filename="../../desktop/duplicates_window.py" line="233"/>
         <source>The search for duplicates was stopped.</source>
         <translation>Поиск дубликатов остановлен.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="237"/>
+        <location filename="../../desktop/duplicates_window.py" line="236"/>
         <source>Could not look for duplicates: {error}</source>
         <translation>Не удалось найти дубликаты: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="255"/>
+        <location filename="../../desktop/duplicates_window.py" line="253"/>
         <source>Exact copies: {count} files (same content)</source>
         <translation>Точные копии: файлов — {count} (одинаковое содержимое)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="257"/>
+        <location filename="../../desktop/duplicates_window.py" line="255"/>
         <source>Near duplicates: {count} files</source>
         <translation>Почти дубликаты: файлов — {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="287"/>
+        <location filename="../../desktop/duplicates_window.py" line="284"/>
         <source>identical</source>
         <translation>идентичен</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="289"/>
+        <location filename="../../desktop/duplicates_window.py" line="286"/>
         <source>reference</source>
         <translation>образец</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="295"/>
+        <location filename="../../desktop/duplicates_window.py" line="292"/>
         <source>Groups found: {groups} ({exact} of exact copies, {near} of near duplicates).</source>
         <translation>Найдено групп: {groups} (точных копий: {exact}, почти дубликатов: {near}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="299"/>
+        <location filename="../../desktop/duplicates_window.py" line="296"/>
         <source>No duplicates found.</source>
         <translation>Дубликаты не найдены.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="338"/>
+        <location filename="../../desktop/duplicates_window.py" line="335"/>
         <source>The marks could not be saved: {error}</source>
         <translation>Не удалось сохранить отметки: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="342"/>
+        <location filename="../../desktop/duplicates_window.py" line="339"/>
         <source>Duplicate</source>
         <translation>Дубликат</translation>
     </message>
@@ -254,58 +254,58 @@
 <context>
     <name>FacetsPanel</name>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="64"/>
+        <location filename="../../desktop/facets_panel.py" line="66"/>
         <source>Clear filter</source>
         <translation>Сбросить фильтр</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="65"/>
+        <location filename="../../desktop/facets_panel.py" line="67"/>
         <source>Show every folder and category again</source>
         <translation>Снова показать все папки и категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="67"/>
+        <location filename="../../desktop/facets_panel.py" line="69"/>
         <source>Folders</source>
         <translation>Папки</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="68"/>
+        <location filename="../../desktop/facets_panel.py" line="70"/>
         <source>Categories</source>
         <translation>Категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="71"/>
+        <location filename="../../desktop/facets_panel.py" line="73"/>
         <source>Curator categories and each image&apos;s best model category; the count includes every image that has the category among its top ones</source>
         <translation>Категории хранителя и лучшая категория модели для каждого изображения; в число входят все изображения, у которых эта категория среди первых</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="98"/>
-        <location filename="../../desktop/facets_panel.py" line="99"/>
+        <location filename="../../desktop/facets_panel.py" line="100"/>
+        <location filename="../../desktop/facets_panel.py" line="101"/>
         <source>All folders</source>
         <translation>Все папки</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="103"/>
+        <location filename="../../desktop/facets_panel.py" line="105"/>
         <source>All categories</source>
         <translation>Все категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="153"/>
+        <location filename="../../desktop/facets_panel.py" line="156"/>
         <source>folder “{folder}”</source>
         <translation>папка «{folder}»</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="155"/>
+        <location filename="../../desktop/facets_panel.py" line="158"/>
         <source>category “{category}”</source>
         <translation>категория «{category}»</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="174"/>
+        <location filename="../../desktop/facets_panel.py" line="177"/>
         <source>Filter: {restriction}</source>
         <translation>Фильтр: {restriction}</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="176"/>
+        <location filename="../../desktop/facets_panel.py" line="179"/>
         <source>All images</source>
         <translation>Все изображения</translation>
     </message>
@@ -401,17 +401,17 @@
 <context>
     <name>GridModel</name>
     <message>
-        <location filename="../../desktop/grid_model.py" line="149"/>
+        <location filename="../../desktop/grid_model.py" line="154"/>
         <source>{name} [region]</source>
         <translation>{name} [область]</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="197"/>
+        <location filename="../../desktop/grid_model.py" line="209"/>
         <source>region x={x} y={y} w={w} h={h}</source>
         <translation>область x={x} y={y} ш={w} в={h}</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="202"/>
+        <location filename="../../desktop/grid_model.py" line="214"/>
         <source>score {score:.4f}</source>
         <translation>оценка {score:.4f}</translation>
     </message>
@@ -432,26 +432,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="94"/>
-        <source>&lt;h2&gt;No model bundles installed&lt;/h2&gt;
-&lt;p&gt;Imago needs a CLIP model bundle to search images by meaning. You can still browse what is
-already indexed.&lt;/p&gt;
-&lt;p&gt;On a computer with internet access, create the bundles with&lt;br&gt;
-&lt;code&gt;imago models export clip openai/clip-vit-base-patch32 --out clip-bundle&lt;/code&gt;&lt;br&gt;
-then copy the folder (or a zip of it) here and install it with the buttons below, or with&lt;br&gt;
-&lt;code&gt;imago models install clip-bundle&lt;/code&gt;&lt;/p&gt;
-&lt;p&gt;Bundles are installed in &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;Пакеты моделей не установлены&lt;/h2&gt;
-&lt;p&gt;Для поиска изображений по смыслу Imago нужен пакет модели CLIP. Уже проиндексированное
-можно просматривать и без него.&lt;/p&gt;
-&lt;p&gt;На компьютере с доступом в интернет создайте пакеты командой&lt;br&gt;
-&lt;code&gt;imago models export clip openai/clip-vit-base-patch32 --out clip-bundle&lt;/code&gt;&lt;br&gt;
-затем скопируйте папку (или её zip-архив) сюда и установите кнопками ниже или командой&lt;br&gt;
-&lt;code&gt;imago models install clip-bundle&lt;/code&gt;&lt;/p&gt;
-&lt;p&gt;Пакеты устанавливаются в &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="106"/>
+        <location filename="../../desktop/main_window.py" line="137"/>
         <source>&lt;h2&gt;Open an archive folder&lt;/h2&gt;
 &lt;p&gt;Choose the folder holding your images (&lt;b&gt;File › Open archive…&lt;/b&gt;, Ctrl+O).
 Imago indexes it in the background; its index is kept in a &lt;code&gt;.imago&lt;/code&gt; folder inside it
@@ -462,444 +443,582 @@ Imago проиндексирует её в фоне; индекс хранитс
 (или в папке данных пользователя, если архив только для чтения).&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="243"/>
+        <location filename="../../desktop/main_window.py" line="147"/>
+        <source>&lt;h2&gt;The archive folder is not available&lt;/h2&gt;
+&lt;p&gt;&lt;code&gt;{archive}&lt;/code&gt; cannot be reached: it was renamed, moved or deleted, or the drive or
+network share holding it is not connected. Browsing, searching and indexing are stopped.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; connect the drive or share again, or give the folder back its name and place.
+Imago checks every few seconds and carries on by itself when the folder is back. Descriptions and
+labels you edit meanwhile are kept and written then.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Папка архива недоступна&lt;/h2&gt;
+&lt;p&gt;Папка &lt;code&gt;{archive}&lt;/code&gt; недоступна: её переименовали, переместили или удалили, либо диск или
+сетевая папка, где она находится, не подключены. Просмотр, поиск и индексирование остановлены.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; снова подключите диск или сетевую папку либо верните папке прежнее имя и место.
+Imago проверяет это каждые несколько секунд и сам продолжит работу, когда папка вернётся. Описания и
+метки, изменённые за это время, сохраняются и будут записаны тогда.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="156"/>
+        <source>&lt;h2&gt;The archive&apos;s index is damaged&lt;/h2&gt;
+&lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; cannot be read: it is not a valid database any more.
+Browsing, searching and indexing are stopped so that nothing wrong is shown.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it can read it),
+or index the archive again from scratch. The damaged file is then kept beside the new one, but the
+descriptions and labels stored only in it are not carried over.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Индекс архива повреждён&lt;/h2&gt;
+&lt;p&gt;Файл индекса &lt;code&gt;{catalog}&lt;/code&gt; не читается: это больше не исправная база данных.
+Просмотр, поиск и индексирование остановлены, чтобы не показывать неверное.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; восстановите файл из резервной копии (Imago сам продолжит работу, как только
+сможет его прочитать) или проиндексируйте архив заново. Повреждённый файл тогда сохранится рядом
+с новым, но описания и метки, хранившиеся только в нём, не переносятся.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="165"/>
+        <source>&lt;h2&gt;The archive&apos;s index was deleted&lt;/h2&gt;
+&lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; is gone. Browsing, searching and indexing are stopped.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it is back),
+or index the archive again from scratch; descriptions and labels stored only in the deleted file
+are lost.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Индекс архива удалён&lt;/h2&gt;
+&lt;p&gt;Файла индекса &lt;code&gt;{catalog}&lt;/code&gt; больше нет. Просмотр, поиск и индексирование остановлены.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; восстановите файл из резервной копии (Imago сам продолжит работу, когда он
+вернётся) или проиндексируйте архив заново; описания и метки, хранившиеся только в удалённом файле,
+будут потеряны.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="175"/>
+        <source>Archive not available — not watching</source>
+        <translation>Архив недоступен — слежение остановлено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="176"/>
+        <source>Index damaged — not indexing</source>
+        <translation>Индекс повреждён — индексирование остановлено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="177"/>
+        <source>Index deleted — not indexing</source>
+        <translation>Индекс удалён — индексирование остановлено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="348"/>
         <source>Search by text (Enter), or drop an image to find similar ones</source>
         <translation>Поиск по тексту (Enter) или перетащите изображение, чтобы найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="257"/>
-        <source>Install model bundle from folder…</source>
-        <translation>Установить пакет модели из папки…</translation>
+        <location filename="../../desktop/main_window.py" line="388"/>
+        <source>Check again</source>
+        <translation>Проверить снова</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="259"/>
-        <source>Install model bundle from zip…</source>
-        <translation>Установить пакет модели из zip…</translation>
+        <location filename="../../desktop/main_window.py" line="390"/>
+        <source>Index again from scratch</source>
+        <translation>Проиндексировать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="270"/>
+        <location filename="../../desktop/main_window.py" line="392"/>
+        <source>Keep the damaged index file aside and index the archive anew</source>
+        <translation>Отложить повреждённый файл индекса в сторону и проиндексировать архив заново</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="395"/>
+        <source>Open another archive…</source>
+        <translation>Открыть другой архив…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="403"/>
         <source>More results</source>
         <translation>Больше результатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="271"/>
+        <location filename="../../desktop/main_window.py" line="404"/>
         <source>Show the results below the relevance cut-off too</source>
         <translation>Показать и результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="273"/>
+        <location filename="../../desktop/main_window.py" line="406"/>
         <source>Show all files</source>
         <translation>Показать все файлы</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="329"/>
+        <location filename="../../desktop/main_window.py" line="463"/>
         <source>&amp;File</source>
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="330"/>
+        <location filename="../../desktop/main_window.py" line="464"/>
         <source>&amp;Open archive…</source>
         <translation>&amp;Открыть архив…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="333"/>
+        <location filename="../../desktop/main_window.py" line="467"/>
         <source>Open &amp;recent</source>
         <translation>&amp;Недавние</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="336"/>
+        <location filename="../../desktop/main_window.py" line="470"/>
         <source>Install model bundle from &amp;folder…</source>
         <translation>Установить пакет модели из &amp;папки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="338"/>
+        <location filename="../../desktop/main_window.py" line="472"/>
         <source>Install model bundle from &amp;zip…</source>
         <translation>Установить пакет модели из &amp;zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="343"/>
+        <location filename="../../desktop/main_window.py" line="477"/>
         <source>&amp;Settings…</source>
         <translation>&amp;Настройки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="347"/>
+        <location filename="../../desktop/main_window.py" line="481"/>
         <source>&amp;Quit</source>
         <translation>&amp;Выход</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="350"/>
+        <location filename="../../desktop/main_window.py" line="484"/>
         <source>Find</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="353"/>
+        <location filename="../../desktop/main_window.py" line="487"/>
         <source>&amp;Edit</source>
         <translation>&amp;Правка</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="354"/>
+        <location filename="../../desktop/main_window.py" line="488"/>
         <source>Find similar to the &amp;pasted image</source>
         <translation>Найти похожие на &amp;вставленное изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="360"/>
+        <location filename="../../desktop/main_window.py" line="494"/>
         <source>&amp;Tools</source>
         <translation>&amp;Сервис</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="361"/>
+        <location filename="../../desktop/main_window.py" line="495"/>
         <source>Find &amp;duplicates…</source>
         <translation>Найти &amp;дубликаты…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="363"/>
+        <location filename="../../desktop/main_window.py" line="497"/>
         <source>&amp;Files that could not be indexed…</source>
         <translation>&amp;Файлы, которые не удалось проиндексировать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="375"/>
-        <location filename="../../desktop/main_window.py" line="618"/>
+        <location filename="../../desktop/main_window.py" line="509"/>
+        <location filename="../../desktop/main_window.py" line="778"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="420"/>
+        <location filename="../../desktop/main_window.py" line="563"/>
         <source>Open archive folder</source>
         <translation>Открыть папку архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="444"/>
+        <location filename="../../desktop/main_window.py" line="587"/>
         <source>Not a folder: {path}</source>
         <translation>Это не папка: {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="472"/>
+        <location filename="../../desktop/main_window.py" line="621"/>
         <source>The archive is read-only; its index is kept in {path}</source>
         <translation>Архив только для чтения; его индекс хранится в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="482"/>
-        <source>Not indexing: no CLIP model bundle installed</source>
-        <translation>Индексация не идёт: не установлен пакет модели CLIP</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="489"/>
+        <location filename="../../desktop/main_window.py" line="641"/>
         <source>Nothing indexed yet</source>
         <translation>Пока ничего не проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526"/>
+        <location filename="../../desktop/main_window.py" line="679"/>
         <source>Indexed images and regions: {count}</source>
         <translation>Проиндексировано изображений и областей: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="534"/>
+        <location filename="../../desktop/main_window.py" line="687"/>
         <source> — filter: {restriction}</source>
         <translation> — фильтр: {restriction}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="594"/>
+        <location filename="../../desktop/main_window.py" line="747"/>
         <source>Loading models…</source>
         <translation>Загрузка моделей…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="614"/>
+        <location filename="../../desktop/main_window.py" line="774"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="615"/>
-        <location filename="../../desktop/main_window.py" line="637"/>
+        <location filename="../../desktop/main_window.py" line="775"/>
+        <location filename="../../desktop/main_window.py" line="797"/>
         <source> (paused)</source>
         <translation> (пауза)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="625"/>
+        <location filename="../../desktop/main_window.py" line="785"/>
         <source>Scanning</source>
         <translation>Сканирование</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="625"/>
+        <location filename="../../desktop/main_window.py" line="785"/>
         <source>Indexing</source>
         <translation>Индексация</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="625"/>
+        <location filename="../../desktop/main_window.py" line="785"/>
         <source>Reading dates</source>
         <translation>Чтение дат съёмки</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="626"/>
+        <location filename="../../desktop/main_window.py" line="786"/>
         <source>Describing</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="631"/>
+        <location filename="../../desktop/main_window.py" line="791"/>
         <source>, {rate:.1f}/s</source>
         <translation>, {rate:.1f}/с</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="656"/>
+        <location filename="../../desktop/main_window.py" line="818"/>
         <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
         <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="667"/>
-        <source>Not indexing: no CLIP model bundle</source>
-        <translation>Индексация не идёт: нет пакета модели CLIP</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="669"/>
+        <location filename="../../desktop/main_window.py" line="837"/>
         <source>Indexing failed</source>
         <translation>Индексация не удалась</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="671"/>
+        <location filename="../../desktop/main_window.py" line="839"/>
         <source>Indexing failed: {error}</source>
         <translation>Индексация не удалась: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="676"/>
+        <location filename="../../desktop/main_window.py" line="848"/>
         <source>Indexing cancelled</source>
         <translation>Индексация отменена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="676"/>
+        <location filename="../../desktop/main_window.py" line="848"/>
         <source>Index up to date</source>
         <translation>Индекс актуален</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="678"/>
-        <source>{state}: searchable {items}, new {new}, moved {moved}</source>
-        <translation>{state}: доступно для поиска {items}, новых {new}, перемещено {moved}</translation>
+        <location filename="../../desktop/main_window.py" line="1296"/>
+        <source>The edit could not be written now ({error}); it is kept and will be written later ({count} waiting)</source>
+        <translation>Правку сейчас не удалось записать ({error}); она сохранена и будет записана позже (ждут записи: {count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="692"/>
+        <location filename="../../desktop/main_window.py" line="1347"/>
+        <source>Edits kept while the archive was unavailable are written: {count}</source>
+        <translation>Записаны правки, отложенные, пока архив был недоступен: {count}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1351"/>
+        <source>; {count} were for items no longer indexed</source>
+        <translation>; {count} относились к элементам, которых больше нет в индексе</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1367"/>
+        <source>Edits waiting to be written: {count}</source>
+        <translation>Правок ждут записи: {count}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1447"/>
+        <source>The archive is available again</source>
+        <translation>Архив снова доступен</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1449"/>
+        <source>The index can be read again</source>
+        <translation>Индекс снова читается</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1466"/>
+        <source>The damaged index is kept as {path}; indexing the archive anew</source>
+        <translation>Повреждённый индекс сохранён как {path}; архив индексируется заново</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="862"/>
         <source> — watching for changes</source>
         <translation> — слежу за изменениями</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="693"/>
+        <location filename="../../desktop/main_window.py" line="120"/>
+        <source>Find similar and object names use the built-in image model. Text search by meaning needs a CLIP model bundle; until then text search matches file names, tags and descriptions.</source>
+        <translation>Поиск похожих и названия предметов работают на встроенной модели изображений. Для поиска по смыслу текста нужен пакет модели CLIP; пока его нет, текстовый поиск ищет по именам файлов, меткам и описаниям.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="125"/>
+        <source>&lt;p&gt;On a computer with internet access (Imago&apos;s &lt;code&gt;[export]&lt;/code&gt; extra: torch, transformers):&lt;/p&gt;
+&lt;pre&gt;python main.py models export clip openai/clip-vit-base-patch32 --out clip-b32 \
+    --text-model sentence-transformers/clip-ViT-B-32-multilingual-v1 --quantize int8
+python main.py models export git microsoft/git-base-coco --out git-base&lt;/pre&gt;
+&lt;p&gt;Copy the folders (or zips of them) here and install them with File › Install model bundle, or
+&lt;code&gt;imago models install clip-b32&lt;/code&gt;. Bundles are installed in &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;На компьютере с доступом в интернет (дополнение Imago &lt;code&gt;[export]&lt;/code&gt;: torch, transformers):&lt;/p&gt;
+&lt;pre&gt;python main.py models export clip openai/clip-vit-base-patch32 --out clip-b32 \
+    --text-model sentence-transformers/clip-ViT-B-32-multilingual-v1 --quantize int8
+python main.py models export git microsoft/git-base-coco --out git-base&lt;/pre&gt;
+&lt;p&gt;Скопируйте папки (или их zip-архивы) сюда и установите их через Файл › Установить пакет модели или командой
+&lt;code&gt;imago models install clip-b32&lt;/code&gt;. Пакеты устанавливаются в &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="362"/>
+        <source>Install model…</source>
+        <translation>Установить модель…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="365"/>
+        <source>From zip…</source>
+        <translation>Из zip…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="367"/>
+        <source>Hide this notice</source>
+        <translation>Скрыть это сообщение</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="834"/>
+        <source>Not indexing: no image model could be loaded</source>
+        <translation>Индексирование не идёт: не удалось загрузить модель изображений</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="863"/>
         <source> — rescan every {minutes} min</source>
         <translation> — повторное сканирование каждые {minutes} мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="713"/>
+        <location filename="../../desktop/main_window.py" line="883"/>
         <source>Model bundle folder</source>
         <translation>Папка пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="719"/>
+        <location filename="../../desktop/main_window.py" line="889"/>
         <source>Model bundle zip</source>
         <translation>Zip-архив пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="719"/>
+        <location filename="../../desktop/main_window.py" line="889"/>
         <source>Zip archives (*.zip)</source>
         <translation>Zip-архивы (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="726"/>
+        <location filename="../../desktop/main_window.py" line="896"/>
         <source>Installing model bundle from {path}…</source>
         <translation>Установка пакета модели из {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="734"/>
+        <location filename="../../desktop/main_window.py" line="904"/>
         <source>Installed model bundle {name}</source>
         <translation>Установлен пакет модели {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="744"/>
+        <location filename="../../desktop/main_window.py" line="913"/>
         <source>Could not install the bundle: {error}</source>
         <translation>Не удалось установить пакет: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="746"/>
+        <location filename="../../desktop/main_window.py" line="915"/>
         <source>Model bundle not installed</source>
         <translation>Пакет модели не установлен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="774"/>
+        <location filename="../../desktop/main_window.py" line="943"/>
         <source>similar to item #{id}</source>
         <translation>похожие на элемент №{id}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="775"/>
+        <location filename="../../desktop/main_window.py" line="944"/>
         <source>similar to {name}</source>
         <translation>похожие на {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="786"/>
+        <location filename="../../desktop/main_window.py" line="955"/>
         <source>Open an archive first (File › Open archive…)</source>
         <translation>Сначала откройте архив (Файл › Открыть архив…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="792"/>
+        <location filename="../../desktop/main_window.py" line="964"/>
         <source>Searching {query}…</source>
         <translation>Поиск: {query}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="808"/>
+        <location filename="../../desktop/main_window.py" line="981"/>
         <source> — more exist below the relevance cut-off</source>
         <translation> — есть ещё результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="809"/>
+        <location filename="../../desktop/main_window.py" line="982"/>
         <source>{query} — found: {count}</source>
         <translation>{query} — найдено: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="882"/>
+        <location filename="../../desktop/main_window.py" line="1055"/>
         <source>Cannot store the pasted image in {path}</source>
         <translation>Не удалось сохранить вставленное изображение в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="910"/>
+        <location filename="../../desktop/main_window.py" line="1083"/>
         <source>Settings not saved</source>
         <translation>Настройки не сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="915"/>
+        <location filename="../../desktop/main_window.py" line="1089"/>
         <source>Settings saved; indexing started again with them</source>
         <translation>Настройки сохранены; индексация перезапущена с ними</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="918"/>
+        <location filename="../../desktop/main_window.py" line="1092"/>
         <source>Settings saved; they apply to the next indexing run</source>
         <translation>Настройки сохранены; они применятся при следующей индексации</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="940"/>
+        <location filename="../../desktop/main_window.py" line="1114"/>
         <source>Find similar</source>
         <translation>Найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="942"/>
+        <location filename="../../desktop/main_window.py" line="1116"/>
         <source>Find similar in this folder</source>
         <translation>Найти похожие в этой папке</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="945"/>
+        <location filename="../../desktop/main_window.py" line="1119"/>
         <source>Only images in {folder} and its subfolders</source>
         <translation>Только изображения в {folder} и её подпапках</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="947"/>
+        <location filename="../../desktop/main_window.py" line="1121"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="948"/>
+        <location filename="../../desktop/main_window.py" line="1122"/>
         <source>Show in file manager</source>
         <translation>Показать в файловом менеджере</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="950"/>
+        <location filename="../../desktop/main_window.py" line="1124"/>
         <source>Copy path</source>
         <translation>Копировать путь</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="953"/>
+        <location filename="../../desktop/main_window.py" line="1127"/>
         <source>Export selection…</source>
         <translation>Экспортировать выбранное…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="955"/>
+        <location filename="../../desktop/main_window.py" line="1129"/>
         <source>Save the selected items ({count}) as JSON or CSV</source>
         <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="957"/>
+        <location filename="../../desktop/main_window.py" line="1131"/>
         <source>Re-caption</source>
         <translation>Подписать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="960"/>
+        <location filename="../../desktop/main_window.py" line="1134"/>
         <source>Generate the captions of the selected items ({count}) again</source>
         <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="967"/>
+        <location filename="../../desktop/main_window.py" line="1141"/>
         <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
         <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1003"/>
+        <location filename="../../desktop/main_window.py" line="1177"/>
         <source>JSON files (*.json)</source>
         <translation>Файлы JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1003"/>
+        <location filename="../../desktop/main_window.py" line="1177"/>
         <source>CSV files (*.csv)</source>
         <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1006"/>
+        <location filename="../../desktop/main_window.py" line="1180"/>
         <source>Export selection</source>
         <translation>Экспорт выбранного</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1013"/>
+        <location filename="../../desktop/main_window.py" line="1187"/>
         <source>Exporting {count} items to {path}…</source>
         <translation>Экспорт элементов ({count}) в {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1019"/>
+        <location filename="../../desktop/main_window.py" line="1193"/>
         <source>Exported {count} items to {path}</source>
         <translation>Экспортировано элементов: {count}, файл {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1027"/>
+        <location filename="../../desktop/main_window.py" line="1201"/>
         <source>Generating captions for {count} items…</source>
         <translation>Генерация подписей для элементов: {count}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1032"/>
+        <location filename="../../desktop/main_window.py" line="1206"/>
         <source>New captions: {done}</source>
         <translation>Новых подписей: {done}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1034"/>
+        <location filename="../../desktop/main_window.py" line="1208"/>
         <source>; failed: {failed} ({why})</source>
         <translation>; не удалось: {failed} ({why})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1045"/>
+        <location filename="../../desktop/main_window.py" line="1219"/>
         <source>Not done</source>
         <translation>Не выполнено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1045"/>
+        <location filename="../../desktop/main_window.py" line="1219"/>
         <source>{what} failed: {error}</source>
         <translation>{what}: ошибка: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1101"/>
+        <location filename="../../desktop/main_window.py" line="1301"/>
+        <source>The archive is not available: your edit is kept and will be written when it is back ({count} waiting)</source>
+        <translation>Архив недоступен: правка сохранена и будет записана, когда он вернётся (ждут записи: {count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1316"/>
         <source>Labels saved</source>
         <translation>Метки сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1109"/>
+        <location filename="../../desktop/main_window.py" line="1324"/>
         <source>Label not saved</source>
         <translation>Метка не сохранена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1110"/>
+        <location filename="../../desktop/main_window.py" line="1325"/>
         <source>The label could not be saved: {error}</source>
         <translation>Не удалось сохранить метку: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1114"/>
+        <location filename="../../desktop/main_window.py" line="1309"/>
         <source>Description saved</source>
         <translation>Описание сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1121"/>
+        <location filename="../../desktop/main_window.py" line="850"/>
+        <source>{state}: searchable {items}; since opening: new {new}, moved {moved}</source>
+        <translation>{state}: доступно для поиска {items}; с открытия архива: новых {new}, перемещено {moved}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="1332"/>
         <source>Description not saved</source>
         <translation>Описание не сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1122"/>
+        <location filename="../../desktop/main_window.py" line="1333"/>
         <source>The description could not be saved: {error}</source>
         <translation>Не удалось сохранить описание: {error}</translation>
     </message>
@@ -937,118 +1056,118 @@ Imago проиндексирует её в фоне; индекс хранитс
         <translation>Язык системы</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="78"/>
+        <location filename="../../desktop/settings_dialog.py" line="83"/>
         <source>This computer: the GPU (CUDA) works.</source>
         <translation>Этот компьютер: GPU (CUDA) работает.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="80"/>
+        <location filename="../../desktop/settings_dialog.py" line="85"/>
         <source>This computer: no usable GPU ({detail}); models run on the CPU.</source>
         <translation>Этот компьютер: GPU недоступен ({detail}); модели работают на CPU.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="84"/>
+        <location filename="../../desktop/settings_dialog.py" line="89"/>
         <source>This computer: no GPU support; models run on the CPU.</source>
         <translation>Этот компьютер: поддержки GPU нет; модели работают на CPU.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="87"/>
+        <location filename="../../desktop/settings_dialog.py" line="92"/>
         <source>This computer: could not check the devices (see the log).</source>
         <translation>Этот компьютер: не удалось проверить устройства (см. журнал).</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="97"/>
+        <location filename="../../desktop/settings_dialog.py" line="102"/>
         <source>Imago settings</source>
         <translation>Настройки Imago</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="101"/>
+        <location filename="../../desktop/settings_dialog.py" line="106"/>
         <source>This computer: checking the devices…</source>
         <translation>Этот компьютер: проверка устройств…</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="106"/>
+        <location filename="../../desktop/settings_dialog.py" line="114"/>
         <source>Automatic</source>
         <translation>Автоматически</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="110"/>
+        <location filename="../../desktop/settings_dialog.py" line="118"/>
         <source>Watch the archive for changes</source>
         <translation>Следить за изменениями в архиве</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="111"/>
+        <location filename="../../desktop/settings_dialog.py" line="119"/>
         <source>Index new, changed, moved and deleted files as they happen</source>
         <translation>Индексировать новые, изменённые, перемещённые и удалённые файлы сразу</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="113"/>
+        <location filename="../../desktop/settings_dialog.py" line="121"/>
         <source>Never</source>
         <translation>Никогда</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="114"/>
+        <location filename="../../desktop/settings_dialog.py" line="122"/>
         <source> min</source>
         <translation> мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="116"/>
+        <location filename="../../desktop/settings_dialog.py" line="124"/>
         <source>Scan the whole archive again at this interval: for network shares, which often report no changes</source>
         <translation>Заново сканировать весь архив с этим интервалом: для сетевых папок, которые часто не сообщают об изменениях</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="123"/>
+        <location filename="../../desktop/settings_dialog.py" line="131"/>
         <source>Where the index of an archive you cannot write to (DVD, read-only share) is kept; empty: the default folder shown. Indexes already made stay where they are.</source>
         <translation>Где хранится индекс архива, в который нельзя писать (DVD, сетевая папка только для чтения); пусто — показанная папка по умолчанию. Уже созданные индексы остаются на месте.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="126"/>
+        <location filename="../../desktop/settings_dialog.py" line="134"/>
         <source>Choose…</source>
         <translation>Выбрать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="132"/>
+        <location filename="../../desktop/settings_dialog.py" line="140"/>
         <source>Device</source>
         <translation>Устройство</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="134"/>
+        <location filename="../../desktop/settings_dialog.py" line="142"/>
         <source>Threads per model</source>
         <translation>Потоков на модель</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="135"/>
+        <location filename="../../desktop/settings_dialog.py" line="143"/>
         <source>Caption model</source>
         <translation>Модель подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="136"/>
+        <location filename="../../desktop/settings_dialog.py" line="144"/>
         <source>Caption beams</source>
         <translation>Лучей поиска подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="137"/>
+        <location filename="../../desktop/settings_dialog.py" line="145"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="139"/>
+        <location filename="../../desktop/settings_dialog.py" line="147"/>
         <source>Rescan every</source>
         <translation>Сканировать заново каждые</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="140"/>
-        <location filename="../../desktop/settings_dialog.py" line="173"/>
+        <location filename="../../desktop/settings_dialog.py" line="148"/>
+        <location filename="../../desktop/settings_dialog.py" line="181"/>
         <source>Index location for read-only archives</source>
         <translation>Папка индексов архивов только для чтения</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="144"/>
+        <location filename="../../desktop/settings_dialog.py" line="152"/>
         <source>Changes apply at once to search and to indexing (which restarts), the index location when a read-only archive is next opened, the language at the next start.</source>
         <translation>Изменения сразу применяются к поиску и индексации (она перезапускается), папка индексов — при следующем открытии архива только для чтения, язык — при следующем запуске.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="166"/>
+        <location filename="../../desktop/settings_dialog.py" line="174"/>
         <source>Settings not valid</source>
         <translation>Неверные настройки</translation>
     </message>

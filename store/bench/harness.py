@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 import resource
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ SUITES: dict[str, str] = {
     "caption": "store.bench.caption_suite:run",
     "quality": "store.bench.quality_suite:run",
     "subphotos": "store.bench.subphoto_suite:run",
+    "real": "store.bench.real_model_suite:run",
 }
 
 
@@ -58,6 +60,20 @@ def _run_in_child(spec: str, quick: bool, conn) -> None:
         conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
 
 
+def _exit_description(code: int | None) -> str:
+    """How a child process ended, from multiprocessing's exitcode (-N: killed by signal N)."""
+    if code is None:
+        return "did not end"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with status {code}"
+
+
 def run_suite(name: str, quick: bool, suites: dict[str, str] | None = None) -> SuiteResult:
     """Run one suite in a fresh process; its peak RSS is that process's own."""
     suites = SUITES if suites is None else suites
@@ -71,10 +87,15 @@ def run_suite(name: str, quick: bool, suites: dict[str, str] | None = None) -> S
     child.close()
     try:
         status, records, message = parent.recv()
+    except EOFError:
+        status, records, message = "error", [], None
+    try:
         peak = parent.recv()
     except EOFError:
-        status, records, message, peak = "error", [], "suite process died (out of memory?)", 0.0
+        peak = 0.0
     process.join()
+    if status == "error" and message is None:  # it died before reporting: say how
+        message = f"suite process {_exit_description(process.exitcode)} before reporting"
     seconds = time.perf_counter() - start
     result_records = [Record(**r) for r in records]
     if status == "unavailable":

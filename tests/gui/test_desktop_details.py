@@ -1,10 +1,10 @@
-"""The details panel: region outline on the preview, description saved when leaving the item."""
+"""The details panel: region outline on the preview, description saved while typing and on leaving."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QTextCursor
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from desktop.details_panel import DetailsPanel, outlined
@@ -70,3 +70,20 @@ def test_confirm_reject_and_add_labels(qtbot):
     assert rejected == [(7, "category", "map")]
     panel.show_item(None)
     assert panel.labels.grid.count() == 0
+
+
+def test_typing_is_saved_a_moment_after_the_last_key(qtbot):
+    panel = DetailsPanel()
+    qtbot.addWidget(panel)
+    saved = []
+    panel.description_edited.connect(lambda item_id, text: saved.append((item_id, text)))
+    panel.show_item(_details(4, description="old"))
+    assert not panel.save_timer.isActive()  # showing an item is no edit
+    panel.description.moveCursor(QTextCursor.MoveOperation.End)
+    with qtbot.waitSignal(panel.description_edited, timeout=5_000):
+        qtbot.keyClicks(panel.description, " and new")
+        assert saved == [] and panel.save_timer.isActive()  # not at every key: once typing pauses
+    assert saved == [(4, "old and new")]
+    panel.description.focus_lost.emit()  # leaving the field later writes nothing twice
+    panel.show_item(_details(5))
+    assert saved == [(4, "old and new")]

@@ -35,3 +35,26 @@ def test_rows_sharing_a_thumbnail_are_all_repainted(qtbot, tmp_path):
     model.set_entries([GridEntry(3, "b.jpg", "bb" * 16)])
     assert not model.index(0).data(Qt.ItemDataRole.DecorationRole).isNull() and model.loaded_count() == 1
     assert repainted == []
+
+
+def test_thumbnail_pixmaps_stay_within_their_byte_budget(qtbot, tmp_path, monkeypatch):
+    from desktop import grid_model
+
+    cache = ThumbnailCache(tmp_path / "thumbs")
+    entries = []
+    for i in range(12):
+        digest = f"{i:032x}"
+        cache.put(digest, Image.new("RGB", (64, 48), (20 * i, 0, 0)))
+        entries.append(GridEntry(i + 1, f"img{i}.jpg", digest))
+    one = grid_model.ICON_SIZE * grid_model.ICON_SIZE * 4  # a boxed 32-bit thumbnail
+    monkeypatch.setattr(grid_model, "PIXMAP_BUDGET", 5 * one)
+    model = GridModel()
+    model.set_thumbnails(cache)
+    model.set_entries(entries)
+    loaded: list[int] = []
+    model.thumbnail_loaded.connect(loaded.append)
+    for row in range(12):  # scrolling through all of them
+        model.index(row).data(Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: len(loaded) == 12, timeout=10_000)
+    assert model.loaded_count() == 5 and model._pixmap_bytes == 5 * one
+    assert {entries[row].thumb_key for row in loaded[-5:]} == set(model._pixmaps)  # the latest five

@@ -20,6 +20,23 @@ from desktop.single_instance import InstanceServer, forward_request, server_name
 pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).resolve().parents[2]
+# The second launch, with generous socket timeouts: the app's 500 ms connect and 3 s reply are meant
+# for an idle desktop, and on a loaded test machine a miss would open a second window instead.
+SECOND_LAUNCH = (
+    "import sys; import desktop.single_instance as si; "
+    "si.CONNECT_TIMEOUT_MS = 30_000; si.REPLY_TIMEOUT_MS = 60_000; "
+    "import main; sys.exit(main.main(sys.argv[1:]))"
+)
+LAUNCH_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def generous_connect(monkeypatch):
+    """In-process forward_request calls get a generous connect timeout too."""
+    import desktop.single_instance
+
+    monkeypatch.setattr(desktop.single_instance, "CONNECT_TIMEOUT_MS", 30_000)
+    monkeypatch.setattr(desktop.single_instance, "REPLY_TIMEOUT_MS", 60_000)
 
 
 def test_server_name_is_per_data_dir(monkeypatch, tmp_path):
@@ -28,8 +45,8 @@ def test_server_name_is_per_data_dir(monkeypatch, tmp_path):
     assert server_name() != first and server_name().startswith("imago-")
 
 
-def test_forward_without_a_running_instance_returns_false(qapp):
-    assert forward_request({"find_similar": "/x.jpg"}) is False
+def test_forward_without_a_running_instance_returns_false(qapp, generous_connect):
+    assert forward_request({"find_similar": "/x.jpg"}) is False  # refused at once, not after the timeout
 
 
 def test_second_launch_forwards_find_similar(qtbot, models_dir, archive, tmp_path, imago_home):
@@ -45,12 +62,18 @@ def test_second_launch_forwards_find_similar(qtbot, models_dir, archive, tmp_pat
     query.write_bytes((archive / "sunflower_grey.jpg").read_bytes())
 
     env = dict(os.environ, IMAGO_HOME=str(imago_home), QT_QPA_PLATFORM="offscreen")
-    with qtbot.waitSignal(window.results_shown, timeout=60_000) as shown:
-        launch = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "--find-similar", str(query)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        qtbot.waitUntil(lambda: launch.poll() is not None, timeout=60_000)
+    launch = None
+    try:
+        with qtbot.waitSignal(window.results_shown, timeout=LAUNCH_TIMEOUT_MS) as shown:
+            launch = subprocess.Popen(
+                [sys.executable, "-c", SECOND_LAUNCH, "--find-similar", str(query)],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            qtbot.waitUntil(lambda: launch.poll() is not None, timeout=LAUNCH_TIMEOUT_MS)
+    finally:
+        if launch is not None and launch.poll() is None:  # it opened a window of its own: end it
+            launch.kill()
+            launch.wait(timeout=30)
     assert launch.returncode == 0, launch.stderr.read().decode()
     outcome = shown.args[0]
     assert outcome.request.image == query and outcome.error is None

@@ -71,3 +71,16 @@ def test_changing_the_watch_settings_restarts_the_indexer(qtbot, models_dir, arc
     assert not watching.isRunning() and not finished.args[0].watching
     assert Settings.load().watch_archive is False
     assert "indexing started again" in window.statusBar().currentMessage()
+
+
+def test_summary_after_a_settings_restart_counts_the_whole_indexing(qtbot, models_dir, archive):
+    window = _open(qtbot, models_dir, archive, Settings())
+    assert f"since opening: new {ARCHIVE_FILES}, moved 0" in window.index_label.text()
+    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
+        window.apply_settings(Settings(rescan_minutes=5))  # restarts indexing with the new setting
+    assert finished.args[0].summary.indexed == 0  # this run found nothing new...
+    # ...but the window reports what indexing did since the archive was opened, not "new 0".
+    assert f"since opening: new {ARCHIVE_FILES}, moved 0" in window.index_label.text()
+    with qtbot.waitSignal(window.index_finished, timeout=TIMEOUT_MS, check_params_cb=_indexed_new_file):
+        _add_image(archive / "album" / "arrived.png")
+    assert f"since opening: new {ARCHIVE_FILES + 1}, moved 0" in window.index_label.text()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.grid_model import EntryRole
 from desktop.main_window import MainWindow
+from store.archive import locate_index
 from store.catalog import Catalog
 from store.config import Settings
 
@@ -22,6 +23,7 @@ pytestmark = [
 ]
 
 TIMEOUT_MS = 30_000
+PAUSE_WINDOW_MS = 2_000  # how long a paused indexing run is watched for progress it must not make
 
 
 def _wait_results(qtbot, window, action):
@@ -180,31 +182,58 @@ def test_pause_and_resume_indexing(qtbot, models_dir, archive):
     worker = window.index_worker
     worker.progress.connect(steps.append)
     qtbot.waitUntil(lambda: any(p.phase == "index" and p.done == 1 for p in steps), timeout=INDEX_TIMEOUT_MS)
-    assert worker.isRunning() and worker.paused  # blocked at the checkpoint after its first file
+
+    def files_done() -> int:
+        return max((p.done for p in steps if p.phase == "index"), default=0)
+
+    at_pause = files_done()
+    assert at_pause < ARCHIVE_FILES
+    # Indexing really stops: for two seconds no file is reported done (unpaused, the other eight
+    # tiny files take a fraction of that), and the worker is still there, blocked at its checkpoint.
+    with pytest.raises(qtbot.TimeoutError):
+        qtbot.waitUntil(lambda: files_done() > at_pause or not worker.isRunning(), timeout=PAUSE_WINDOW_MS)
+    assert files_done() == at_pause and worker.isRunning() and worker.paused
     assert window.pause_button.text() == "Resume"
     with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
         window.pause_button.setChecked(False)
     assert finished.args[0].summary.indexed == ARCHIVE_FILES
+    assert files_done() == ARCHIVE_FILES  # resumed where it stopped
     assert not window.pause_button.isVisible()
 
 
-def test_no_models_panel_then_install_from_folder(qtbot, archive, tmp_path):
+def test_no_clip_notice_then_install_from_folder(qtbot, archive, tmp_path):
     models_dir = tmp_path / "models"
     window = MainWindow(models_dir=models_dir)
     qtbot.addWidget(window)
     window.show()
     assert window.welcome.isVisible() and not window.search_field.isEnabled()
-    with qtbot.waitSignal(window.items_loaded, timeout=TIMEOUT_MS) as loaded:
-        window.open_archive(archive)
-    assert loaded.args == [0] and window.index_worker is None
-    assert window.models_panel.isVisible() and "No model bundles installed" in window.models_text.text()
-    assert str(models_dir) in window.models_text.text()
-    assert not window.splitter.isVisible()  # nothing indexed: only the panel
+    # No bundle installed: the archive is shown and indexed at once with the built-in image model.
     with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS) as finished:
-        window.install_bundle_from(CLIP_TINY)
+        window.open_archive(archive)
+    assert finished.args[0].summary.indexed == ARCHIVE_FILES and window.splitter.isVisible()
+    assert window.models_panel.isVisible() and "needs a CLIP model bundle" in window.models_text.text()
+    assert str(models_dir) in window.models_text.toolTip()
+    assert window.models_panel.sizeHint().height() < 80  # one line, not a wall of text
+    with qtbot.waitSignal(window.index_finished, timeout=INDEX_TIMEOUT_MS):
+        window.install_bundle_from(CLIP_TINY)  # CLIP leads once installed: the archive is embedded again
     assert (models_dir / "clip-tiny" / "manifest.json").is_file()
-    assert finished.args[0].summary.indexed == ARCHIVE_FILES
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        models = {m for (m,) in catalog.conn.execute("SELECT DISTINCT model_id FROM embeddings")}
+    assert models == {"mobilenet-v2-imagenet@1", "clip-tiny@1"}
     assert not window.models_panel.isVisible() and window.splitter.isVisible()
+
+
+def test_the_no_clip_notice_can_be_dismissed_for_good(qtbot, tmp_path):
+    window = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(window)
+    window.show()
+    assert window.models_panel.isVisible()
+    window._dismiss_clip_notice()
+    assert not window.models_panel.isVisible()
+    again = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.models_panel.isVisible()
 
 
 def test_browsing_works_without_models(qtbot, models_dir, archive, tmp_path):

@@ -18,8 +18,6 @@ CASES = {"greedy": (1, None, None), "beam3_penalised": (3, 1.3, 3), "beam4_ngram
 
 @pytest.mark.parametrize("shape", ["base", "large"])
 def test_reexported_tiny_git_matches_transformers(shape, tmp_path, capsys):
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
     from models.captioner import GitCaptioner
     from models.git_export import build_tiny_git, reference_outputs
     from models.preprocess import load_image
@@ -46,7 +44,6 @@ def test_reexported_tiny_git_matches_transformers(shape, tmp_path, capsys):
 
 def test_exported_graphs_keep_git_masking(tmp_path):
     """Image tokens must not see text: the image rows of the cache are the same whatever the text."""
-    pytest.importorskip("torch")
     import numpy as np
 
     from models.captioner import GitCaptioner
@@ -74,7 +71,6 @@ def test_exported_graphs_keep_git_masking(tmp_path):
 
 def test_checkpoint_folder_export_path(tmp_path):
     """The non-tiny path: a saved GitForCausalLM + GitProcessor folder exports to the same token ids."""
-    pytest.importorskip("torch")
     from transformers import BertTokenizerFast, CLIPImageProcessor, GitProcessor
 
     from models.captioner import GitCaptioner
@@ -97,3 +93,24 @@ def test_checkpoint_folder_export_path(tmp_path):
     got = GitCaptioner(bundle, beams=3).describe(images)
     assert [c.token_ids for c in got] == [e["token_ids"] for e in expected["beam3"]]
     assert [c.text for c in got] == [e["caption"] for e in expected["beam3"]]
+
+
+@pytest.mark.parametrize("shape", ["base", "large"])
+def test_committed_beam_references_are_what_transformers_generates(shape):
+    """beam-reference.json (length_penalty, early_stopping cases) still is transformers' output."""
+    import importlib.util
+
+    from models.git_export import build_tiny_git
+    from models.preprocess import load_image
+
+    script = FIXTURES / "models" / "git_beam_references.py"
+    spec = importlib.util.spec_from_file_location("git_beam_references", script)
+    references = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(references)
+    committed = json.loads(
+        (FIXTURES / "models" / f"git-tiny-{shape}" / "beam-reference.json").read_text("utf-8")
+    )
+    assert committed["images"] == references.image_names()
+    images = [load_image(references.IMAGE_DIR / name) for name in committed["images"]]
+    model, tokenizer = build_tiny_git(shape)
+    assert committed["cases"] == references.beam_references(model, tokenizer, images)

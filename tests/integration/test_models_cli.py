@@ -232,3 +232,15 @@ def test_classify_train_from_the_curators_labels_in_an_archive(models, tmp_path,
 def test_classify_train_from_an_unindexed_archive_is_a_clear_error(models, tmp_path, capsys):
     code, _, err = run(capsys, "classify", "train", "--archive", str(tmp_path), "--models", str(models))
     assert code == 1 and "has not been indexed yet" in err
+
+
+def test_install_of_a_hostile_zip_is_one_line(tmp_path, capsys):
+    archive = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in BUNDLE.iterdir():
+            zf.write(path, path.name)
+        zf.writestr("..\\evil.onnx", b"x")
+    code, out, err = run(capsys, "models", "install", str(archive), "--models", str(tmp_path / "models"))
+    assert (code, out) == (1, "")
+    assert err == f"imago: error: refusing bundle archive {archive}: unsafe entry '..\\\\evil.onnx'\n"
+    assert list((tmp_path / "models").iterdir()) == []

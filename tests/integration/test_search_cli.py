@@ -107,7 +107,7 @@ def test_cli_bad_input(indexed, capsys):
     archive, models = indexed
     assert main.main(["search", str(archive), "--text", "  ", "--models", str(models)]) == 1
     assert "empty" in capsys.readouterr().err
-    assert main.main(["similar", str(archive), "--models", str(models)]) == 1
+    assert main.main(["similar", str(archive), "--models", str(models)]) == 2  # neither IMAGE nor --item
     assert main.main(["similar", str(archive), "--item", "99999", "--models", str(models)]) == 1
     assert "99999" in capsys.readouterr().err
     assert (
@@ -118,3 +118,56 @@ def test_cli_bad_input(indexed, capsys):
     data = run_json(capsys, "search", str(archive), "--text", "sunflower rotated", "--json",
                     "--models", str(archive.parent / "no-models"))  # fmt: skip
     assert data["results"][0]["path"] == "other/sunflower_grey_rotated.png"
+
+
+def test_similar_takes_archive_relative_paths_as_search_prints_them(indexed, capsys, tmp_path, monkeypatch):
+    archive, models = indexed
+    monkeypatch.chdir(tmp_path)  # the path does not exist from here, only inside the archive
+    query = item_id(archive, "pagoda/original.jpg")
+    common = ["--json", "--all", "--top", "50", "--models", str(models)]
+    by_path = run_json(capsys, "similar", str(archive), "pagoda/original.jpg", *common)
+    by_item = run_json(capsys, "similar", str(archive), "--item", str(query), *common)
+    assert by_path == by_item  # the indexed item itself, not in its own results
+    region = ["--region", "0,0,40,40"]
+    assert run_json(capsys, "similar", str(archive), "pagoda/original.jpg", *region, *common) == run_json(
+        capsys, "similar", str(archive), "--item", str(query), *region, *common
+    )
+    assert main.main(["similar", str(archive), "pagoda/nothing.jpg", "--models", str(models)]) == 1
+    assert capsys.readouterr().err == "imago: error: image file not found: pagoda/nothing.jpg\n"
+
+
+@pytest.mark.parametrize("date", ["file", "taken"])
+def test_dates_at_the_ends_of_the_calendar(indexed, capsys, date):
+    archive, models = indexed
+    common = ["search", str(archive), "--text", "pagoda", "--json", "--all", "--models", str(models)]
+    everything = run_json(capsys, *common)
+    ends = run_json(capsys, *common, "--date", date, "--since", "0001-01-01", "--until", "9999-12-31")
+    if date == "file":
+        assert ends == everything
+    else:  # generated PNGs have no EXIF date: none passes a date range
+        assert ends["results"] == []
+    assert main.main([*common, "--since", "9999-12-31"]) == 0
+    assert main.main([*common, "--until", "0001-01-01"]) == 0
+    assert main.main([*common, "--since", "10000-01-01"]) == 2
+    assert "a date is YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_duplicates_takes_models(indexed, capsys, tmp_path, monkeypatch):
+    import store.export
+
+    archive, models = indexed
+    asked = []
+    real = store.export.open_vector_index
+    monkeypatch.setattr(
+        store.export,
+        "open_vector_index",
+        lambda c, f, model_id=None: asked.append(model_id) or real(c, f, model_id),
+    )
+    default = run_json(capsys, "duplicates", str(archive), "--json")
+    chosen = run_json(capsys, "duplicates", str(archive), "--json", "--models", str(models))
+    assert chosen == default and chosen["groups"]
+    assert asked == [None, "clip-tiny@1"]  # the archive's main model, then the one --models holds
+    assert run_json(capsys, "duplicates", str(archive), "--json", "--models", str(CLIP_TINY)) == default
+    assert main.main(["duplicates", str(archive), "--models", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("imago: error: no clip model bundle installed") and err.count("\n") == 1

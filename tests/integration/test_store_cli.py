@@ -126,3 +126,26 @@ def test_index_watch_picks_up_new_files_and_stops_on_ctrl_c(tmp_path, stop_signa
             proc.kill()
     assert proc.returncode == 0, err
     assert "stopped watching" in err
+
+
+def test_index_models_that_is_a_bundle_says_which_folder_to_pass(tmp_path, capsys):
+    import main
+
+    archive = tmp_path / "archive"
+    make_archive(archive, 1)
+    bundle = FIXTURE_MODELS / "clip-tiny"
+    assert main.main(["index", str(archive), "--models", str(bundle)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: imago index")
+    assert f"{bundle} is a bundle; pass the folder that holds bundles" in err
+    assert not (archive / ".imago").exists()  # nothing was created
+
+
+def test_index_of_an_archive_whose_index_folder_is_a_file(tmp_path):
+    archive = tmp_path / "archive"
+    make_archive(archive, 1)
+    (archive / ".imago").write_text("in the way")
+    done = _index(archive)
+    assert done.returncode == 1
+    assert done.stderr == f"imago: error: {archive / '.imago'} is a file, not Imago's index folder; " \
+        "move it aside (Imago keeps the index there)\n"  # fmt: skip

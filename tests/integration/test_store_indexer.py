@@ -3,6 +3,7 @@ edits, regions, captions, bad files, pause/cancel, readers during writes."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -99,6 +100,21 @@ def test_touched_file_is_not_re_embedded(setup):
     os.utime(path, ns=(1, 1))
     summary = setup.run()
     assert setup.encoder.embedded == before and summary.unchanged == 12 and summary.indexed == 0
+
+
+def test_same_size_rewrite_with_a_new_mtime_is_re_embedded(setup):
+    path = make_image(setup.root / "folder0/edited.bmp", 1, fmt="BMP")  # BMP: size depends on w x h only
+    setup.run()
+    item = setup.item_of(b"folder0/edited.bmp")
+    _, old_vector = setup.catalog.vectors(FakeEncoder.model_id, [item])
+    before, stat = setup.encoder.embedded, os.stat(path)
+    make_image(path, 2, fmt="BMP")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert os.stat(path).st_size == stat.st_size
+    summary = setup.run()
+    assert (summary.indexed, summary.unchanged) == (1, 12) and setup.encoder.embedded == before + 1
+    _, new_vector = setup.catalog.vectors(FakeEncoder.model_id, [item])
+    assert not np.allclose(old_vector, new_vector)
 
 
 def test_move_and_rename_keep_everything(setup):
@@ -233,6 +249,44 @@ def test_cancel_and_pause(setup):
     assert indexer.summary.items == 12 and not indexer.summary.cancelled
 
 
+def test_pause_stops_indexing_until_resume(setup):
+    """Paused after the first file, the run makes no progress (no report, no embedding) until resumed."""
+    indexer = setup.indexer(batch_size=1, lookahead=1, decode_workers=1)
+    resumed = threading.Event()
+    seen_at_resume: list[tuple[int, int]] = []
+    reports: list[tuple[int, bool]] = []  # (files done, whether resume() had been called)
+
+    def resume() -> None:
+        seen_at_resume.append((max(done for done, _ in reports), setup.encoder.embedded))
+        resumed.set()
+        indexer.resume()
+
+    timer = threading.Timer(1.0, resume)
+    for progress in indexer.run(captions=False):
+        if progress.phase != "index":
+            continue
+        reports.append((progress.done, resumed.is_set()))
+        if progress.done == 1 and not timer.is_alive() and not resumed.is_set():
+            indexer.pause()  # the generator blocks at its checkpoint before the next file
+            timer.start()
+    timer.join()
+    assert seen_at_resume == [(1, 1)]  # nothing advanced during the second the run was paused
+    assert all(was_resumed for done, was_resumed in reports if done > 1)
+    assert indexer.summary.items == 12 and not indexer.summary.cancelled
+
+
+def test_cancel_reaches_a_paused_run(setup):
+    indexer = setup.indexer(batch_size=1, lookahead=1, decode_workers=1)
+    done = []
+    for progress in indexer.run(captions=False):
+        done.append(progress.done)
+        if progress.phase == "index" and progress.done == 2:
+            indexer.pause()
+            threading.Timer(0.05, indexer.cancel).start()
+    assert indexer.summary.cancelled and done[-2] == 2  # the final "done" report follows the pause
+    assert setup.catalog.searchable_count(FakeEncoder.model_id) == 2
+
+
 def test_bad_files_are_recorded_and_the_rest_indexed(tmp_path):
     root = tmp_path / "bad"
     expected = make_bad_corpus(root)
@@ -252,11 +306,25 @@ def test_bad_files_are_recorded_and_the_rest_indexed(tmp_path):
     s.catalog.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads mode-000 files, so the case cannot occur")
-def test_unreadable_file_is_recorded(tmp_path):
+def _deny_unreadable_files_to_root(monkeypatch) -> None:
+    """Root reads mode-000 files, and CI runs as root: make os.open refuse them as the kernel refuses
+    any other user (EACCES), so the code above the syscall meets the real error."""
+    real_open = os.open
+
+    def open_as_user(path, flags, *args, **kwargs):
+        if not flags & (os.O_WRONLY | os.O_RDWR) and os.stat(path).st_mode & 0o444 == 0:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_as_user)
+
+
+def test_unreadable_file_is_recorded(tmp_path, monkeypatch):
     root = tmp_path / "archive"
     make_archive(root, 2)
     make_image(root / "locked.jpg", 9).chmod(0)
+    if os.geteuid() == 0:
+        _deny_unreadable_files_to_root(monkeypatch)
     s = Setup(root)
     summary = s.run()
     assert [(f["path"], f["error"].split(":")[0]) for f in summary.failures] == [("locked.jpg", "unreadable")]

@@ -48,7 +48,10 @@ CHILD = textwrap.dedent(
 
 
 def _run_child(archive: Path, script: Path, kill_after_lines: int | None, delay: float) -> bool:
-    """Run the indexer in a subprocess; SIGKILL it after some progress lines. True if it finished."""
+    """Run the indexer in a subprocess; SIGKILL it after some progress lines.
+
+    Returns True when the SIGKILL landed mid-run: the child died of the signal before reporting the
+    end of its run. False when it finished (a kill that came too late does not count)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "tests" / "unit")]))
     proc = subprocess.Popen(
         [sys.executable, str(script), str(archive)],
@@ -56,18 +59,24 @@ def _run_child(archive: Path, script: Path, kill_after_lines: int | None, delay:
         stderr=subprocess.DEVNULL,
         env=env,
     )
-    finished = False
     assert proc.stdout is not None
+    output = []
     for lines, line in enumerate(proc.stdout, 1):
-        if line.startswith(b"finished"):
-            finished = True
+        output.append(line)
         if kill_after_lines is not None and lines >= kill_after_lines:
             time.sleep(delay)  # lands the kill at a random point of the next step
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=60)
+    output += proc.stdout.readlines()  # what it printed before the signal landed
     proc.stdout.close()
-    return finished
+    ended = any(line.startswith((b"finished", b"done ")) for line in output)
+    if kill_after_lines is None:
+        assert proc.returncode == 0 and ended, output[-3:]
+        return False
+    landed = proc.returncode == -signal.SIGKILL and not ended
+    assert landed or (proc.returncode in (0, -signal.SIGKILL) and ended), (proc.returncode, output[-3:])
+    return landed
 
 
 def _check_store(archive: Path, edits: dict[int, str]) -> None:
@@ -114,18 +123,15 @@ def test_kill_minus_nine_at_random_points(tmp_path):
             make_archive(archive, NEW_PER_ROUND, start=FILES + (round_ - 1) * NEW_PER_ROUND)
             victim = sorted((archive / "folder0").glob("*.png"))[0]
             victim.rename(archive / f"renamed-{round_}.png")
-        finished = _run_child(
-            archive, script, kill_after_lines=rng.randint(1, 20), delay=rng.uniform(0, 0.03)
-        )
-        killed += not finished
+        killed += _run_child(archive, script, kill_after_lines=rng.randint(1, 20), delay=rng.uniform(0, 0.03))
         _check_store(archive, edits)
         with Catalog(locate_index(archive).catalog_path) as cat:  # a curator edits between crashes
             row = cat.conn.execute("SELECT id FROM items ORDER BY random() LIMIT 1").fetchone()
             if row:
                 edits[row[0]] = f"edit before kill {round_}"
                 cat.set_description(row[0], edits[row[0]])
-    assert killed >= KILLS - 2  # most runs really were killed mid-way
-    assert _run_child(archive, script, kill_after_lines=None, delay=0)  # re-running finishes the job
+    assert killed >= KILLS - 2  # most kills really landed mid-run, before the child reported its end
+    _run_child(archive, script, kill_after_lines=None, delay=0)  # re-running finishes the job
     _check_store(archive, edits)
     location = locate_index(archive)
     with Catalog(location.catalog_path) as cat:

@@ -47,7 +47,6 @@ FORBIDDEN_MODULES = {
     "torchvision",
     "transformers",
     "optimum",
-    "onnx",
     "onnxscript",
     "onnx_ir",
     "huggingface_hub",
@@ -164,6 +163,41 @@ def test_doctor_reports_a_working_cpu_provider(frozen_app, strace, home, tmp_pat
     text = run_traced(strace, frozen_app, ["doctor"], home, tmp_path)
     assert text.returncode == 0, text.stderr
     assert "CPUExecutionProvider: usable" in text.stdout
+
+
+def test_shipped_image_model_indexes_and_tags_without_any_install(frozen_app, strace, home, tmp_path):
+    bundled = frozen_app.internal / "resources" / "models" / "mobilenet-v2-imagenet"
+    assert {"model.onnx", "labels.txt", "LICENSE-Apache-2.0.txt", "NOTICE"} <= {
+        p.name for p in bundled.iterdir()
+    }
+    doctor = run_traced(strace, frozen_app, ["doctor"], home, tmp_path)
+    assert doctor.returncode == 0 and "mobilenet-v2-imagenet@1 (image, shipped with Imago)" in doctor.stdout
+    archive = tmp_path / "photos"
+    archive.mkdir()
+    for image in sorted((ROOT / "resources" / "sample-archive" / "animals").glob("*.jpg")):
+        shutil.copy2(image, archive / image.name)
+    run = run_traced(strace, frozen_app, ["index", str(archive), "--no-caption", "--json"], home, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["failed"] == 0
+    found = run_traced(
+        strace, frozen_app, ["search", str(archive), "--text", "панда", "--json"], home, tmp_path
+    )
+    assert found.returncode == 0, found.stderr
+    assert {Path(r["path"]).name.split("_")[0] for r in json.loads(found.stdout)["results"]} == {"panda"}
+    assert run.network_calls == found.network_calls == []
+
+
+def test_models_import_onnx_works_frozen(frozen_app, strace, home, tmp_path):
+    from tiny_image_graphs import LABELS, write_uint8_nhwc_fixed
+
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(LABELS) + "\n")
+    args = ["models", "import-onnx", str(write_uint8_nhwc_fixed(tmp_path / "tiny.onnx")), "--name", "tiny",
+            "--embedding", "pool", "--scores", "probs", "--labels", str(labels)]  # fmt: skip
+    run = run_traced(strace, frozen_app, args, home, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "installed tiny@1 (image)" in run.stdout
+    assert (home / "models" / "tiny" / "manifest.json").is_file()
 
 
 @pytest.mark.parametrize("extra_args", [[], ["--find-similar", "IMAGE"]], ids=["plain", "find-similar"])

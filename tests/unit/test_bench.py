@@ -20,6 +20,10 @@ def test_ratio_is_oriented_so_higher_is_better():
     assert (latency.target, latency.met) == ("<= 100", False)
     plain = Record.measured("search", "build rate", 1234.5678, "vectors/s")
     assert (plain.value, plain.ratio, plain.target, plain.met) == (1235.0, None, None, None)
+    # a target on the value, higher is better: met exactly at the target, not below it
+    at = Record.measured("search", "recall", 0.95, "", baseline=1.0, target=0.95)
+    below = Record.measured("search", "recall", 0.94, "", baseline=1.0, target=0.95)
+    assert (at.target, at.met, below.met) == (">= 0.95", True, False)
 
 
 def test_clustered_vectors_are_normalised_and_clustered():
@@ -45,7 +49,8 @@ def test_search_measure_on_a_small_collection(monkeypatch):
     monkeypatch.setattr(search_suite, "QUERIES", 20)
     records = {r.metric: r for r in search_suite.measure(5000)}
     recall = records["recall@10 vs exact, 5k"]
-    assert recall.value >= 0.9 and recall.met is not None
+    assert recall.value >= 0.9 and recall.target == ">= 0.95" and recall.unit == ""
+    assert recall.met is (recall.value >= 0.95) and recall.ratio == recall.value  # baseline 1.0
     assert records["search p50, 5k"].baseline_value > 0
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from models.bundle import load_bundle
 from models.captioner import GitCaptioner, caption_files, open_captioner
 from models.errors import BundleError, ImageDecodeError, InputError
-from models.preprocess import load_image
+from models.preprocess import load_image, preprocess
 from store.protocols import Captioner
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -55,6 +55,66 @@ def test_token_ids_match_transformers_generate(captioners, shape, case):
     expected = reference["cases"][case]
     assert [r.token_ids for r in results] == [e["token_ids"] for e in expected]
     assert [r.text for r in results] == [e["caption"] for e in expected]
+
+
+BEAM_IMAGES = FIXTURES / "models" / "git-beam-images"
+
+
+def _beam_reference(shape: str) -> dict:
+    return json.loads((BUNDLES[shape] / "beam-reference.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def beam_bundles(tmp_path_factory):
+    """Copies of the tiny bundles whose manifests carry each case's length_penalty and early_stopping."""
+    made = {}
+
+    def bundle(shape: str, case: str) -> Path:
+        if (shape, case) not in made:
+            spec = _beam_reference(shape)["cases"][case]
+            folder = tmp_path_factory.mktemp("beam") / f"git-tiny-{shape}"
+            shutil.copytree(BUNDLES[shape], folder)
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            manifest["generation"]["length_penalty"] = spec["length_penalty"]
+            manifest["generation"]["early_stopping"] = spec["early_stopping"]
+            (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+            made[shape, case] = folder
+        return made[shape, case]
+
+    return bundle
+
+
+@pytest.mark.parametrize("shape", ["base", "large"])
+@pytest.mark.parametrize(
+    "case", list(json.loads((BUNDLES["base"] / "beam-reference.json").read_text())["cases"])
+)
+def test_beam_search_settings_from_the_manifest_match_transformers(beam_bundles, shape, case):
+    """early_stopping True/False/"never" and length_penalty 0.5/1/2, read from the manifest; the images
+    were chosen so that each case has captions that depend on the setting and on finished beams
+    ranked between `beams` and `2*beams` being turned away (see git_beam_references.py)."""
+    reference = _beam_reference(shape)
+    spec = reference["cases"][case]
+    images = [load_image(BEAM_IMAGES / name) for name in reference["images"]]
+    captioner = GitCaptioner(beam_bundles(shape, case), beams=spec["num_beams"], max_tokens=20)
+    assert captioner.settings.length_penalty == spec["length_penalty"]
+    assert captioner.settings.early_stopping == spec["early_stopping"]
+    try:
+        assert captioner.generate(images) == spec["token_ids"]
+    finally:
+        captioner.close()
+
+
+def test_beam_references_differ_by_setting():
+    """The settings change captions on these images: otherwise the cases above would test nothing."""
+    for shape in ("base", "large"):
+        cases = _beam_reference(shape)["cases"]
+        outputs = {name: cases[name]["token_ids"] for name in cases}
+        assert outputs["beam3_early_true"] != outputs["beam3"] != outputs["beam3_lp2"]
+        assert (
+            outputs["beam3_lp0.5"] != outputs["beam3"] and outputs["beam3_lp2_never"] != outputs["beam3_lp2"]
+        )
+        ends = [ids[-1] for rows in outputs.values() for ids in rows]
+        assert 3 in ends and any(len(ids) == 20 and ids[-1] != 3 for rows in outputs.values() for ids in rows)
 
 
 def test_references_cover_early_stops_and_full_length():
@@ -101,24 +161,39 @@ def test_close_then_reuse(captioners):
     assert captioner.caption([image]) == first
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        Image.new("RGB", (1, 1), (200, 10, 10)),
-        Image.new("RGB", (6000, 40), (0, 90, 200)),
-        Image.new("L", (3000, 2500), 128),
-        Image.new("CMYK", (50, 70), (10, 200, 30, 5)),
-        Image.new("RGBA", (64, 32), (255, 0, 0, 0)),
-        Image.new("LA", (20, 20), (90, 255)),
-        Image.fromarray(np.full((40, 30), 40000, dtype=np.uint16)),
-        Image.new("P", (33, 17)),
-    ],
-    ids=["1x1", "wide", "huge-grey", "cmyk", "alpha", "grey-alpha", "16-bit", "palette"],
-)
-def test_odd_images_caption_without_error(captioners, image):
+ODD_IMAGES = {  # id -> (odd image, the plain RGB colour it shows)
+    "1x1": (Image.new("RGB", (1, 1), (200, 10, 10)), (200, 10, 10)),
+    "wide": (Image.new("RGB", (6000, 40), (0, 90, 200)), (0, 90, 200)),
+    "huge-grey": (Image.new("L", (3000, 2500), 128), (128, 128, 128)),
+    "cmyk": (Image.new("CMYK", (50, 70), (10, 200, 30, 5)), Image.new("CMYK", (1, 1), (10, 200, 30, 5))),
+    "alpha": (Image.new("RGBA", (64, 32), (255, 0, 0, 0)), (255, 255, 255)),  # transparent: the white page
+    "grey-alpha": (Image.new("LA", (20, 20), (170, 255)), (170, 170, 170)),
+    "16-bit": (Image.fromarray(np.full((40, 30), 40000, dtype=np.uint16)), (156, 156, 156)),  # 40000 >> 8
+    "palette": (Image.new("P", (33, 17)), (0, 0, 0)),  # index 0 of the default palette
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_IMAGES))
+def test_odd_images_caption_as_the_colour_they_show(captioners, name):
+    """Any size, mode or bit depth captions as the same picture in plain 8-bit RGB would."""
+    image, colour = ODD_IMAGES[name]
+    if isinstance(colour, Image.Image):
+        colour = colour.convert("RGB").getpixel((0, 0))
     captioner = captioners("base")
-    [text] = captioner.caption([image])
-    assert isinstance(text, str)
+    reference = Image.new("RGB", (64, 64), colour)
+    pixels = preprocess([image, reference], captioner.spec)
+    np.testing.assert_allclose(pixels[0], pixels[1], rtol=0, atol=1e-6)
+    [got] = captioner.describe([image])
+    [plain] = captioner.describe([reference])
+    assert got == plain and got.token_ids
+
+
+def test_plain_colours_caption_differently(captioners):
+    """Otherwise the test above could not tell a wrong colour conversion from a right one."""
+    colours = {colour if isinstance(colour, tuple) else None for _, colour in ODD_IMAGES.values()} - {None}
+    captioner = captioners("base")
+    ids = captioner.generate([Image.new("RGB", (64, 64), c) for c in sorted(colours)])
+    assert len({tuple(i) for i in ids}) == len(colours)
 
 
 def test_corrupt_file_names_the_path(captioners, tmp_path):

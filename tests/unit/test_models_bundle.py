@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -234,3 +235,144 @@ def test_clip_sections_are_validated(tmp_path):
         (folder / MANIFEST).write_text(json.dumps(edited))
         with pytest.raises(BundleError, match=message):
             load_bundle(folder)
+
+
+def _zip_with(tmp_path: Path, entry: zipfile.ZipInfo | str, data: bytes = b"x") -> Path:
+    """A valid head bundle zip plus one extra entry."""
+    src = make_bundle(tmp_path / "src")
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(src / MANIFEST, MANIFEST)
+        zf.write(src / "head.onnx", "head.onnx")
+        zf.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
+    return archive
+
+
+def test_install_refuses_backslash_traversal(tmp_path):
+    """Windows reads `..\\evil.onnx` as `../evil.onnx`: refused in a zip and in a manifest path."""
+    models = tmp_path / "models"
+    with pytest.raises(BundleError, match="unsafe entry"):
+        install_bundle(_zip_with(tmp_path, "..\\evil.onnx"), models)
+    with pytest.raises(BundleError, match="unsafe entry"):
+        install_bundle(_zip_with(tmp_path / "b", "sub\\..\\..\\evil.onnx"), models)
+    assert list(models.iterdir()) == []
+    folder = make_bundle(tmp_path / "c")
+    edit_manifest(folder, files={"model": {"path": "..\\head.onnx", "sha256": "0" * 64}})
+    with pytest.raises(BundleError, match="leaves the bundle folder"):
+        install_bundle(folder, models)
+
+
+def test_install_refuses_a_symlink_entry_in_a_zip(tmp_path):
+    link = zipfile.ZipInfo("tokenizer.json")
+    link.external_attr = (0o120777 << 16) | 0x10  # S_IFLNK | rwxrwxrwx, as `zip --symlinks` writes it
+    archive = _zip_with(tmp_path, link, b"/etc/passwd")
+    models = tmp_path / "models"
+    with pytest.raises(BundleError, match=r"symbolic link entry 'tokenizer\.json'"):
+        install_bundle(archive, models)
+    assert list(models.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["CON", "nul.onnx", "aux.onnx", "COM1.txt", "sub/LPT9", "Com3.Onnx", "evil.onnx.", "evil.onnx ",
+     "head.onnx:stream", "a<b.onnx"],
+)  # fmt: skip
+def test_install_refuses_windows_reserved_names(tmp_path, entry):
+    models = tmp_path / "models"
+    with pytest.raises(BundleError, match="unsafe entry"):
+        install_bundle(_zip_with(tmp_path, entry), models)
+    assert list(models.iterdir()) == []
+    folder = make_bundle(tmp_path / "f")
+    edit_manifest(folder, files={"model": {"path": entry, "sha256": "0" * 64}})
+    with pytest.raises(BundleError, match="leaves the bundle folder"):
+        load_bundle(folder)
+
+
+def test_ordinary_names_that_look_reserved_are_fine(tmp_path):
+    from models.bundle import _safe_relative
+
+    for rel in ("console.onnx", "nullable/x.onnx", "com10.onnx", "aux_head.onnx", "sub/.hidden", "a.b.c"):
+        assert _safe_relative(rel), rel
+
+
+def test_install_refuses_a_zip_bomb(tmp_path):
+    models = tmp_path / "models"
+    with pytest.raises(BundleError, match="zip bomb"):
+        install_bundle(_zip_with(tmp_path, "padding.bin", bytes(8 << 20)), models)
+    assert list(models.iterdir()) == []
+
+
+def test_install_refuses_a_zip_over_the_size_limit(tmp_path, monkeypatch):
+    import models.bundle as bundle_module
+
+    monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", 1000)
+    archive = _zip_with(tmp_path, "weights.bin", os.urandom(2000))
+    with pytest.raises(BundleError, match="unpacks to"):
+        install_bundle(archive, tmp_path / "models")
+    folder = make_bundle(tmp_path / "big")
+    (folder / "head.onnx").write_bytes(os.urandom(2000))
+    write_manifest(folder, json.loads((folder / MANIFEST).read_text()))
+    with pytest.raises(BundleError, match=r"at most 0 GiB"):
+        install_bundle(folder, tmp_path / "models")
+
+
+def test_install_checks_free_disk_space_first(tmp_path, monkeypatch):
+    import models.bundle as bundle_module
+
+    usage = shutil.disk_usage(tmp_path)._replace(free=1000)
+    monkeypatch.setattr(bundle_module.shutil, "disk_usage", lambda _: usage)
+    with pytest.raises(BundleError, match="not enough disk space"):
+        install_bundle(_zip_with(tmp_path, "extra.txt"), tmp_path / "models")
+
+
+def test_disk_full_while_copying_is_one_clear_error(tmp_path, monkeypatch):
+    import errno
+
+    import models.bundle as bundle_module
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(bundle_module.shutil, "copy2", full)
+    models = tmp_path / "models"
+    with pytest.raises(BundleError, match="No space left on device") as caught:
+        install_bundle(make_bundle(tmp_path / "src"), models)
+    assert "\n" not in str(caught.value)
+    assert list(models.iterdir()) == []
+
+
+def test_install_refuses_symlinks_in_a_bundle_folder(tmp_path):
+    secret = tmp_path / "secret.onnx"
+    secret.write_bytes(b"not really onnx, but hashed")  # same bytes as make_bundle's head.onnx
+    folder = make_bundle(tmp_path / "src")
+    (folder / "head.onnx").unlink()
+    (folder / "head.onnx").symlink_to(secret)
+    models = tmp_path / "models"
+    with pytest.raises(BundleError, match=r"head\.onnx is a symbolic link"):
+        install_bundle(folder, models)
+    # a file reached through a symlinked folder
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(secret, outside / "head.onnx")
+    nested = make_bundle(tmp_path / "nested")
+    (nested / "sub").symlink_to(outside)
+    write_manifest(
+        nested, {**json.loads((nested / MANIFEST).read_text()), "files": {"model": "sub/head.onnx"}}
+    )
+    with pytest.raises(BundleError, match="sub is a symbolic link"):
+        install_bundle(nested, models)
+    # a symlinked manifest
+    linked = make_bundle(tmp_path / "linked")
+    (tmp_path / "manifest-copy.json").write_text((linked / MANIFEST).read_text())
+    (linked / MANIFEST).unlink()
+    (linked / MANIFEST).symlink_to(tmp_path / "manifest-copy.json")
+    with pytest.raises(BundleError, match=r"manifest\.json is a symbolic link"):
+        install_bundle(linked, models)
+    assert list(models.iterdir()) == []
+
+
+def test_install_refuses_a_fifo_instead_of_a_zip(tmp_path):
+    fifo = tmp_path / "bundle.zip"
+    os.mkfifo(fifo)
+    with pytest.raises(BundleError, match=r"neither a bundle folder nor a \.zip file"):
+        install_bundle(fifo, tmp_path / "models")

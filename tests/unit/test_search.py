@@ -14,7 +14,7 @@ from models.errors import ImagoError, InputError
 from store.archive import locate_index
 from store.catalog import Catalog
 from store.indexer import Indexer
-from store.search import SearchService, fts_match, parse_bbox, query_terms
+from store.search import SearchFilter, SearchService, fts_match, parse_bbox, query_terms
 
 DIM = 32
 
@@ -150,6 +150,38 @@ def test_similar_to_item_ranks_copies_first_and_excludes_the_query(service):
     assert scores == sorted(scores, reverse=True)
 
 
+def test_cutoff_is_median_plus_three_robust_sigmas_of_the_archive_scores(service):
+    """The threshold of a similarity search is median + 3 * 1.4826 * MAD of the query's cosine scores
+    against every indexed vector (36 here, under the sample size), not merely present."""
+    query = item_of(service, "subject/original.png")
+    found = service.similar_to_item(query, top=10)
+    ids = [int(r[0]) for r in service.catalog.conn.execute("SELECT id FROM items ORDER BY id")]
+    _, vectors = service.catalog.vectors(service.model_id, ids)
+    assert len(vectors) == 36
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = vectors @ vectors[ids.index(query)]
+    median = float(np.median(scores))
+    mad = float(np.median(np.abs(scores - median)))
+    assert mad > 0.01  # wide enough that the 1.4826 factor moves the threshold measurably
+    assert found.threshold == pytest.approx(median + 3.0 * 1.4826 * mad, abs=1e-5)
+
+
+def test_cutoff_on_a_known_score_distribution(service):
+    """Scores 0.1 .. 0.9 against the query: median 0.5, MAD 0.2, threshold 0.5 + 3 * 1.4826 * 0.2."""
+    cosines = np.arange(1, 10, dtype=np.float64) / 10
+    sample = np.zeros((len(cosines), DIM), np.float32)
+    sample[:, 0], sample[:, 1] = cosines, np.sqrt(1 - cosines**2)
+    service._sample = sample  # the background sample, as `_background` caches it
+    axis = np.zeros(DIM, np.float32)
+    axis[0] = 1.0
+    service.text_encoder = FakeTextEncoder({"zzz qqq": axis})
+    found = service.search_text("zzz qqq", top=5)
+    assert found.threshold == pytest.approx(0.5 + 3 * 1.4826 * 0.2, abs=1e-5)  # 1.38956
+    # Nothing reaches a cosine above 1.39: the best hits come back as the weak fallback.
+    assert len(found.results) == 3
+    assert all("weak match: below the relevance cut-off" in r.why for r in found.results)
+
+
 def test_similar_hide_duplicates_and_all(service):
     query = item_of(service, "subject/original.png")
     hidden = service.similar_to_item(query, top=50, duplicates="hide")
@@ -173,6 +205,19 @@ def test_similar_to_external_image_and_rectangle(service, tmp_path):
     exact = service.similar_to_image(service.archive / "subject" / "grey.png", top=10)
     assert exact.results[0].path == "subject/grey.png"
     assert exact.results[0].score == 1.0
+    assert exact.results[0].why == ["exact duplicate: same file content as the query"]
+    both = service.similar_to_image(service.archive / "subject" / "original.png", top=10)
+    assert {r.path for r in both.results[:2]} == {"subject/original.png", "other/exact_copy.png"}
+    assert all(r.why == ["exact duplicate: same file content as the query"] for r in both.results[:2])
+    # filters apply to searches by image and by rectangle too
+    only_other = SearchFilter(folder="other")
+    for found in (
+        service.similar_to_image(outside, top=10, filters=only_other),
+        service.similar_to_region(
+            item_of(service, "subject/original.png"), (8, 8, 80, 80), filters=only_other
+        ),
+    ):
+        assert found.results and all(r.path.startswith("other/") for r in found.results)
     # The rectangle that cropped.png was cut from finds cropped.png itself (same pixels).
     region = service.similar_to_image(service.archive / "subject" / "original.png", bbox=(8, 8, 80, 80))
     assert region.results[0].path == "subject/cropped.png"
@@ -196,9 +241,30 @@ def test_similar_bad_input(service, tmp_path):
         service.similar_to_image(service.archive / "subject" / "original.png", bbox=(500, 500, 10, 10))
     with pytest.raises(InputError):
         service.similar_to_item(item_of(service, "subject/original.png"), top=0)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"a rectangle is X,Y,W,H in whole pixels, not '1,2,3'"):
         parse_bbox("1,2,3")
     assert parse_bbox(" 1, 2,3,4") == (1, 2, 3, 4)
+    assert parse_bbox("0,0,1,1") == (0, 0, 1, 1)  # the smallest rectangle at the corner
+    for bad in ("-1,0,1,1", "0,-1,1,1", "0,0,0,1", "0,0,1,0"):
+        with pytest.raises(InputError, match=rf"rectangle '{bad}' must have x, y >= 0 and a positive"):
+            parse_bbox(bad)
+
+
+def test_filter_date_range_of_one_instant_is_allowed():
+    assert SearchFilter(since=100.0, until=100.0).restricts
+    with pytest.raises(InputError, match="the date range is empty"):
+        SearchFilter(since=100.5, until=100.0)
+
+
+def test_result_json_rounds_scores_to_six_digits():
+    from store.search import SearchResult
+
+    assert SearchResult(1, "a.png", 0.123456789, None).as_json()["score"] == 0.123457
+
+
+def test_fts_match_quotes_terms():
+    assert fts_match(['say "hi"', "b"]) == '"say ""hi""" "b"'
+    assert fts_match(["a"]) == '"a"'
 
 
 def test_image_search_needs_a_matching_model(archive, tmp_path):
@@ -316,6 +382,105 @@ def test_text_cutoff_keeps_few_hits(service):
     assert len(service.search_text("zzz qqq", top=30, all=True).results) == 30
 
 
+@pytest.fixture
+def own_service(archive, tmp_path):
+    """A service on a private copy of the indexed archive, for tests that write curator text."""
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy)
+    with SearchService.open(copy, image_encoder=FakeImageEncoder(), text_encoder=FakeTextEncoder()) as s:
+        yield s
+
+
+def _vector_ranks(service: SearchService, vector: np.ndarray) -> dict[int, tuple[int, float]]:
+    """item -> (rank, cosine) of every indexed vector against `vector`, by brute force."""
+    ids = [int(r[0]) for r in service.catalog.conn.execute("SELECT id FROM items ORDER BY id")]
+    _, vectors = service.catalog.vectors(service.model_id, ids)
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = vectors @ (vector / np.linalg.norm(vector))
+    order = sorted(range(len(ids)), key=lambda k: (-scores[k], ids[k]))
+    return {ids[k]: (rank, float(scores[k])) for rank, k in enumerate(order, 1)}
+
+
+def test_text_search_fuses_keyword_and_vector_ranks(own_service):
+    """Reciprocal-rank fusion: a keyword match adds 2 / (60 + its keyword rank), a vector hit
+    1 / (60 + its vector rank); keyword matches need not pass the cut-off, vector-only hits must."""
+    s = own_service
+    target, keyword = item_of(s, "other/pattern_03.png"), item_of(s, "other/pattern_05.png")
+    s.catalog.set_description(keyword, "Zeppelin hangar at Friedrichshafen")
+    _, vec = s.catalog.vectors(s.model_id, [target])
+    s.text_encoder = FakeTextEncoder({"zeppelin hangar": vec[0]})
+    ranks = _vector_ranks(s, vec[0])
+    found = s.search_text("zeppelin hangar", top=10)
+    first, second = found.results[:2]
+    rank, cosine = ranks[keyword]
+    assert cosine < found.threshold  # kept for its keywords only, and not called weak for that
+    assert (first.item_id, first.path) == (keyword, "other/pattern_05.png")
+    assert first.score == pytest.approx(2.0 / 61 + 1.0 / (60 + rank))
+    assert first.why == [
+        "keyword match in description: zeppelin, hangar",
+        f"text-image similarity {cosine:.3f} (rank {rank})",
+    ]
+    row = s.catalog.conn.execute("SELECT file_id FROM items WHERE id = ?", (keyword,)).fetchone()
+    file_hash = s.catalog.conn.execute("SELECT hash FROM files WHERE id = ?", (row[0],)).fetchone()[0]
+    assert (first.file_id, first.hash, first.region) == (row[0], file_hash, None)
+    assert (second.item_id, second.why) == (target, ["text-image similarity 1.000 (rank 1)"])
+    assert second.score == pytest.approx(1.0 / 61)
+    # the other vector hits are those at or above the cut-off, in vector order, scored by rank
+    kept = sorted(
+        (r, i) for i, (r, c) in ranks.items() if c >= found.threshold and i not in (keyword, target)
+    )
+    assert [(r.item_id, r.score) for r in found.results[2:]] == [
+        (i, pytest.approx(1.0 / (60 + r))) for r, i in kept
+    ]
+    assert found.more  # vector candidates below the cut-off exist
+    # `all`: no cut-off; exactly `top` results is not "more", one fewer is
+    everything = s.search_text("zeppelin hangar", top=36, all=True)
+    assert len(everything) == 36 and not everything.more
+    assert s.search_text("zeppelin hangar", top=35, all=True).more
+
+
+def test_text_search_partial_keyword_matches_count_half(own_service):
+    """No item has every word: items with any of them are partial matches at half the keyword weight
+    (ties in bm25 keep item order), fused with their vector rank, and never called weak."""
+    s = own_service
+    target = item_of(s, "other/pattern_03.png")
+    one, two = sorted([item_of(s, "other/pattern_05.png"), item_of(s, "other/pattern_07.png")])
+    s.catalog.set_description(one, "zeppelin")
+    s.catalog.set_description(two, "airship")
+    _, vec = s.catalog.vectors(s.model_id, [target])
+    s.text_encoder = FakeTextEncoder({"zeppelin airship": vec[0]})
+    ranks = _vector_ranks(s, vec[0])
+    found = {r.item_id: r for r in s.search_text("zeppelin airship", top=10).results}
+    for keyword_rank, (item, word) in enumerate([(one, "zeppelin"), (two, "airship")], 1):
+        rank, cosine = ranks[item]
+        assert found[item].score == pytest.approx(1.0 / (60 + keyword_rank) + 1.0 / (60 + rank))
+        assert found[item].why == [
+            f"partial keyword match in description: {word}",
+            f"text-image similarity {cosine:.3f} (rank {rank})",
+        ]
+    assert found[target].score == pytest.approx(1.0 / 61)
+    scores = [r.score for r in s.search_text("zeppelin airship", top=10).results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_filtered_text_search_looks_deeper_into_the_vector_candidates(own_service, monkeypatch):
+    """With a filter, ten times the candidates are examined, so filtered-out neighbours do not
+    crowd out the items the filter allows."""
+    import store.search as search_module
+
+    s = own_service
+    target = item_of(s, "other/pattern_03.png")
+    _, vec = s.catalog.vectors(s.model_id, [target])
+    s.text_encoder = FakeTextEncoder({"zzz qqq": vec[0]})
+    ranks = _vector_ranks(s, vec[0])
+    subject = sorted(ranks[item_of(s, f"subject/{n}.png")][0] for n in ("original", "flipped", "grey"))
+    candidates = max(1, subject[0] // 10 + 1)  # ten times this reaches the best subject item, once not
+    assert candidates < subject[0] <= 10 * candidates
+    monkeypatch.setattr(search_module, "CANDIDATES", candidates)
+    found = s.search_text("zzz qqq", top=1, all=True, filters=SearchFilter(folder="subject"))
+    assert [r.path.split("/")[0] for r in found.results] == ["subject"]
+
+
 def test_query_terms_and_match_expression():
     assert query_terms("The Steam-Locomotive of Tula!") == ["steam", "locomotive", "tula"]
     assert query_terms("ИКОНА Богоматери и святых") == ["икона", "богоматери", "святых"]
@@ -348,6 +513,40 @@ def test_many_keyword_matches_rank_vector_candidates_first(service, monkeypatch)
     assert all(r.path.startswith("other/pattern") for r in fast.results[:30])
 
 
+def test_keyword_matches_name_their_columns(own_service):
+    s = own_service
+    item = item_of(s, "other/pattern_05.png")
+    s.catalog.set_description(item, "a lighthouse")
+    why = {r.item_id: r.why for r in s.search_text("lighthouse subject", top=50, all=True).results}
+    assert why[item][0] == "partial keyword match in description: lighthouse"
+    assert why[item_of(s, "subject/grey.png")][0] == "partial keyword match in folder: subject"
+    named = s.search_text("grey", top=5).results[0]
+    assert (named.path, named.why[0]) == ("subject/grey.png", "keyword match in name: grey")
+
+
+def test_many_keyword_matches_boundary_and_filters(own_service, monkeypatch):
+    """At most FTS_RANK_MAX keyword matches are ranked by bm25; above it the vector candidates among
+    them come first, in vector order, and filters still apply."""
+    import store.search
+
+    s = own_service
+    best = item_of(s, "other/pattern_17.png")
+    _, vec = s.catalog.vectors(s.model_id, [best])
+    s.text_encoder = FakeTextEncoder({"pattern": vec[0]})
+    ranked = [(r.item_id, r.score) for r in s.search_text("pattern", top=50, all=True).results]
+    monkeypatch.setattr(store.search, "FTS_RANK_MAX", 30)  # exactly the 30 matches: still bm25
+    assert [(r.item_id, r.score) for r in s.search_text("pattern", top=50, all=True).results] == ranked
+    monkeypatch.setattr(store.search, "FTS_RANK_MAX", 29)
+    fast = s.search_text("pattern", top=50, all=True).results
+    assert fast[0].item_id == best and fast[0].score == pytest.approx(2.0 / 61 + 1.0 / 61)
+    assert [r.item_id for r in fast] != [i for i, _ in ranked]
+    keyword = [r for r in fast if r.why[0].startswith("keyword match")]
+    assert len(keyword) == 30 and len({r.item_id for r in keyword}) == 30
+    filtered = s.search_text("pattern", top=50, all=True, filters=SearchFilter(folder="subject"))
+    assert all(r.path.startswith("subject/") for r in filtered.results)
+    assert not any(r.why[0].startswith("keyword match") for r in filtered.results)
+
+
 def test_region_items(tmp_path):
     archive = build_archive(tmp_path, unrelated=4)
     index(archive)
@@ -356,7 +555,8 @@ def test_region_items(tmp_path):
         file_id = catalog.file_id(b"subject/original.png")
         file_item = catalog.item_ids(file_id)[0]
         region = catalog.add_curator_region(file_id, (8, 8, 80, 80))
-    index(archive)  # embeds the curator's region
+        other_region = catalog.add_curator_region(file_id, (4, 10, 70, 60))
+    index(archive)  # embeds the curator's regions
     with SearchService.open(archive, image_encoder=FakeImageEncoder()) as service:
         found = service.similar_to_item(file_item, top=20, all=True)
         hit = next(r for r in found.results if r.item_id == region)
@@ -367,3 +567,11 @@ def test_region_items(tmp_path):
         by_region = service.similar_to_item(region, top=20, all=True)
         assert not any("exact duplicate" in w for r in by_region.results for w in r.why)
         assert by_region.results[0].path == "subject/cropped.png"  # the same pixels as the region
+        # A rectangle inside a region item is placed relative to the region, not to the file.
+        inside = service.similar_to_region(other_region, (3, 5, 40, 30), top=20, all=True)
+        same = service.similar_to_image(
+            archive / "subject" / "original.png", bbox=(7, 15, 40, 30), top=20, all=True
+        )
+        assert [(r.item_id, round(r.score, 5)) for r in inside.results] == [
+            (r.item_id, round(r.score, 5)) for r in same.results if "exact duplicate" not in r.why[0]
+        ]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -270,3 +273,207 @@ def test_rejected_label_stays_rejected(catalog, archive, tmp_path):
         "rejected must be an object with keys category / name, not {'colour': ['red']}",
         "rejected category labels must be a list, not str",
     ]
+
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+
+def test_every_time_in_a_json_export_is_iso_8601_with_offset(catalog, archive, tmp_path):
+    curation = CurationService(catalog)
+    item = item_of(catalog, "subject/original.png")
+    curation.set_description(item, "Striped cloth")
+    curation.confirm_label(item, "name", "Tula workshop")
+    out = tmp_path / "out.json"
+    assert main.main(["export", str(archive), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text("utf-8"))
+    assert _ISO.fullmatch(doc["exported_at"])
+    row = next(r for r in doc["items"] if r["path"] == "subject/original.png")
+    assert _ISO.fullmatch(row["description_time"]) and _ISO.fullmatch(row["caption"]["time"])
+    labels = row["categories"] + row["names"]
+    assert {(x["label"], x["source"]) for x in labels} >= {("textile", "model"), ("Tula workshop", "curator")}
+    assert all(_ISO.fullmatch(x["time"]) for x in labels), labels
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2+3", "'-2+3"),
+     ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("a=b", "a=b"), (None, ""), (7, 7)],
+)  # fmt: skip
+def test_csv_cells_that_start_a_formula_are_escaped(value, cell):
+    from store.export import csv_cell
+
+    assert csv_cell(value) == cell
+
+
+def test_csv_export_escapes_formulas_end_to_end(catalog, archive, tmp_path):
+    curation = CurationService(catalog)
+    item = item_of(catalog, "subject/original.png")
+    curation.set_description(item, '=HYPERLINK("http://evil.example", "click")')
+    curation.set_labels(item, "category", ["@SUM(1+1)"])
+    out = tmp_path / "out.csv"
+    assert main.main(["export", str(archive), "--format", "csv", "--out", str(out)]) == 0
+    with out.open(encoding="utf-8") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["path"] == "subject/original.png")
+    assert row["description"] == '\'=HYPERLINK("http://evil.example", "click")'
+    assert row["category"] == "'@SUM(1+1)" and row["categories"].startswith("'@SUM(1+1) (curator)")
+
+
+def test_export_refuses_to_overwrite_a_file_inside_the_archive(archive, tmp_path, capsys):
+    original = archive / "subject" / "original.png"
+    before = original.read_bytes()
+    for target in (original, archive / ".imago" / "catalog.db"):
+        capsys.readouterr()
+        assert main.main(["export", str(archive), "--out", str(target)]) == 1
+        assert capsys.readouterr().err == (
+            f"imago: error: refusing to overwrite {target}: it is a file inside the archive {archive}\n"
+        )
+    assert original.read_bytes() == before
+    link = tmp_path / "link.csv"  # a symlink is replaced itself, never its target
+    link.symlink_to(original)
+    assert main.main(["export", str(archive), "--format", "csv", "--out", str(link)]) == 0
+    assert original.read_bytes() == before and not link.is_symlink()
+    assert (
+        main.main(["export", str(archive), "--out", str(archive / "export.json")]) == 0
+    )  # a new file is fine
+    assert main.main(["export", str(archive), "--out", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_export_reports_a_full_disk_in_one_line(archive, tmp_path, capsys, monkeypatch):
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main.main(["export", str(archive), "--out", str(tmp_path / "out.json")]) == 1
+    assert capsys.readouterr().err.endswith(": No space left on device\n")
+    assert list(tmp_path.glob(".out.json*")) == []
+
+
+def test_import_reads_row_by_row(catalog, tmp_path, monkeypatch):
+    import store.export
+
+    rows = export(catalog)
+    rows[0]["description"] = "edited, read in 7-character pieces"
+    doc = tmp_path / "edited.json"
+    doc.write_text(json.dumps({"format": "imago-export", "version": 1, "items": rows}, indent=1), "utf-8")
+    monkeypatch.setattr(store.export, "_READ_CHARS", 7)  # every row crosses many read boundaries
+    report = import_curator_fields(catalog, read_import(doc))
+    assert report.as_json() == {"applied": 1, "unchanged": 11, "rejected": [], "unmatched": []}
+    # Rows come one at a time: the first is there before the broken rest of the file is read.
+    doc.write_text('[{"path": "a.png"}, {"path": ' + "x" * 1000, "utf-8")
+    stream = read_import(doc)
+    assert not isinstance(stream, list)
+    # A value that ends a piece may go on in the next one.
+    doc.write_text("[1, 23456789, 3]", "utf-8")
+    assert list(read_import(doc)) == [1, 23456789, 3]
+    doc.write_text('[{"path": "a.png"}, {"path": ' + "x" * 1000, "utf-8")
+    stream = read_import(doc)
+    assert next(stream) == {"path": "a.png"}
+    with pytest.raises(InputError, match="not valid JSON"):
+        next(stream)
+
+
+def test_import_stopped_by_invalid_json_keeps_the_rows_before(catalog, archive, tmp_path, capsys):
+    rows = export(catalog)[:3]
+    for n, row in enumerate(rows):
+        row["description"] = f"edit {n}"
+    doc = tmp_path / "broken.json"
+    doc.write_text(json.dumps(rows)[:-1] + ', {"path": oops}]', "utf-8")
+    assert main.main(["import", str(archive), str(doc)]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("applied 3, unchanged 0, rejected 0, unmatched 0")
+    assert err == (
+        f"imago: error: {doc} is not valid JSON (in row 3): Expecting value; "
+        "the 3 rows before it were imported\n"
+    )
+    assert CurationService(catalog).record(rows[2]["item_id"]).description == "edit 2"
+
+
+def test_import_of_hostile_files_is_one_line(archive, tmp_path, capsys):
+    doc = tmp_path / "hostile.json"
+    cases = [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (
+            '[{"path": "a.png", "item_id": 1' + "0" * 5000 + "}]",
+            "not valid JSON (in row 0): Exceeds the limit",
+        ),
+        ('{"items": [{"path": "a.png"}', "not valid JSON"),
+        ("\ufeff\xff", "is not valid JSON"),
+        ('\ufeff"just text"', "has no list of items"),
+        ('{"format": "imago-export"}', "no list of items"),
+    ]
+    for text, message in cases:
+        doc.write_text(text, "utf-8")
+        assert main.main(["import", str(archive), str(doc)]) == 1, text[:30]
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+    doc.write_bytes(b'[{"path": "a.png", "description": "\xff"}]')
+    assert main.main(["import", str(archive), str(doc)]) == 1
+    assert "not UTF-8 text" in capsys.readouterr().err
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    assert main.main(["import", str(archive), str(fifo)]) == 1
+    assert capsys.readouterr().err == f"imago: error: {fifo} is not a regular file\n"
+
+
+def test_import_rejects_lone_surrogates_and_huge_numbers_row_by_row(catalog, tmp_path):
+    good = next(r for r in export(catalog) if r["path"] == "subject/grey.png")
+    rows = [
+        good | {"description": "bad \ud800 text"},
+        good | {"categories": [{"label": "\udfff", "source": "curator"}]},
+        good | {"path": "x\udc80.png", "hash": None},
+        good | {"region": [10**30, 0, 1, 1]},
+        good | {"rejected": {"category": ["\ud83d"]}},
+        good | {"description": "fine"},
+    ]
+    doc = tmp_path / "rows.json"
+    doc.write_text(json.dumps(rows), "utf-8")  # json writes lone surrogates as \ud800 escapes
+    report = import_curator_fields(catalog, read_import(doc))
+    reasons = [p.reason for p in report.rejected]
+    assert [p.row for p in report.rejected] == [0, 1, 2, 3, 4], reasons
+    assert reasons[0] == "description holds an unpaired surrogate \\ud800, not text"
+    assert "unpaired surrogate \\udfff" in reasons[1] and "path holds" in reasons[2]
+    assert reasons[3].startswith("region must be [x, y, w, h] in whole pixels or null")
+    assert report.applied == 1
+
+
+def test_import_report_lists_the_first_problems_and_counts_all(catalog, tmp_path, monkeypatch, capsys):
+    import store.export
+
+    monkeypatch.setattr(store.export, "MAX_LISTED_PROBLEMS", 2)
+    doc = tmp_path / "rows.json"
+    doc.write_text(json.dumps([{"path": f"missing/{n}.png"} for n in range(5)] + [3, 4, 5]), "utf-8")
+    report = import_curator_fields(catalog, read_import(doc))
+    assert (report.unmatched_count, len(report.unmatched)) == (5, 2)
+    assert (report.rejected_count, [p.row for p in report.rejected]) == (3, [5, 6])
+    assert report.as_json()["unmatched_count"] == 5
+
+
+def test_csv_export_edited_in_a_spreadsheet_imports_back(catalog, archive, tmp_path, capsys):
+    curation = CurationService(catalog)
+    item = item_of(catalog, "subject/original.png")
+    curation.set_description(item, "=not a formula")
+    out = tmp_path / "out.csv"
+    assert main.main(["export", str(archive), "--format", "csv", "--out", str(out)]) == 0
+    with out.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    by_path = {r["path"]: r for r in table}
+    by_path["subject/grey.png"]["description"] = "Grey copy; edited in LibreOffice"
+    by_path["subject/grey.png"]["categories"] += "; costume"  # typed in: the curator's
+    by_path["other/pattern_01.png"]["names"] = "Tula (curator)"
+    by_path["other/pattern_02.png"]["region"] = "1,2"
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    capsys.readouterr()
+    assert main.main(["import", str(archive), str(out)]) == 1  # the broken region
+    assert capsys.readouterr().out.startswith("applied 2, unchanged 9, rejected 1, unmatched 0")
+    grey = curation.record(item_of(catalog, "subject/grey.png"))
+    assert grey.description == "Grey copy; edited in LibreOffice"
+    assert [x.label for x in grey.labels["category"] if x.source == "curator"] == ["costume"]
+    assert curation.curator_labels(item_of(catalog, "other/pattern_01.png"), "name") == ["Tula"]
+    assert curation.record(item).description == "=not a formula"  # the apostrophe came off again
+    (tmp_path / "plain.csv").write_text("a,b\n1,2\n", "utf-8")
+    assert main.main(["import", str(archive), str(tmp_path / "plain.csv")]) == 1
+    assert "has no 'path' or 'hash' column" in capsys.readouterr().err

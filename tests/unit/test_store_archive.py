@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+from pathlib import Path
 
 import pytest
 
-from store import archive as archive_mod
 from store import config
 from store.archive import fallback_key, locate_index
 from store.config import Settings
@@ -20,11 +22,24 @@ def test_index_lives_in_the_archive(tmp_path):
     assert location.catalog_path.name == "catalog.db"
 
 
+def _read_only_medium(monkeypatch, *folders: Path) -> None:
+    """Make creating files in `folders` fail as on a read-only medium (EROFS), at the os.open syscall
+    boundary: chmod does not stop root (CI runs as root), and a read-only mount needs privileges."""
+    real_open = os.open
+    blocked = {os.path.realpath(f) for f in folders}
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.dirname(os.path.realpath(path)) in blocked:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+
+
 def test_read_only_archive_falls_back_to_user_data(tmp_path, imago_home, monkeypatch):
     archive = tmp_path / "dvd"
     archive.mkdir()
-    # We may run as root, where chmod does not stop writes; simulate the read-only medium instead.
-    monkeypatch.setattr(archive_mod, "_writable", lambda folder: False)
+    _read_only_medium(monkeypatch, archive)
     location = locate_index(archive)
     assert location.fallback
     assert location.path == imago_home / "indexes" / fallback_key(archive)
@@ -32,10 +47,28 @@ def test_read_only_archive_falls_back_to_user_data(tmp_path, imago_home, monkeyp
     assert not (archive / ".imago").exists()
 
 
+def test_read_only_index_folder_in_a_writable_archive_falls_back(tmp_path, imago_home, monkeypatch):
+    archive = tmp_path / "shared"
+    (archive / ".imago").mkdir(parents=True)  # left by someone else, and not writable for us
+    _read_only_medium(monkeypatch, archive / ".imago")
+    location = locate_index(archive)
+    assert location.fallback and location.path == imago_home / "indexes" / fallback_key(archive)
+    assert list((archive / ".imago").iterdir()) == []
+
+
+def test_a_file_named_like_the_index_folder_falls_back(tmp_path, imago_home):
+    archive = tmp_path / "odd"
+    archive.mkdir()
+    (archive / ".imago").write_text("not a folder")
+    location = locate_index(archive)
+    assert location.fallback and location.path == imago_home / "indexes" / fallback_key(archive)
+    assert (archive / ".imago").read_text() == "not a folder"
+
+
 def test_read_only_archive_index_goes_to_the_configured_folder(tmp_path, imago_home, monkeypatch):
     archive = tmp_path / "dvd"
     archive.mkdir()
-    monkeypatch.setattr(archive_mod, "_writable", lambda folder: False)
+    _read_only_medium(monkeypatch, archive)
     Settings(fallback_index_dir=str(tmp_path / "shared-indexes")).save()
     location = locate_index(archive)
     assert location.fallback and location.path == tmp_path / "shared-indexes" / fallback_key(archive)

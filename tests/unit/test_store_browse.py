@@ -78,9 +78,12 @@ def test_item_details_has_facts_labels_and_curator_edits(indexed):
 
 def test_engine_loads_the_installed_clip_bundle(tmp_path):
     models_dir = tmp_path / "models"
-    with pytest.raises(BundleError, match="no clip model bundle installed"):
-        load_index_models(models_dir, Settings(), captions=True)
-    install_bundle(CLIP_TINY, models_dir)
+    # Without CLIP, the image model shipped with Imago indexes and names objects with its own classes.
+    shipped, classifiers, _ = load_index_models(models_dir, Settings(), captions=True)
+    assert shipped.model_id == "mobilenet-v2-imagenet@1" and classifiers == []
+    assert shipped.label_head == "name"
+    assert load_search_encoders(models_dir, Settings())[1] is None  # no text model: keywords only
+    install_bundle(CLIP_TINY, models_dir)  # CLIP leads once installed
     encoder, classifiers, captioner = load_index_models(models_dir, Settings(device="cpu"), captions=True)
     assert encoder.model_id == "clip-tiny@1" and captioner is None  # no GIT bundle installed
     assert sorted(c.head for c in classifiers) == ["category", "name"]

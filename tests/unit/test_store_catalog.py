@@ -7,9 +7,10 @@ import sqlite3
 import numpy as np
 import pytest
 
+from models.errors import ImagoError
 from store import schema
 from store.catalog import Catalog
-from store.errors import CatalogError
+from store.errors import CatalogError, NotACatalogError
 
 
 @pytest.fixture
@@ -241,3 +242,118 @@ def test_version_1_catalog_is_upgraded_with_its_data(tmp_path):
         assert cat.files_without_exif() == [(1, b"a.jpg")]  # its EXIF date is read on the next run
         cat.reject_label(1, "category", "icon")
         assert cat.labels(1) == [] and cat.rejected_labels(1, "category") == ["icon"]
+
+
+# -- issue 17: a file that is not a catalog is refused, never replaced ------------------------------
+
+
+def _foreign_sqlite(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.execute("INSERT INTO notes (text) VALUES ('somebody else''s data')")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("content", ["empty", "garbage", "other-sqlite", "tables-missing", "folder"])
+def test_a_file_that_is_not_a_catalog_is_refused_and_left_alone(tmp_path, content):
+    path = tmp_path / "catalog.db"
+    if content == "empty":
+        path.write_bytes(b"")
+    elif content == "garbage":
+        path.write_bytes(b"\x00\x01garbage" * 500)
+    elif content == "other-sqlite":
+        _foreign_sqlite(path)
+    elif content == "tables-missing":  # an Imago catalog whose tables were dropped
+        with Catalog(path) as cat:
+            cat.conn.execute("DROP TABLE items_fts")
+            cat.conn.execute("DROP TABLE items")
+    elif content == "folder":
+        path.mkdir()
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(NotACatalogError) as caught:
+        Catalog(path)
+    message = str(caught.value)
+    assert str(path) in message and "\n" not in message
+    assert isinstance(caught.value, ImagoError)
+    if before is not None:
+        assert path.read_bytes() == before  # not replaced, not migrated, not switched to WAL
+    assert not (tmp_path / "catalog.db-wal").exists()
+
+
+def test_new_catalog_is_created_whole_under_a_temporary_name(tmp_path):
+    with Catalog(tmp_path / "catalog.db") as cat:
+        assert schema.schema_version(cat.conn) == schema.SCHEMA_VERSION
+        assert len(cat.catalog_id) == 32
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.db"]
+    with Catalog(tmp_path / "catalog.db") as again:  # the id is made once
+        assert again.catalog_id == cat.catalog_id
+
+
+def test_an_empty_sqlite_database_becomes_a_catalog(tmp_path):
+    # e.g. left by an older Imago killed while creating it: nothing in it can be lost
+    sqlite3.connect(tmp_path / "c.db").execute("PRAGMA user_version = 0").connection.close()
+    conn = sqlite3.connect(tmp_path / "c.db")
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("DROP TABLE t")
+    conn.close()
+    assert (tmp_path / "c.db").stat().st_size > 0
+    with Catalog(tmp_path / "c.db") as cat:
+        assert schema.schema_version(cat.conn) == schema.SCHEMA_VERSION
+
+
+def test_embeddings_get_increasing_generations(catalog):
+    _, a = _add_file(catalog, b"a.jpg", "ha")
+    _, b = _add_file(catalog, b"b.jpg", "hb")
+    assert catalog.vector_generation() == 0
+    with catalog.transaction():
+        first = catalog.put_embeddings("m", [a, b], np.ones((2, 3), np.float32))
+    second = catalog.put_embeddings("m", [b], np.zeros((1, 3), np.float32))
+    assert (first, second) == (1, 2) and catalog.vector_generation() == 2
+    keys, visible = catalog.changed_keys("m", first)
+    assert keys.tolist() == [b] and visible.tolist() == [True]
+    assert catalog.vectors("m", [a, b], max_generation=1)[0].tolist() == [a]
+
+
+def _version_3_catalog(path) -> None:
+    """A catalog as Imago wrote it at schema version 3, with an item, a vector and curator work."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for step in schema.MIGRATIONS[:3]:
+        step(conn)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute(
+        "INSERT INTO files (raw_path, path, name, folder, size, mtime_ns, hash, status, indexed_at) "
+        "VALUES (x'612e6a7067', 'a.jpg', 'a.jpg', '', 10, 1, 'h', 'indexed', 0)"
+    )
+    conn.execute("INSERT INTO items (file_id, kind, source, created_at) VALUES (1, 'file', 'model', 0)")
+    vector = np.arange(4, dtype="<f4").tobytes()
+    conn.execute(
+        "INSERT INTO embeddings (item_id, model_id, dim, vector, created_at) VALUES (1, 'm', 4, ?, 0)",
+        (vector,),
+    )
+    conn.execute("INSERT INTO descriptions (item_id, text, edited_at) VALUES (1, 'Икона', 0)")
+    conn.execute("INSERT INTO duplicate_marks (file_id, mark, hash, marked_at) VALUES (1, 'keep', 'h', 0)")
+    conn.close()
+
+
+def test_version_3_catalog_is_upgraded_to_4_with_its_data_and_a_backup_first(tmp_path):
+    from store.backup import list_backups
+
+    path = tmp_path / "catalog.db"
+    _version_3_catalog(path)
+    with Catalog(path) as cat:
+        assert schema.schema_version(cat.conn) == schema.SCHEMA_VERSION >= 4
+        assert cat.description(1) == "Икона"
+        keys, matrix = cat.vectors("m")
+        assert keys.tolist() == [1] and matrix.tolist() == [[0.0, 1.0, 2.0, 3.0]]
+        assert cat.vector_generation() == 0  # old rows are generation 0 ...
+        assert cat.put_embeddings("m", [1], np.ones((1, 4), np.float32)) == 1  # ... new ones count up
+        assert cat.changed_keys("m", 0)[0].tolist() == [1]
+        assert len(cat.catalog_id) == 32
+    backups = list_backups(path)
+    assert [b.kind for b in backups] == ["migration"]
+    old = sqlite3.connect(backups[0].path)
+    assert schema.schema_version(old) == 3
+    assert old.execute("SELECT text FROM descriptions").fetchall() == [("Икона",)]
+    old.close()

@@ -112,11 +112,28 @@ def test_a_folder_event_covers_the_files_inside_it():
     assert outermost(paths) == [b"a/b", b"album", b"album-2/x.png", b"albums/y.png"]
 
 
+CHANGE_TIMEOUT_S = 60.0
+
+
+def _next_change(watcher: ArchiveWatcher, timeout_s: float = CHANGE_TIMEOUT_S):
+    """`next(watcher.changes())`, which blocks until a change: a change that never comes stops the
+    watcher after `timeout_s` (ending the generator) and fails the test instead of hanging the suite."""
+    stopper = threading.Timer(timeout_s, watcher.stop)
+    stopper.start()
+    try:
+        change = next(watcher.changes(), None)
+    finally:
+        stopper.cancel()
+    if change is None:
+        pytest.fail(f"no change from the watcher within {timeout_s:.0f} s")
+    return change
+
+
 def test_rescans_only_or_events_only(tmp_path):
     rescans = ArchiveWatcher(tmp_path, observe=False, check_interval_s=0.01, rescan_interval_s=0.02)
     rescans.start()
     assert rescans._observer is None  # no file-system events
-    change = next(rescans.changes())
+    change = _next_change(rescans)
     assert change.full and change.paths == frozenset()
     rescans.stop()
     assert list(rescans.changes()) == []
@@ -125,7 +142,7 @@ def test_rescans_only_or_events_only(tmp_path):
     events.start()
     try:
         make_image(tmp_path / "new.png", 1)
-        change = next(events.changes())
+        change = _next_change(events)
         assert not change.full and b"new.png" in change.paths
     finally:
         events.stop()
