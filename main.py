@@ -124,6 +124,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from store import config
 
     configure_logging(args.debug, config.log_dir() / "imago.log")
+    from desktop.gui_environment import gui_environment_problem
+
+    problem = gui_environment_problem()
+    if problem is not None:
+        print(f"imago: {problem}", file=sys.stderr)
+        return EXIT_FAILURE
     from desktop.app import run_app
 
     archive = Path(args.archive).resolve() if args.archive else None
@@ -422,9 +428,12 @@ def _cmd_models_import_onnx(args: argparse.Namespace, models_dir: Path) -> int:
     def triple(text: str | None) -> tuple[float, float, float] | None:
         if text is None:
             return None
-        values = [float(v) for v in text.split(",")]
+        try:
+            values = [float(v) for v in text.split(",")]
+        except ValueError:
+            values = []
         if len(values) != 3:
-            raise ImagoError(f"--mean/--std take three numbers, not {text!r}")
+            raise UsageError(f"--mean/--std take three numbers, not {text!r}")
         return (values[0], values[1], values[2])
 
     options = ImportOptions(

@@ -3,29 +3,34 @@
 The window runs `check_archive` in its pool every few seconds, at once after a failed catalog open
 or write, and the indexing thread runs it before each watched run (`desktop.index_worker`). A problem
 puts the window in one "archive unavailable / index damaged" state; a later check that finds all
-well ends it. Nothing here needs Qt; it only looks at the file system (a few stat calls and the
-first 16 bytes of the catalog), so it is cheap enough to run often.
+well ends it. Nothing here needs Qt; it only looks at the file system (a few stat calls, the
+first 16 bytes of the catalog and, through a query-only connection, its list of tables), so it is
+cheap enough to run often, and it calls damaged every catalog `Catalog()` would refuse
+(NotACatalogError): an empty file, another program's database, one with tables missing.
 
 `open_catalog` is how the window's background jobs open an existing catalog: unlike `Catalog(path)`,
-it never creates an empty database in place of a deleted one, and it refuses a file whose header is
-not SQLite's (SQLite itself may go on reading a garbled file's first page from its write-ahead log).
+it refuses a missing catalog and one that is not an Imago catalog (`store.catalog.check_catalog_file`,
+`check_catalog_schema`: SQLite itself may go on reading a garbled file's first page from its
+write-ahead log), and one replaced while it was being opened. (`Catalog(path)` still creates an empty
+catalog when the file vanishes between the check and the open; that is reported, not prevented: only a
+store option to open without creating, an sqlite `mode=rw` open, would close that gap.)
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from store.archive import IndexLocation
-from store.catalog import Catalog
-from store.errors import CatalogError
+from store.catalog import Catalog, check_catalog_file, check_catalog_schema
+from store.errors import CatalogError, NotACatalogError
 
 logger = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 UNAVAILABLE = "unavailable"  # the archive folder is gone: renamed, moved, deleted, unmounted
 INDEX_MISSING = "index-missing"  # the catalog file was deleted
 INDEX_DAMAGED = "index-damaged"  # the catalog file is not a readable SQLite database
@@ -48,17 +53,44 @@ class ArchiveHealth:
 
 
 def catalog_problem(path: Path) -> str | None:
-    """INDEX_MISSING, INDEX_DAMAGED or None, from the catalog file's first bytes."""
+    """INDEX_MISSING, INDEX_DAMAGED or None: the same tests `Catalog(path)` makes before it opens a file
+    (its header: an empty file or other bytes are no catalog; its tables: another program's database or
+    one with tables missing is none either), so a catalog every job would refuse is never called well.
+    Reads the first 16 bytes and the table list (a query-only connection, no write)."""
     try:
-        with open(path, "rb") as file:
-            head = file.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return INDEX_MISSING
-    except OSError as exc:
-        logger.warning("cannot read catalog %s: %s", path, exc)
+        check_catalog_file(path)
+    except NotACatalogError as exc:
+        logger.debug("%s", exc)  # checked every few seconds: the window logs the state once
         return INDEX_DAMAGED
-    if head and head != SQLITE_HEADER:  # an empty file is a database being created
+    except CatalogError as exc:
+        if isinstance(exc.__cause__, FileNotFoundError) or not os.path.lexists(path):
+            return INDEX_MISSING
+        logger.warning("%s", exc)
         return INDEX_DAMAGED
+    return _schema_problem(path)
+
+
+def _schema_problem(path: Path) -> str | None:
+    """INDEX_DAMAGED when the SQLite file at `path` is no Imago catalog (`check_catalog_schema`) or
+    SQLite finds it malformed; None when it is one, or when SQLite cannot say now (busy, cannot open
+    here: e.g. a read-only medium without its -shm file; the jobs' own open reports that)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error as exc:
+        logger.debug("no schema check of %s: %s", path, exc)
+        return None
+    try:
+        check_catalog_schema(conn, path)
+    except NotACatalogError as exc:
+        logger.debug("%s", exc)
+        return INDEX_DAMAGED
+    except sqlite3.OperationalError as exc:  # locked, or no -shm on a read-only medium: no verdict
+        logger.debug("no schema check of %s: %s", path, exc)
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+        logger.debug("catalog %s cannot be read: %s", path, exc)
+        return INDEX_DAMAGED
+    finally:
+        conn.close()
     return None
 
 
@@ -94,19 +126,42 @@ def check_archive(
         return ArchiveHealth(INDEX_MISSING, f"index file deleted: {location.catalog_path}", info.st_dev)
     if problem == INDEX_DAMAGED:
         return ArchiveHealth(
-            INDEX_DAMAGED, f"index file is not a database: {location.catalog_path}", info.st_dev, True
+            INDEX_DAMAGED,
+            f"index file is not a database (of Imago): {location.catalog_path}",
+            info.st_dev,
+            True,
         )
     return ArchiveHealth(device=info.st_dev, catalog_exists=True)
 
 
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_ctime_ns
+
+
 def open_catalog(path: Path) -> Catalog:
-    """Open an existing catalog; CatalogError when it is missing or its header is not SQLite's."""
-    problem = catalog_problem(path)
-    if problem == INDEX_MISSING:
+    """Open an existing catalog. CatalogError when it is missing, NotACatalogError when it is no Imago
+    catalog (empty, not SQLite, foreign or missing tables: `Catalog` checks), CatalogError when the file
+    vanished while it was being opened and `Catalog` made an empty one in its place (the file changed
+    during the open and what was opened holds no files). That empty catalog stays: it cannot be told
+    from one another process has just made, so it is not deleted; only a store option to open without
+    creating (an sqlite `mode=rw` open) closes that gap."""
+    checked = _identity(path)
+    if checked is None:
         raise CatalogError(f"catalog not found: {path}")
-    if problem == INDEX_DAMAGED:
-        raise CatalogError(f"catalog is damaged (not an SQLite database): {path}")
-    return Catalog(path)
+    catalog = Catalog(path)  # raises NotACatalogError for a file that is no catalog
+    try:
+        # An inode number is soon reused, so the change time too; a write by the indexer changes it
+        # as well, which is why only a changed file that holds nothing is refused.
+        if _identity(path) != checked and not catalog.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+            raise CatalogError(f"catalog {path} was deleted or replaced while it was being opened")
+    except BaseException:
+        catalog.close()
+        raise
+    return catalog
 
 
 def set_damaged_aside(path: Path, stamp: str) -> Path | None:

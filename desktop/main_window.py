@@ -86,7 +86,7 @@ from desktop.grid_model import ICON_SIZE, EntryRole, GridEntry, GridModel
 from desktop.index_worker import IndexOutcome, IndexTotals, IndexWorker
 from desktop.item_jobs import ItemJobs, export_target
 from desktop.pending_edits import FILE_NAME as PENDING_FILE
-from desktop.pending_edits import CuratorEdit, ItemGoneError, PendingEdits
+from desktop.pending_edits import CuratorEdit, ItemGoneError, PendingEdits, catalog_id_of
 from desktop.search_worker import SearchController, SearchOutcome, SearchRequest
 from desktop.settings_dialog import SettingsDialog
 from desktop.tasks import TaskRunner
@@ -96,7 +96,7 @@ from store import config
 from store.archive import IndexLocation, locate_index
 from store.browse import item_details, visible_items
 from store.config import Settings
-from store.errors import CatalogError
+from store.errors import CatalogError, NotACatalogError, ReadOnlyIndexError
 from store.facets import Facets, read_facets
 from store.indexer import Progress
 from store.recaption import RecaptionResult
@@ -115,7 +115,15 @@ RESTART_SETTINGS = {"device", "intra_op_threads", "caption_model", "caption_beam
 # Settings the search models are loaded with (store.engine.session_options).
 SEARCH_MODEL_SETTINGS = {"device", "intra_op_threads"}
 HEALTH_CHECK_MS = 2000  # how often the open archive and its index are checked while open
-STORAGE_ERRORS = (CatalogError, sqlite3.Error, OSError)  # a curator edit failing so is kept for later
+# A curator edit failing so is kept for later, except for ReadOnlyIndexError (a CatalogError): a
+# read-only index will not take it later either, so the curator is told plainly instead.
+STORAGE_ERRORS = (CatalogError, sqlite3.Error, OSError)
+READ_ONLY_TEXT = QT_TRANSLATE_NOOP("MainWindow", "Read-only index: edits cannot be saved in it")
+READ_ONLY_NOT_SAVED = QT_TRANSLATE_NOOP(
+    "MainWindow",
+    "The archive's index is read-only (read-only folder or medium): edits cannot be saved in it. "
+    "Your edit was not saved.",
+)
 
 NO_CLIP_TEXT = QT_TRANSLATE_NOOP(
     "MainWindow",
@@ -181,13 +189,15 @@ PROBLEM_STATUS = {
 @dataclass(frozen=True)
 class EditResult:
     """A curator edit written (`details`: the item as it is now) or kept for later (`kept`: how many
-    edits of the archive wait, `error`: why it could not be written)."""
+    edits of the archive wait, `error`: why it could not be written), or refused by a read-only index
+    (`read_only`: not kept, it never will be written)."""
 
     edit: CuratorEdit
     written: bool
     details: object | None = None
     kept: int = 0
     error: str = ""
+    read_only: bool = False
 
 
 def load_settings() -> Settings:
@@ -233,21 +243,43 @@ def _read_details(catalog_path: Path, item_id: int):
 
 def _write_edit(catalog_path: Path, edit: CuratorEdit, pending: PendingEdits, try_now: bool) -> EditResult:
     """Write a curator edit (older kept edits of its archive first), or keep it when the catalog
-    cannot take it (storage errors only: anything else is raised, as a rejected label is)."""
+    cannot take it (storage errors only: anything else is raised, as a rejected label is), or when
+    the catalog at the path is another one than the edit was made in. A read-only index refuses it
+    (not kept: it would wait for ever)."""
     error = ""
     if try_now:
         try:
             with open_catalog(catalog_path) as catalog:
+                if not edit.catalog_id:  # made before the window knew its catalog: it is this one
+                    edit = dataclasses.replace(edit, catalog_id=catalog_id_of(catalog))
                 pending.write(edit.archive, catalog)
-                item_id = edit.apply(catalog)
+                fits = edit.fits(catalog)
+                item_id = edit.apply(catalog) if fits else None
                 details = item_details(catalog, item_id) if item_id is not None else None
+        except ReadOnlyIndexError as exc:
+            return EditResult(edit, False, error=str(exc), read_only=True)
         except STORAGE_ERRORS as exc:
             error = str(exc)
         else:
-            if item_id is None:
+            if not fits:
+                error = f"the index at {catalog_path} is another catalog than the edit was made in"
+            elif item_id is None:
                 raise ItemGoneError(f"item #{edit.item_id} ({edit.path}) is no longer in the catalog")
-            return EditResult(edit, True, details)
+            else:
+                return EditResult(edit, True, details)
     return EditResult(edit, False, kept=pending.add(edit), error=error)
+
+
+def _read_catalog_info(catalog_path: Path) -> tuple[Path, str, bool]:
+    """(the path, the catalog's id, whether it is read-only)."""
+    with open_catalog(catalog_path) as catalog:
+        return catalog_path, catalog_id_of(catalog), catalog.read_only
+
+
+def _set_index_aside(path: Path, stamp: str, pending: PendingEdits, archive: str) -> Path | None:
+    """Keep the damaged catalog aside for a new one; the archive's kept edits go into the new one."""
+    pending.release(archive)
+    return set_damaged_aside(path, stamp)
 
 
 def _write_kept(catalog_path: Path, archive: str, pending: PendingEdits) -> tuple[int, int]:
@@ -315,6 +347,8 @@ class MainWindow(QMainWindow):
         self.writes = TaskRunner(self, writer_pool)
         self.pending = PendingEdits(config.user_data_dir() / PENDING_FILE)
         self.problem: ArchiveHealth | None = None  # the archive or its index went away
+        self.catalog_id: str | None = None  # the open archive's catalog, once read
+        self.read_only = False  # its index cannot be written: no edits, no indexing
         self._device: int | None = None  # the archive folder's st_dev when last seen well
         self._catalog_seen = False  # its catalog existed (so its absence is a problem)
         self._checking = False
@@ -509,9 +543,24 @@ class MainWindow(QMainWindow):
         self.pause_button = QPushButton(self.tr("Pause"))
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._toggle_pause)
-        for widget in (self.index_label, self.progress_bar, self.errors_label, self.pause_button):
+        self.read_only_label = QLabel()
+        self.read_only_label.setStyleSheet("font-weight: bold")
+        self.read_only_label.hide()
+        for widget in (self.read_only_label, self.index_label, self.progress_bar, self.errors_label,
+                       self.pause_button):  # fmt: skip
             bar.addPermanentWidget(widget)
         self._show_indexing(False)
+
+    def _set_read_only(self, read_only: bool) -> None:
+        """Say that the open archive's index is read-only (or not) and let no edit be made in it."""
+        self.read_only = read_only
+        text = self.tr(READ_ONLY_TEXT) if read_only else ""
+        self.read_only_label.setText(text)
+        self.read_only_label.setVisible(read_only)
+        self.details.description.setReadOnly(read_only)
+        self.details.description.setToolTip(text)
+        self.details.labels.setEnabled(not read_only)
+        self.details.labels.setToolTip(text)
 
     def _restore_state(self) -> None:
         geometry = self.window_state.value("geometry")
@@ -596,6 +645,8 @@ class MainWindow(QMainWindow):
         self.archive = archive
         self.location = location
         self.problem = None
+        self.catalog_id = None
+        self._set_read_only(location.read_only)
         self._carried = IndexTotals()
         try:
             self._device = os.stat(archive).st_dev
@@ -623,6 +674,7 @@ class MainWindow(QMainWindow):
             )
         self.load_browse()
         self.load_facets()
+        self._load_catalog_info()
         path = self.catalog_path
         self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
         self.start_indexing()
@@ -630,6 +682,22 @@ class MainWindow(QMainWindow):
         self.health_timer.start()
         self._update_panels()
         return True
+
+    def _load_catalog_info(self) -> None:
+        """Read the open catalog's id (kept edits name it) and whether it is read-only, in the pool."""
+        if self.catalog_path is not None and self.catalog_path.is_file():
+            path = self.catalog_path
+            self.tasks.submit(
+                lambda: _read_catalog_info(path), self._on_catalog_info, self._background_failed
+            )
+
+    def _on_catalog_info(self, info: tuple[Path, str, bool]) -> None:
+        path, catalog_id, read_only = info
+        if path != self.catalog_path:
+            return  # another archive was opened meanwhile
+        self.catalog_id = catalog_id or None
+        if read_only and not self.read_only:  # a read-only catalog file in a writable folder
+            self._set_read_only(True)
 
     def load_browse(self) -> None:
         """Reload the list of indexed items (in the pool) when browsing."""
@@ -734,6 +802,9 @@ class MainWindow(QMainWindow):
     def start_indexing(self) -> None:
         if self.archive is None or (self.index_worker is not None and self.index_worker.isRunning()):
             return
+        if self.location is not None and self.location.read_only:
+            self.index_label.setText(self.tr("Not indexing: the index is read-only"))
+            return  # the indexer would refuse it (ReadOnlyIndexError); searching and browsing work
         worker = IndexWorker(self.archive, self.models_dir, self.settings)
         # Kept referenced until the thread has really ended (a QThread destroyed while running aborts).
         self._workers.add(worker)
@@ -853,6 +924,8 @@ class MainWindow(QMainWindow):
                 + (self._watch_note() if outcome.watching else "")
             )
             self._refresh_after_index()
+            if self.catalog_id is None:  # the first run made the catalog
+                self._load_catalog_info()
             self._write_kept_edits()
         self._update_panels()
         self.index_finished.emit(outcome)
@@ -1265,13 +1338,17 @@ class MainWindow(QMainWindow):
             entry = next((e for e in self.grid_model.entries() if e.item_id == item_id), None)
         return CuratorEdit(
             str(self.archive), item_id, entry.path if entry else "", kind,
-            region=entry.region if entry else None, **values,
+            region=entry.region if entry else None, catalog_id=self.catalog_id or "", **values,
         )  # fmt: skip
 
     def _write(self, edit: CuratorEdit | None, on_failed) -> None:
         """Write a curator edit in the writer thread, or keep it (on disk) while the archive or its
         index is unavailable, to be written when it is back."""
         if edit is None or self.catalog_path is None:
+            return
+        if self.read_only:
+            logger.warning("curator edit not saved, the index is read-only: %s", edit)
+            self.statusBar().showMessage(self.tr(READ_ONLY_NOT_SAVED), 15_000)
             return
         path, pending, try_now = self.catalog_path, self.pending, self.problem is None
         self.writes.submit(lambda: _write_edit(path, edit, pending, try_now), self._on_written, on_failed)
@@ -1287,7 +1364,11 @@ class MainWindow(QMainWindow):
 
     def _on_written(self, result: EditResult) -> None:
         edit = result.edit
-        if not result.written:
+        if result.read_only:  # never kept: a read-only index will not take it later either
+            logger.warning("curator edit not saved (%s): %s", result.error, edit)
+            self._set_read_only(True)
+            self.statusBar().showMessage(self.tr(READ_ONLY_NOT_SAVED), 15_000)
+        elif not result.written:
             why = result.error or "archive unavailable"
             logger.warning("curator edit kept for later (%s): %s", why, edit)
             if self.problem is None:  # it failed while all looked well: checked now, retried after
@@ -1335,8 +1416,8 @@ class MainWindow(QMainWindow):
 
     def _write_kept_edits(self) -> None:
         """Write the curator edits kept while the open archive was unavailable (if any)."""
-        if self.catalog_path is None or self.problem is not None:
-            return
+        if self.catalog_path is None or self.problem is not None or self.read_only:
+            return  # a read-only index takes none: they stay kept (for when it can be written)
         path, archive, pending = self.catalog_path, str(self.archive), self.pending
         self.writes.submit(lambda: _write_kept(path, archive, pending), self._on_kept_written,
                            self._kept_failed)  # fmt: skip
@@ -1439,6 +1520,7 @@ class MainWindow(QMainWindow):
         self.search.index_changed()
         self.load_browse()
         self.load_facets()
+        self._load_catalog_info()  # another medium at the same path has another catalog
         path = self.catalog_path
         self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
         self._write_kept_edits()
@@ -1457,7 +1539,13 @@ class MainWindow(QMainWindow):
         if self.catalog_path is None:
             return
         path, stamp = self.catalog_path, time.strftime("%Y%m%d-%H%M%S")
-        self.tasks.submit(lambda: set_damaged_aside(path, stamp), self._on_set_aside, self._background_failed)
+        pending, archive = self.pending, str(self.archive)
+        self.catalog_id = None  # the new catalog has a new id: edits kept now are for it
+        self.tasks.submit(
+            lambda: _set_index_aside(path, stamp, pending, archive),
+            self._on_set_aside,
+            self._background_failed,
+        )
 
     def _on_set_aside(self, kept: Path | None) -> None:
         self._catalog_seen = False  # no catalog until the new run creates one
@@ -1470,6 +1558,13 @@ class MainWindow(QMainWindow):
 
     def _background_failed(self, exc: Exception) -> None:
         logger.warning("background job failed: %s", exc)
+        if (
+            isinstance(exc, NotACatalogError)
+            and self.catalog_path is not None
+            and str(self.catalog_path) in str(exc)  # not a job of an archive open before
+            and (self.problem is None or self.problem.problem != INDEX_DAMAGED)
+        ):  # the catalog every job opens is no catalog: the damaged-index state at once
+            self._enter_problem(ArchiveHealth(INDEX_DAMAGED, str(exc), self._device, True))
         if isinstance(exc, STORAGE_ERRORS):
             self.check_health()  # a catalog that cannot be opened: the archive or its index went away
         if self.problem is None:

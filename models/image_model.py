@@ -33,7 +33,7 @@ from models.bundle import Bundle
 from models.classifier import softmax, top_k
 from models.clip import LazySession
 from models.errors import BundleError, InferenceError
-from models.preprocess import PreprocessSpec, preprocess
+from models.preprocess import PreprocessSpec, preprocess, resized_pixels
 from models.session import SessionOptions
 
 logger = logging.getLogger(__name__)
@@ -100,9 +100,18 @@ class ImageModelEncoder:
         self.labels = read_labels(bundle.file("labels")) if bundle.has("labels") else []
         self.label_head = LABEL_HEAD if self.labels and "scores" in self.section else None
         self._session = LazySession(bundle.file("model"), options)
+        self._raw_uint8 = (
+            self.section["dtype"] == "uint8" and self.spec.rescale_factor == 1.0
+            and self.spec.mean == (0.0, 0.0, 0.0) and self.spec.std == (1.0, 1.0, 1.0)
+        )  # fmt: skip
 
     def pixels(self, images: Sequence[Image.Image]) -> np.ndarray:
         """The input tensor for `images`, in the bundle's layout and dtype."""
+        if self._raw_uint8:  # the graph takes the resized pixels as they are: no float round trip
+            pixels = np.stack([resized_pixels(image, self.spec) for image in images])
+            return np.ascontiguousarray(
+                pixels if self.section["layout"] == "NHWC" else pixels.transpose(0, 3, 1, 2)
+            )
         pixels = preprocess(images, self.spec)  # float32 NCHW after rescale/mean/std
         if self.section["layout"] == "NHWC":
             pixels = pixels.transpose(0, 2, 3, 1)
@@ -110,16 +119,17 @@ class ImageModelEncoder:
             pixels = np.clip(np.rint(pixels), 0, 255)
         return np.ascontiguousarray(pixels.astype(DTYPES[self.section["dtype"]]))
 
-    def _run(self, images: Sequence[Image.Image], with_scores: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def _run(self, pixels: np.ndarray, with_scores: bool) -> tuple[np.ndarray, np.ndarray | None]:
         session = self._session.get()
         names = [self.section["embedding"]] + ([self.section["scores"]] if with_scores else [])
         embeddings, scores = [], []
-        for start in range(0, len(images), self.batch_size):
-            feed = {self.section["input"]: self.pixels(images[start : start + self.batch_size])}
+        for start in range(0, len(pixels), self.batch_size):
+            feed = {self.section["input"]: pixels[start : start + self.batch_size]}
             try:
                 outputs = session.run(names, feed)
             except Exception as exc:  # onnxruntime's own exception types; report them as ours
-                raise InferenceError(f"{self._session.path} failed on {len(feed)} image(s): {exc}") from exc
+                count = len(feed[self.section["input"]])
+                raise InferenceError(f"{self._session.path} failed on {count} image(s): {exc}") from exc
             embeddings.append(np.asarray(outputs[0], dtype=np.float32).reshape(len(outputs[0]), -1))
             if with_scores:
                 scores.append(np.asarray(outputs[1], dtype=np.float32).reshape(len(outputs[1]), -1))
@@ -135,17 +145,25 @@ class ImageModelEncoder:
         """Embed `images` (any mode; converted with models.preprocess.to_rgb)."""
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._run(images, with_scores=False)[0]
+        return self._run(self.pixels(images), with_scores=False)[0]
 
     def encode_and_label(
         self, images: Sequence[Image.Image], top: int
     ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
         """Embeddings and each image's `top` (label, probability) pairs, from one run of the graph."""
-        if self.label_head is None:
-            raise BundleError(f"bundle {self.bundle.path} has no class scores and labels")
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32), []
-        vectors, scores = self._run(images, with_scores=True)
+        vectors, labels = self.encode_pixels(self.pixels(images), top)
+        return vectors, labels
+
+    def encode_pixels(self, pixels: np.ndarray, top: int | None = None) -> tuple[np.ndarray, list | None]:
+        """Embeddings of ready input tensors (`pixels`, e.g. made in a decode thread), and with `top`
+        each image's top (label, probability) pairs (None without `top`)."""
+        if top is None:
+            return self._run(pixels, with_scores=False)[0], None
+        if self.label_head is None:
+            raise BundleError(f"bundle {self.bundle.path} has no class scores and labels")
+        vectors, scores = self._run(pixels, with_scores=True)
         ranked = top_k(self.probabilities(scores), self.labels, top)
         # A quantised model gives most classes exactly 0 (ties broken by class order): keep only the
         # labels the model actually considered, and always the best one.

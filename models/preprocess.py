@@ -185,13 +185,16 @@ def _center_crop(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return padded[max(0, top) : min(new_h, top + height), max(0, left) : min(new_w, left + width)]
 
 
+def resized_pixels(image: Image.Image, spec: PreprocessSpec) -> np.ndarray:
+    """One image resized and cropped as `spec` says, before any rescaling: uint8 [H, W, 3]."""
+    image = _resize_shortest(to_rgb(image), spec.size, spec.resample)
+    array = np.asarray(image, dtype=np.uint8)
+    return _center_crop(array, spec.crop_height, spec.crop_width) if spec.do_center_crop else array
+
+
 def preprocess_one(image: Image.Image, spec: PreprocessSpec) -> np.ndarray:
     """One image -> float32 [3, H, W] pixel values (applies `to_rgb` first)."""
-    image = to_rgb(image)
-    image = _resize_shortest(image, spec.size, spec.resample)
-    array = np.asarray(image, dtype=np.uint8)
-    if spec.do_center_crop:
-        array = _center_crop(array, spec.crop_height, spec.crop_width)
+    array = resized_pixels(image, spec)
     pixels = (array.astype(np.float64) * spec.rescale_factor).astype(np.float32)
     pixels = (pixels - np.asarray(spec.mean, dtype=np.float32)) / np.asarray(spec.std, dtype=np.float32)
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))

@@ -15,6 +15,7 @@ writes (mode bits and os.access are wrong for root and for read-only mounts).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from models.errors import ConfigError
 from store import config
-from store.errors import ArchiveError
+from store.errors import ArchiveError, CatalogError
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +61,21 @@ def fallback_key(archive: Path) -> str:
     return f"{name}-{digest}"
 
 
+# Errors that mean "this place cannot be written"; others (a full disk, too many open files, a share
+# that hiccups) are reported as what they are instead of turning an index read-only.
+READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def _writable(folder: Path) -> bool:
     """Whether we can really create files in `folder` (os.access is wrong for root and some shares)."""
     try:
         fd, probe = tempfile.mkstemp(prefix=".imago-probe-", dir=folder)
-    except OSError:
+    except FileNotFoundError:
         return False
+    except OSError as exc:
+        if exc.errno in READ_ONLY_ERRNOS:
+            return False
+        raise CatalogError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     os.close(fd)
     os.unlink(probe)
     return True
@@ -84,7 +94,10 @@ def index_writable(folder: Path) -> bool:
         except (FileNotFoundError, IsADirectoryError):
             continue  # nothing to write to yet, or not a catalog at all (the catalog says so)
         except OSError as exc:
-            logger.info("index file %s cannot be written: %s", os.path.join(folder, name), exc)
+            path = os.path.join(folder, name)
+            if exc.errno not in READ_ONLY_ERRNOS:
+                raise CatalogError(f"cannot open {path}: {exc.strerror or exc}") from exc
+            logger.info("index file %s cannot be written: %s", path, exc)
             return False
         os.close(fd)
     return True

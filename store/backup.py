@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from store.catalog import check_catalog_file, check_catalog_schema
-from store.errors import BackupError, CatalogError
+from store.errors import BackupError, CatalogError, NotACatalogError
 from store.schema import schema_version
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def _check_backup(path: Path) -> None:
     """Raise BackupError unless `path` is a whole, valid catalog."""
     try:
         check_catalog_file(path)
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
         try:
             check_catalog_schema(conn, path)
             if schema_version(conn) == 0:
@@ -194,9 +194,12 @@ def restore(
 ) -> RestoreResult:
     """Replace the catalog at `catalog_path` with a backup (the newest, or `name`).
 
-    The current catalog is first backed up (kind `restore`), or moved aside when it is not a valid
-    catalog; vector index files beside it are removed so they are rebuilt from the restored catalog.
-    Raises BackupError (no such backup, damaged backup) or IndexerBusyError (an indexer is running)."""
+    The backup is first copied next to the catalog; then the current catalog is backed up (kind
+    `restore`), or moved aside when it is not a valid catalog, and the copy takes its place in one
+    rename. If anything fails before that rename, the current catalog is left as it was. Vector
+    index files beside it are removed so they are rebuilt from the restored catalog.
+    Raises BackupError (no such backup, damaged backup, the current catalog cannot be backed up or
+    is in use) or IndexerBusyError (an indexer is running)."""
     from store.index_lock import IndexLock
 
     catalog_path = Path(catalog_path)
@@ -204,14 +207,21 @@ def restore(
     chosen = find_backup(catalog_path, name)
     _check_backup(chosen.path)
     with IndexLock(folder, archive):
-        previous = _set_aside(catalog_path)
-        source = sqlite3.connect(f"file:{chosen.path.as_posix()}?mode=ro", uri=True)
+        staged = folder / f".restore-{os.getpid()}-{catalog_path.name}"
+        source = sqlite3.connect(_read_only_uri(chosen.path), uri=True)
         try:
-            _copy_database(source, catalog_path)  # onto the path: a broken file was moved away
-        except sqlite3.Error as exc:
+            _copy_database(source, staged)
+        except (OSError, sqlite3.Error) as exc:
             raise BackupError(f"cannot restore {chosen.path} to {catalog_path}: {exc}") from exc
         finally:
             source.close()
+        try:
+            previous = _set_aside(catalog_path)
+            os.replace(staged, catalog_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                staged.unlink()
+            raise
         for pattern in ("vectors-*.usearch", "vectors-*.json"):
             for stale in folder.glob(pattern):
                 with contextlib.suppress(OSError):
@@ -220,31 +230,52 @@ def restore(
     return RestoreResult(chosen, catalog_path, previous)
 
 
+def _read_only_uri(path: Path) -> str:
+    """An SQLite URI opening `path` read-only (percent-encoded: an archive may be called 'Box #1?')."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def _set_aside(catalog_path: Path) -> Path | None:
-    """Back up a valid current catalog, or move an invalid one (with its -wal/-shm) aside; then the
-    path is free (the WAL is checkpointed away). Returns the backup or the moved file."""
+    """Back up a valid current catalog (its WAL checkpointed away), or move one that is not a catalog
+    (with its -wal/-shm) aside, so the path can be replaced. Returns the backup or the moved file.
+
+    A valid catalog that cannot be backed up, or that another process has open, raises BackupError
+    and is left untouched: only a file that is not a catalog is ever moved."""
     if not os.path.lexists(catalog_path):
         return None
     try:
         check_catalog_file(catalog_path)
         conn = sqlite3.connect(catalog_path, isolation_level=None)
+    except (NotACatalogError, sqlite3.DatabaseError) as exc:
+        return _move_aside(catalog_path, exc)
+    try:
         try:
             check_catalog_schema(conn, catalog_path)
-            saved = backup_catalog(conn, catalog_path, "restore")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
+        except (NotACatalogError, sqlite3.DatabaseError) as exc:
             conn.close()
-        moved = None
-    except (CatalogError, sqlite3.DatabaseError) as exc:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        moved = catalog_path.with_name(f"{catalog_path.name}.broken-{stamp}")
-        logger.warning("catalog %s is not usable (%s); moved to %s", catalog_path, exc, moved)
-        saved = None
+            return _move_aside(catalog_path, exc)
+        try:
+            saved = backup_catalog(conn, catalog_path, "restore")
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except (OSError, sqlite3.Error, CatalogError) as exc:
+            raise BackupError(f"cannot back up the current catalog before restoring: {exc}") from exc
+        if busy:
+            raise BackupError(
+                f"{catalog_path} is in use (is Imago open on this archive?); close it and restore again"
+            )
+    finally:
+        conn.close()
+    for suffix in ("-wal", "-shm"):  # empty after the checkpoint
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{catalog_path}{suffix}").unlink()
+    return saved
+
+
+def _move_aside(catalog_path: Path, why: Exception) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    moved = catalog_path.with_name(f"{catalog_path.name}.broken-{stamp}")
+    logger.warning("catalog %s is not usable (%s); moved to %s", catalog_path, why, moved)
     for suffix in ("", "-wal", "-shm"):
-        path = Path(f"{catalog_path}{suffix}")
-        if moved is not None and os.path.lexists(path):
-            os.replace(path, f"{moved}{suffix}")
-        elif suffix:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-    return moved if moved is not None else saved
+        if os.path.lexists(f"{catalog_path}{suffix}"):
+            os.replace(f"{catalog_path}{suffix}", f"{moved}{suffix}")
+    return moved

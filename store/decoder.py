@@ -135,8 +135,8 @@ def _decode(fp, nbytes: int, head: bytes, *, name: str, **kwargs) -> DecodedImag
         return _decode_unchecked(fp, nbytes, head, name=name, **kwargs)
     except FileIndexError:
         raise
-    except MemoryError as exc:
-        raise ImageTooLargeError(f"not enough memory to decode {name}") from exc
+    except MemoryError as exc:  # kind "error": retried on the next run, when memory may be free
+        raise FileIndexError(f"not enough memory to decode {name}") from exc
     except Exception as exc:
         logger.debug("decoder failure on %s", name, exc_info=True)
         raise CorruptImageError(f"cannot decode {name}: {_reason(exc)}") from exc

@@ -29,7 +29,6 @@ from store.backup import daily_backup
 from store.catalog import Catalog, FileState, ItemRef, display_path, is_under
 from store.decoder import DecodedImage, decode_bytes, decode_path, read_taken_at
 from store.errors import (
-    CorruptImageError,
     FileIndexError,
     IndexerBusyError,
     ReadOnlyIndexError,
@@ -115,6 +114,7 @@ class _Result:
     decoded: DecodedImage | None = None
     regions: list[tuple[tuple[int, int, int, int], float]] = field(default_factory=list)
     error: FileIndexError | None = None
+    pixels: np.ndarray | None = None  # the encoder's input for `_images_of`, made in the decode pool
 
 
 @dataclass
@@ -130,6 +130,7 @@ class _Unit:
 
     result: _Result
     images: list[Image.Image]
+    pixels: np.ndarray | None = None  # the encoder's input for `images`, when made in the pool
 
 
 def _read_all(path: bytes, shown: str) -> bytes:
@@ -367,6 +368,11 @@ class Indexer:
         batch: list[_Unit] = []
         last_save = time.monotonic()
         stop = False
+        # Encoders that can preprocess apart from running the model (image bundles) get their input
+        # tensors made in the decode pool, so the model never waits for resizing between batches.
+        pipelined = callable(getattr(self.encoder, "pixels", None)) and callable(
+            getattr(self.encoder, "encode_pixels", None)
+        )
         with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="imago-decode") as pool:
             queue: deque[Future[_Result]] = deque()
             task_iter = iter(tasks)
@@ -375,7 +381,7 @@ class Indexer:
                     task = next(task_iter, None)
                     if task is None:
                         break
-                    queue.append(pool.submit(self._prepare, task, vanished))
+                    queue.append(pool.submit(self._prepare, task, vanished, pipelined))
                 if not queue:
                     break
                 result = queue.popleft().result()
@@ -383,7 +389,7 @@ class Indexer:
                     claimed = vanished.pop(result.hash, None)
                     if claimed is None:  # another new file already took this hash: a copy, decode it
                         result.task.allow_move = False
-                        queue.appendleft(pool.submit(self._prepare, result.task, vanished))
+                        queue.appendleft(pool.submit(self._prepare, result.task, vanished, pipelined))
                         continue
                     unmoved.pop(claimed.id, None)
                     entry, replaced = result.task.entry, result.task.state
@@ -418,7 +424,7 @@ class Indexer:
                     progress.errors += 1
                     batch.append(_Unit(result, []))
                 elif result.kind == "decoded":
-                    batch.append(_Unit(result, self._images_of(result)))
+                    batch.append(_Unit(result, self._images_of(result), result.pixels))
                 progress.done += 1
                 done_here += 1
                 if sum(len(u.images) for u in batch) >= self.batch_size or (batch and not queue):
@@ -464,7 +470,7 @@ class Indexer:
 
     # -- decode workers ---------------------------------------------------------------------------
 
-    def _prepare(self, task: _Task, vanished: dict[str, FileState]) -> _Result:
+    def _prepare(self, task: _Task, vanished: dict[str, FileState], pixels: bool = False) -> _Result:
         """Read, hash and decode one file (runs in the decode pool; touches no catalog)."""
         full = os.path.join(os.fsencode(self.archive), task.raw_path)
         target = max(self.encoder.input_size, self.thumbnails.size if self.thumbnails else 0)
@@ -493,7 +499,8 @@ class Indexer:
         except Exception as exc:  # whatever one file does, it is that file's failure; the run goes on
             shown = display_path(task.raw_path)
             logger.exception("unexpected error reading %s", shown)
-            error = CorruptImageError(f"cannot read {shown}: {type(exc).__name__}: {exc}")
+            # kind "error": retried on the next run, since the cause may lie outside the file
+            error = FileIndexError(f"cannot read {shown}: {type(exc).__name__}: {exc}")
             return _Result(task, "failed", digest, error=error)
         regions: list[tuple[tuple[int, int, int, int], float]] = []
         if self.region_detector is not None and task.entry is not None:
@@ -505,7 +512,15 @@ class Indexer:
                     self.thumbnails.put(digest, decoded.crop(bbox), bbox)
             except Exception as exc:  # the file is still indexed; the next run writes the thumbnail
                 logger.warning("cannot write thumbnail for %s: %s", display_path(task.raw_path), exc)
-        return _Result(task, "decoded", digest, decoded, regions)
+        result = _Result(task, "decoded", digest, decoded, regions)
+        if pixels:  # the encoder's preprocessing, here in the pool instead of before each model run
+            try:
+                result.pixels = self.encoder.pixels(self._images_of(result))
+            except Exception as exc:
+                shown = display_path(task.raw_path)
+                logger.exception("cannot prepare %s for the model", shown)
+                return _Result(task, "failed", digest, error=FileIndexError(f"cannot prepare {shown}: {exc}"))
+        return result
 
     def _detect(self, decoded: DecodedImage, task: _Task) -> list[tuple[tuple[int, int, int, int], float]]:
         try:
@@ -538,14 +553,21 @@ class Indexer:
 
     # -- one transaction per batch ----------------------------------------------------------------
 
-    def _encode(self, images: list[Image.Image]) -> tuple[np.ndarray, list[tuple[str, str, list]]]:
+    def _encode(
+        self, images: list[Image.Image], pixels: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list[tuple[str, str, list]]]:
         """Vectors of `images` and their labels as (head, model id, top labels per image): from the
-        classifier heads, and from the encoder itself when its model has a classifier of its own."""
+        classifier heads, and from the encoder itself when its model has a classifier of its own.
+        `pixels`: the images already preprocessed by the encoder (see `pipelined`)."""
         if not images:
             return np.zeros((0, self.encoder.dim), np.float32), []
         own = []
         label_head = getattr(self.encoder, "label_head", None)  # image bundles with class scores
-        if label_head:
+        if pixels is not None:
+            vectors, per_image = self.encoder.encode_pixels(pixels, CLASSIFY_TOP if label_head else None)
+            if label_head:
+                own.append((label_head, self.encoder.model_id, per_image))
+        elif label_head:
             vectors, per_image = self.encoder.encode_and_label(images, CLASSIFY_TOP)
             own.append((label_head, self.encoder.model_id, per_image))
         else:
@@ -560,7 +582,9 @@ class Indexer:
 
     def _flush(self, batch: list[_Unit], vindex: VectorIndex) -> None:
         images = [img for unit in batch for img in unit.images]
-        vectors, labels = self._encode(images)
+        ready = [unit.pixels for unit in batch if unit.images]
+        pixels = np.concatenate(ready) if ready and all(p is not None for p in ready) else None
+        vectors, labels = self._encode(images, pixels)
         stale: list[int] = []
         with self.catalog.transaction():
             row = 0

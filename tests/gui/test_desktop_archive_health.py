@@ -10,6 +10,7 @@ from gui_fixtures import ARCHIVE_FILES, INDEX_TIMEOUT_MS, open_indexed
 
 from desktop.archive_health import INDEX_DAMAGED, INDEX_MISSING, UNAVAILABLE
 from desktop.grid_model import EntryRole
+from desktop.pending_edits import CuratorEdit
 from store.catalog import Catalog
 
 pytestmark = pytest.mark.gui
@@ -165,3 +166,135 @@ def test_edit_failing_while_all_looks_well_is_kept_and_retried(qtbot, models_dir
     assert written.args == [1] and window.problem is None
     with Catalog(window.catalog_path) as catalog:
         assert catalog.description(item_id) == "kept through a lock"
+
+
+def _foreign_database(path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE contacts (name TEXT)")
+    conn.commit()
+    conn.close()
+
+
+def test_every_catalog_the_store_refuses_is_a_damaged_index(tmp_path):
+    import sqlite3
+
+    from desktop.archive_health import catalog_problem, check_archive
+    from store.archive import IndexLocation
+
+    folder = tmp_path / "archive"
+    (folder / ".imago").mkdir(parents=True)
+    location = IndexLocation(folder, folder / ".imago", fallback=False)
+    path = location.catalog_path
+    assert catalog_problem(path) == INDEX_MISSING
+    with Catalog(path):
+        pass
+    assert catalog_problem(path) is None and check_archive(location).ok
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE descriptions")  # an Imago catalog with a table missing
+    conn.commit()
+    conn.close()
+    assert catalog_problem(path) == INDEX_DAMAGED
+    for name in ("catalog.db", "catalog.db-wal", "catalog.db-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+    _foreign_database(path)  # another program's database where the catalog should be
+    assert check_archive(location).problem == INDEX_DAMAGED
+    path.unlink()
+    path.write_bytes(b"")  # an empty file: Catalog() refuses it (it never leaves one itself)
+    health = check_archive(location)
+    assert health.problem == INDEX_DAMAGED and health.catalog_exists
+
+
+def test_catalog_deleted_while_being_opened_is_not_opened_empty(tmp_path, monkeypatch):
+    import desktop.archive_health as archive_health
+    from store.errors import CatalogError
+
+    path = tmp_path / "catalog.db"
+    with Catalog(path) as catalog:
+        catalog.set_mount_points([b"kept"])  # something only the curator's catalog has
+    real = archive_health.Catalog
+
+    def deleted_first(catalog_path, **kwargs):  # the file goes between the check and the open
+        for name in ("catalog.db", "catalog.db-wal", "catalog.db-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        return real(catalog_path, **kwargs)
+
+    monkeypatch.setattr(archive_health, "Catalog", deleted_first)
+    with pytest.raises(CatalogError, match="deleted or replaced while it was being opened"):
+        archive_health.open_catalog(path)
+
+
+def test_foreign_database_in_place_of_the_catalog_stops_the_window(qtbot, models_dir, archive):
+    window = open_indexed(qtbot, models_dir, archive)
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == ARCHIVE_FILES, timeout=TIMEOUT_MS)
+    catalog = window.catalog_path
+    foreign = catalog.with_name("other.db")
+    _foreign_database(foreign)
+    with qtbot.waitSignal(
+        window.archive_state_changed, timeout=TIMEOUT_MS, check_params_cb=_problem(INDEX_DAMAGED)
+    ):
+        for name in ("catalog.db-wal", "catalog.db-shm"):
+            (catalog.parent / name).unlink(missing_ok=True)
+        os.replace(foreign, catalog)
+    _assert_stopped(window, INDEX_DAMAGED)
+    assert window.rebuild_button.isVisible()
+
+
+def _read_only_medium(monkeypatch, *folders) -> None:
+    """EROFS, as a read-only mount gives, for every os.open that would create or write a file
+    directly in one of `folders` (tests run as root, which mode bits do not stop)."""
+    import errno
+
+    real_open, blocked = os.open, {os.path.realpath(f) for f in folders}
+    write_flags = os.O_CREAT | os.O_WRONLY | os.O_RDWR
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & write_flags and os.path.dirname(os.path.realpath(path)) in blocked:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+
+
+def test_read_only_index_says_so_and_takes_no_edits(qtbot, models_dir, archive, monkeypatch):
+    from desktop.main_window import MainWindow
+
+    indexed = open_indexed(qtbot, models_dir, archive)
+    indexed.close()
+    _read_only_medium(monkeypatch, archive, archive / ".imago")  # the archive, burnt to a DVD
+    window = MainWindow(models_dir=models_dir)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_archive(archive) and window.location.read_only
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == ARCHIVE_FILES, timeout=TIMEOUT_MS)
+    assert window.read_only_label.isVisible() and "edits cannot be saved" in window.read_only_label.text()
+    assert window.index_worker is None and "read-only" in window.index_label.text()
+    with qtbot.waitSignal(window.details_shown, timeout=TIMEOUT_MS) as shown:
+        window.grid.setCurrentIndex(window.grid_model.index(0))
+    assert window.details.description.isReadOnly() and not window.details.labels.isEnabled()
+    kept = []
+    window.edit_kept.connect(kept.append)
+    window.save_description(shown.args[0], "cannot go anywhere")
+    assert "read-only" in window.statusBar().currentMessage()
+    window.writes.pool.waitForDone(10_000)
+    assert kept == [] and window.pending.count(str(archive)) == 0  # never "kept for later"
+
+
+def test_edit_refused_as_read_only_is_not_kept(qtbot, models_dir, archive, monkeypatch):
+    from store.errors import ReadOnlyIndexError
+
+    window = open_indexed(qtbot, models_dir, archive)
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == ARCHIVE_FILES, timeout=TIMEOUT_MS)
+
+    def read_only(edit, catalog):  # the medium was remounted read-only after the archive was opened
+        raise ReadOnlyIndexError(f"the index in {catalog.path.parent} is read-only")
+
+    monkeypatch.setattr(CuratorEdit, "apply", read_only)
+    kept = []
+    window.edit_kept.connect(kept.append)
+    window.save_description(window.grid_model.index(1).data(EntryRole).item_id, "lost for ever?")
+    qtbot.waitUntil(lambda: getattr(window, "read_only", False), timeout=TIMEOUT_MS)
+    assert kept == [] and window.pending.count(str(archive)) == 0
+    assert "edits cannot be saved" in window.statusBar().currentMessage()
+    assert window.details.description.isReadOnly() and window.read_only_label.isVisible()

@@ -79,3 +79,16 @@ def test_embeddings_equal_the_plain_reference_computation(indexed_sample):
         ours = encoder.encode([Image.open(path)])[0]
         reference = reference_features(session, section["input"], section["embedding"], path)
         assert float(np.dot(ours, reference)) > 0.995, path.name
+
+
+def test_vectors_made_in_the_decode_pool_equal_the_encoders_own(indexed_sample):
+    from store.decoder import decode_file
+
+    archive, service, encoder = indexed_sample
+    catalog = service.catalog
+    for rel in (b"animals/panda_0004.jpg", b"pages/album_page.jpg", b"pages/web_screenshot.png"):
+        item = catalog.ensure_file_item(catalog.file_id(rel))
+        keys, stored = catalog.vectors(encoder.model_id, [item])
+        assert list(keys) == [item]
+        image = decode_file(archive / rel.decode(), target_size=encoder.input_size, max_side=1024)[1].image
+        assert np.allclose(stored[0], encoder.encode([image])[0], atol=1e-6), rel

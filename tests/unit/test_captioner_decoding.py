@@ -17,6 +17,22 @@ def test_repetition_penalty_divides_positive_and_multiplies_negative_scores():
     np.testing.assert_array_equal(out, np.array([[1.0, -4.0, 1.0, 0.5]], dtype=np.float32))
 
 
+def test_repetition_penalty_on_small_and_zero_scores():
+    """transformers divides every positive score (also those below 1) and multiplies negative ones."""
+    scores = np.array([[0.5, 0.0, -0.5, 3.0]], dtype=np.float32)
+    out = process_scores(np.array([[0, 1, 2]]), scores, GenerationSettings(2, EOS, 0, repetition_penalty=2.0))
+    np.testing.assert_array_equal(out, np.array([[0.25, 0.0, -1.0, 3.0]], dtype=np.float32))
+
+
+def test_no_repeat_ngram_from_the_first_possible_step():
+    bigram = GenerationSettings(2, EOS, 0, no_repeat_ngram_size=2)
+    out = process_scores(np.array([[5, 5]]), np.zeros((1, 6), dtype=np.float32), bigram)
+    assert np.isneginf(out[0, 5]) and np.isfinite(out[0, :5]).all()  # "5 5" seen: 5 after 5 is banned
+    unigram = GenerationSettings(2, EOS, 0, no_repeat_ngram_size=1)
+    out = process_scores(np.array([[2, 4]]), np.zeros((1, 6), dtype=np.float32), unigram)
+    assert np.isneginf(out[0, [2, 4]]).all() and np.isfinite(out[0, [0, 1, 3, 5]]).all()  # no token twice
+
+
 def test_no_repeat_ngram_bans_the_tokens_that_would_repeat_an_ngram():
     settings = GenerationSettings(2, EOS, 0, no_repeat_ngram_size=2)
     scores = np.zeros((1, 6), dtype=np.float32)

@@ -182,6 +182,96 @@ def test_cutoff_on_a_known_score_distribution(service):
     assert all("weak match: below the relevance cut-off" in r.why for r in found.results)
 
 
+def _background(cosines) -> np.ndarray:
+    """A background sample whose cosines against the unit x axis are `cosines`."""
+    cosines = np.asarray(cosines, np.float64)
+    sample = np.zeros((len(cosines), DIM), np.float32)
+    sample[:, 0], sample[:, 1] = cosines, np.sqrt(1 - cosines**2)
+    return sample
+
+
+def _background_around(vector: np.ndarray, cosines) -> np.ndarray:
+    """A background sample whose cosines against `vector` are `cosines`."""
+    unit = vector / np.linalg.norm(vector)
+    other = np.random.default_rng(5).standard_normal(DIM)
+    other -= (other @ unit) * unit
+    other /= np.linalg.norm(other)
+    cosines = np.asarray(cosines, np.float64)[:, None]
+    return (cosines * unit + np.sqrt(1 - cosines**2) * other).astype(np.float32)
+
+
+def _x_axis() -> np.ndarray:
+    axis = np.zeros(DIM, np.float32)
+    axis[0] = 1.0
+    return axis
+
+
+def test_no_cutoff_below_eight_background_vectors(service):
+    service.text_encoder = FakeTextEncoder({"zzz qqq": _x_axis()})
+    service._sample = _background(np.linspace(0.1, 0.8, 8))
+    assert service.search_text("zzz qqq", top=5).threshold is not None  # eight: enough
+    service._sample = _background(np.linspace(0.1, 0.7, 7))
+    assert service.search_text("zzz qqq", top=5).threshold is None
+
+
+def test_everything_above_the_cutoff_is_not_more(service):
+    """A low cut-off keeps every hit: `more` only when hits were really left out."""
+    service._sample = _background(np.linspace(-1.0, -0.9, 9))  # threshold about -0.9
+    service.text_encoder = FakeTextEncoder({"zzz qqq": _x_axis()})
+    found = service.search_text("zzz qqq", top=50)
+    assert len(found) == 36 and not found.more
+    assert not any("weak match" in w for r in found.results for w in r.why)
+    query = item_of(service, "subject/original.png")
+    _, qvec = service.catalog.vectors(service.model_id, [query])
+    service._sample = _background_around(qvec[0], np.linspace(-1.0, -0.9, 9))
+    similar = service.similar_to_item(query, top=50)
+    assert len(similar) == 35 and not similar.more
+    assert len(service.similar_to_item(query, top=35, all=True)) == 35
+    assert not service.similar_to_item(query, top=35, all=True).more
+
+
+def test_similar_weak_fallback_and_result_fields(service):
+    query = item_of(service, "subject/grey.png")
+    _, qvec = service.catalog.vectors(service.model_id, [query])
+    service._sample = _background_around(qvec[0], np.linspace(0.1, 0.9, 9))  # cut-off 1.39: none passes
+    found = service.similar_to_item(query, top=10, duplicates="hide")
+    assert len(found) == 3 and found.more
+    assert all(r.why[-1] == "weak match: below the relevance cut-off" for r in found.results)
+    for r in found.results:
+        file_id, file_hash = service.catalog.conn.execute(
+            "SELECT files.id, files.hash FROM items JOIN files ON files.id = items.file_id "
+            "WHERE items.id = ?",
+            (r.item_id,),
+        ).fetchone()
+        assert (r.file_id, r.hash) == (file_id, file_hash)
+    exact = service.similar_to_item(item_of(service, "subject/original.png"), top=10).results[0]
+    row = service.catalog.conn.execute(
+        "SELECT id, hash FROM files WHERE path = 'other/exact_copy.png'"
+    ).fetchone()
+    assert (exact.path, exact.file_id, exact.hash) == ("other/exact_copy.png", row[0], row[1])
+    with pytest.raises(InputError, match="duplicates must be 'group' or 'hide', not 'merge'"):
+        service.similar_to_item(query, duplicates="merge")
+
+
+def test_background_sample_is_a_fixed_random_subset(service, monkeypatch):
+    """Above SAMPLE_SIZE vectors the cut-off comes from a fixed (seeded) sample without repeats, so
+    the same query gets the same cut-off every time."""
+    import store.search as search_module
+
+    monkeypatch.setattr(search_module, "SAMPLE_SIZE", 12)
+    keys = service.vector_index.keys()
+    chosen = np.sort(np.random.default_rng(0).choice(keys, 12, replace=False))
+    _, vectors = service.catalog.vectors(service.model_id, chosen.tolist())
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = item_of(service, "subject/original.png")
+    _, qvec = service.catalog.vectors(service.model_id, [query])
+    scores = vectors @ (qvec[0] / np.linalg.norm(qvec[0]))
+    median = float(np.median(scores))
+    expected = median + 3.0 * 1.4826 * float(np.median(np.abs(scores - median)))
+    assert service.similar_to_item(query, top=5).threshold == pytest.approx(expected, abs=1e-5)
+    assert len(service._background()) == 12
+
+
 def test_similar_hide_duplicates_and_all(service):
     query = item_of(service, "subject/original.png")
     hidden = service.similar_to_item(query, top=50, duplicates="hide")
@@ -248,6 +338,29 @@ def test_similar_bad_input(service, tmp_path):
     for bad in ("-1,0,1,1", "0,-1,1,1", "0,0,0,1", "0,0,1,0"):
         with pytest.raises(InputError, match=rf"rectangle '{bad}' must have x, y >= 0 and a positive"):
             parse_bbox(bad)
+
+
+def test_folder_filter_takes_the_name_literally(tmp_path):
+    """`_` and `%` in a folder name are not wildcards; subfolders are included, look-alikes are not."""
+    archive = tmp_path / "archive"
+    names = ["2020_a/x.png", "2020_a/sub/y.png", "2020xa/z.png", "2020xa/sub/w.png", "2020_ab/u.png"]
+    names += ["50%/p.png", "50abc/q.png", "50abc/sub/v.png"]
+    for n, name in enumerate(names):
+        (archive / name).parent.mkdir(parents=True, exist_ok=True)
+        stripes(0.3 + n, 5.0 + n, seed=n).save(archive / name)
+    index(archive)
+    with SearchService.open(archive, image_encoder=FakeImageEncoder(), text_encoder=FakeTextEncoder()) as s:
+
+        def paths(folder: str) -> set[str]:
+            found = s.search_text("stripes", top=50, all=True, filters=SearchFilter(folder=folder))
+            return {r.path for r in found.results}
+
+        assert paths("2020_a") == {"2020_a/x.png", "2020_a/sub/y.png"}
+        assert paths("/2020_a/") == {"2020_a/x.png", "2020_a/sub/y.png"}
+        assert paths("50%") == {"50%/p.png"}
+        assert paths("2020_a/sub") == {"2020_a/sub/y.png"}
+        assert s.similar_to_item(item_of(s, "2020xa/z.png"), top=1).results[0].path != "2020xa/z.png"
+        assert len(s.similar_to_item(item_of(s, "2020xa/z.png"), top=1, all=True)) == 1  # top=1 is allowed
 
 
 def test_filter_date_range_of_one_instant_is_allowed():
@@ -562,6 +675,8 @@ def test_region_items(tmp_path):
         hit = next(r for r in found.results if r.item_id == region)
         assert hit.region == (8, 8, 80, 80) and hit.path == "subject/original.png"
         assert "part of the same file as the query" in hit.why
+        others = [r for r in found.results if r.path != "subject/original.png"]
+        assert others and not any("part of the same file as the query" in r.why for r in others)
         assert hit.as_json()["region"] == [8, 8, 80, 80]
         # Querying by the region: the copies of its file are not "exact duplicates" of a region.
         by_region = service.similar_to_item(region, top=20, all=True)

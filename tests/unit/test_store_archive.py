@@ -88,3 +88,24 @@ def test_fallback_keys_differ_for_same_named_archives(tmp_path):
 def test_missing_archive_is_an_error(tmp_path):
     with pytest.raises(ArchiveError, match="nope"):
         locate_index(tmp_path / "nope")
+
+
+def test_a_full_disk_is_reported_not_taken_for_a_read_only_index(tmp_path, monkeypatch):
+    import errno
+
+    import store.archive as archive_module
+    from store.archive import index_writable
+    from store.errors import CatalogError
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archive_module.tempfile, "mkstemp", disk_full)
+    with pytest.raises(CatalogError, match="No space left on device"):
+        index_writable(tmp_path)
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(archive_module.tempfile, "mkstemp", read_only)
+    assert index_writable(tmp_path) is False

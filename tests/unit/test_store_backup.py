@@ -117,3 +117,55 @@ def test_migration_backups_are_kept_apart_from_daily_ones(tmp_path):
             backup.backup_catalog(cat.conn, path, "daily", now=T0 + day * DAY)
     kinds = [b.kind for b in backup.list_backups(path)]
     assert kinds.count("daily") == 3 and kinds.count("migration") == 1
+
+
+def _backed_up(path, text: str) -> None:
+    _catalog(path, text)
+    with Catalog(path) as cat:
+        backup.backup_catalog(cat.conn, path, "daily", now=T0)
+        cat.set_description(1, "edited after the backup")
+
+
+def test_restore_that_cannot_back_up_the_current_catalog_changes_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "catalog.db"
+    _backed_up(path, "from the backup")
+    real = backup.backup_catalog
+
+    def disk_full(conn, catalog_path, kind, **kwargs):
+        if kind == "restore":
+            raise sqlite3.OperationalError("database or disk is full")  # as SQLite reports ENOSPC
+        return real(conn, catalog_path, kind, **kwargs)
+
+    monkeypatch.setattr(backup, "backup_catalog", disk_full)
+    with pytest.raises(BackupError, match="cannot back up the current catalog before restoring"):
+        backup.restore(path)
+    assert _description(path) == "edited after the backup"  # still there, never moved aside
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("catalog", ".restore"))) == [
+        "catalog.db"
+    ]
+
+
+def test_restore_refuses_a_catalog_in_use(tmp_path):
+    path = tmp_path / "catalog.db"
+    _backed_up(path, "from the backup")
+    reader = sqlite3.connect(path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM items").fetchone()  # an open window reading it
+    try:
+        with Catalog(path) as cat:  # a write the checkpoint cannot pass while the reader holds it
+            cat.set_description(1, "written while a window reads")
+        with pytest.raises(BackupError, match="is in use"):
+            backup.restore(path)
+    finally:
+        reader.close()
+    assert _description(path) == "written while a window reads"
+
+
+def test_restore_in_an_archive_whose_name_needs_quoting(tmp_path):
+    folder = tmp_path / "Box #1? (1950)"
+    folder.mkdir()
+    path = folder / "catalog.db"
+    _backed_up(path, "from the backup")
+    backup.restore(path)
+    assert _description(path) == "from the backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Box #1? (1950)"]  # no stray file beside it
