@@ -18,6 +18,7 @@ store option to open without creating, an sqlite `mode=rw` open, would close tha
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -144,24 +145,36 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 def open_catalog(path: Path) -> Catalog:
     """Open an existing catalog. CatalogError when it is missing, NotACatalogError when it is no Imago
-    catalog (empty, not SQLite, foreign or missing tables: `Catalog` checks), CatalogError when the file
-    vanished while it was being opened and `Catalog` made an empty one in its place (the file changed
-    during the open and what was opened holds no files). That empty catalog stays: it cannot be told
-    from one another process has just made, so it is not deleted; only a store option to open without
-    creating (an sqlite `mode=rw` open) closes that gap."""
+    catalog (empty, not SQLite, foreign or missing tables: `Catalog` checks).
+
+    `Catalog(path)` creates a catalog when none is there, so a file deleted between the check and the
+    open would come back as an empty one, and the window would show an empty archive instead of "index
+    deleted". Such a file is told by its change (device, inode, change time differ from the file that
+    was checked; an inode number is soon reused) and by holding no files (a write by the indexer
+    changes the file too, a replaced catalog with files is the curator's, e.g. a restored backup): it
+    is closed and deleted again (it holds nothing: no files, so no items and no curator edits) and
+    CatalogError is raised, as for a missing catalog. Only a store option to open without creating
+    (an sqlite `mode=rw` open) would close the gap entirely."""
     checked = _identity(path)
     if checked is None:
         raise CatalogError(f"catalog not found: {path}")
     catalog = Catalog(path)  # raises NotACatalogError for a file that is no catalog
     try:
-        # An inode number is soon reused, so the change time too; a write by the indexer changes it
-        # as well, which is why only a changed file that holds nothing is refused.
-        if _identity(path) != checked and not catalog.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone():
-            raise CatalogError(f"catalog {path} was deleted or replaced while it was being opened")
+        opened = _identity(path)
+        empty = not catalog.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone()
     except BaseException:
         catalog.close()
         raise
-    return catalog
+    if opened == checked or not empty:
+        return catalog
+    catalog.close()
+    if opened is not None and _identity(path) == opened:
+        logger.warning("catalog %s vanished while it was being opened; the empty one made in its place "
+                       "is deleted", path)  # fmt: skip
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path.with_name(path.name + suffix))
+    raise CatalogError(f"catalog {path} was deleted or replaced while it was being opened")
 
 
 def set_damaged_aside(path: Path, stamp: str) -> Path | None:

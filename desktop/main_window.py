@@ -10,6 +10,9 @@ The archive and its index are checked every HEALTH_CHECK_MS, after any failed ca
 watching thread (`desktop.archive_health`); when the folder is gone or the catalog deleted or garbled,
 the window stops showing, searching and indexing it and says so with what to do, keeps curator edits
 for later (`desktop.pending_edits`), and carries on by itself once a check finds all well again.
+An index that cannot be written (`IndexLocation.read_only`, a read-only catalog, ReadOnlyIndexError)
+is said to be read-only in the status bar; it is browsed and searched, not indexed, its description
+and label editors are read-only, and no edit is kept for it.
 """
 
 from __future__ import annotations
@@ -229,13 +232,6 @@ def _read_failures(catalog_path: Path) -> list[tuple[str, str, str]]:
         return catalog.failures()
 
 
-def _count_failures(catalog_path: Path) -> int:
-    if not catalog_path.is_file():
-        return 0
-    with open_catalog(catalog_path) as catalog:
-        return catalog.counts().get("failed", 0)
-
-
 def _read_details(catalog_path: Path, item_id: int):
     with open_catalog(catalog_path) as catalog:
         return item_details(catalog, item_id)
@@ -270,10 +266,24 @@ def _write_edit(catalog_path: Path, edit: CuratorEdit, pending: PendingEdits, tr
     return EditResult(edit, False, kept=pending.add(edit), error=error)
 
 
-def _read_catalog_info(catalog_path: Path) -> tuple[Path, str, bool]:
-    """(the path, the catalog's id, whether it is read-only)."""
+@dataclass(frozen=True)
+class CatalogInfo:
+    """What the window keeps of an open catalog: its id (kept edits name it), whether it is read-only
+    (a read-only catalog file in a writable folder), and how many files failed to index."""
+
+    path: Path
+    catalog_id: str
+    read_only: bool
+    failed: int
+
+
+def _read_catalog_info(catalog_path: Path) -> CatalogInfo | None:
+    """The catalog's CatalogInfo; None when there is no catalog yet (opening a Catalog would create it)."""
+    if not catalog_path.is_file():
+        return None
     with open_catalog(catalog_path) as catalog:
-        return catalog_path, catalog_id_of(catalog), catalog.read_only
+        failed = catalog.counts().get("failed", 0)
+        return CatalogInfo(catalog_path, catalog_id_of(catalog), catalog.read_only, failed)
 
 
 def _set_index_aside(path: Path, stamp: str, pending: PendingEdits, archive: str) -> Path | None:
@@ -675,8 +685,6 @@ class MainWindow(QMainWindow):
         self.load_browse()
         self.load_facets()
         self._load_catalog_info()
-        path = self.catalog_path
-        self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
         self.start_indexing()
         self._write_kept_edits()  # edits kept while it was unavailable (perhaps in an earlier session)
         self.health_timer.start()
@@ -684,19 +692,22 @@ class MainWindow(QMainWindow):
         return True
 
     def _load_catalog_info(self) -> None:
-        """Read the open catalog's id (kept edits name it) and whether it is read-only, in the pool."""
-        if self.catalog_path is not None and self.catalog_path.is_file():
-            path = self.catalog_path
+        """Read the open catalog's CatalogInfo in the pool (one open: each open of a catalog that may
+        be vanishing is one more chance of `Catalog` making an empty one, see `open_catalog`). Until
+        it is known (or when the first indexing run makes the catalog) an edit is given its catalog's
+        id when it is written or kept by the writer."""
+        path = self.catalog_path
+        if path is not None:
             self.tasks.submit(
                 lambda: _read_catalog_info(path), self._on_catalog_info, self._background_failed
             )
 
-    def _on_catalog_info(self, info: tuple[Path, str, bool]) -> None:
-        path, catalog_id, read_only = info
-        if path != self.catalog_path:
-            return  # another archive was opened meanwhile
-        self.catalog_id = catalog_id or None
-        if read_only and not self.read_only:  # a read-only catalog file in a writable folder
+    def _on_catalog_info(self, info: CatalogInfo | None) -> None:
+        if info is None or info.path != self.catalog_path:
+            return  # no catalog yet, or another archive was opened meanwhile
+        self._set_errors(info.failed)
+        self.catalog_id = info.catalog_id or None
+        if info.read_only and not self.read_only:  # a read-only catalog file in a writable folder
             self._set_read_only(True)
 
     def load_browse(self) -> None:
@@ -726,6 +737,8 @@ class MainWindow(QMainWindow):
         self._browse_loading = False
         self._catalog_seen = self._catalog_seen or catalog_path == self.catalog_path
         if catalog_path != self.catalog_path or self.mode != "browse" or filters != self.facets.filters():
+            return
+        if self.problem is not None:  # read before the index went away: it is not shown now
             return
         current = self.grid.currentIndex().data(EntryRole)
         selected = {i.data(EntryRole).item_id for i in self.grid.selectionModel().selectedIndexes()}
@@ -768,8 +781,8 @@ class MainWindow(QMainWindow):
     def _show_facets(
         self, catalog_path: Path, filters: SearchFilter, name: str, facets: Facets | None
     ) -> None:
-        if catalog_path != self.catalog_path or filters != self.facets.filters():
-            return  # another archive, or another choice, whose counts are on their way
+        if catalog_path != self.catalog_path or filters != self.facets.filters() or self.problem is not None:
+            return  # another archive or choice (its counts are on their way), or the index went away
         self.facets.show_facets(facets, name)
         self.facets_shown.emit(facets)
 
@@ -924,8 +937,6 @@ class MainWindow(QMainWindow):
                 + (self._watch_note() if outcome.watching else "")
             )
             self._refresh_after_index()
-            if self.catalog_id is None:  # the first run made the catalog
-                self._load_catalog_info()
             self._write_kept_edits()
         self._update_panels()
         self.index_finished.emit(outcome)
@@ -1521,8 +1532,6 @@ class MainWindow(QMainWindow):
         self.load_browse()
         self.load_facets()
         self._load_catalog_info()  # another medium at the same path has another catalog
-        path = self.catalog_path
-        self.tasks.submit(lambda: _count_failures(path), self._set_errors, self._background_failed)
         self._write_kept_edits()
         self.start_indexing()
         back = (

@@ -7,14 +7,16 @@ next opened, even after a crash or restart).
 
 An edit names its archive by path and, when it was known, its catalog by `catalog_id`: removable
 media and shares reuse mount paths, so an edit is written only into the catalog it was made in (one
-for another catalog stays kept, and is logged). A file that cannot be read is moved aside
+for another catalog stays kept, and is logged; an index the curator has built anew takes the archive's
+kept edits: `release`). A file that cannot be read is moved aside
 (`pending-edits.json.unreadable-<time>`) before anything is written again; a row that cannot be read
 is skipped, the file it came from copied aside the same way.
 
 Thread-safety: the window runs `add` and `write` in its single-thread writer pool, so edits of one
 item are written (or kept) in the order they were made. `_lock` guards only the list in memory (never
-held during catalog or file I/O), so `count()` from the GUI thread never waits on a slow catalog;
-`_file_lock` keeps writes of the file in order.
+held during catalog I/O or a write of the file; only the first read of the small local file happens
+under it), so `count()` from the GUI thread never waits on a slow catalog; `_file_lock` keeps writes
+of the file in order.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ class PendingEdits:
 
     def __init__(self, file: Path) -> None:
         self.file = Path(file)
-        self._lock = threading.Lock()  # the list only: never held during file or catalog I/O
+        self._lock = threading.Lock()  # the list only: never held during catalog I/O or file writes
         self._file_lock = threading.Lock()  # one writer of the file at a time, the newest list last
         self._edits: list[CuratorEdit] | None = None  # read on first use
         self._keep_file = False  # an unreadable file could not be set aside: never overwrite it

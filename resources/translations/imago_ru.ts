@@ -432,7 +432,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="145"/>
+        <location filename="../../desktop/main_window.py" line="148"/>
         <source>&lt;h2&gt;Open an archive folder&lt;/h2&gt;
 &lt;p&gt;Choose the folder holding your images (&lt;b&gt;File › Open archive…&lt;/b&gt;, Ctrl+O).
 Imago indexes it in the background; its index is kept in a &lt;code&gt;.imago&lt;/code&gt; folder inside it
@@ -443,7 +443,7 @@ Imago проиндексирует её в фоне; индекс хранитс
 (или в папке данных пользователя, если архив только для чтения).&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="155"/>
+        <location filename="../../desktop/main_window.py" line="158"/>
         <source>&lt;h2&gt;The archive folder is not available&lt;/h2&gt;
 &lt;p&gt;&lt;code&gt;{archive}&lt;/code&gt; cannot be reached: it was renamed, moved or deleted, or the drive or
 network share holding it is not connected. Browsing, searching and indexing are stopped.&lt;/p&gt;
@@ -458,7 +458,7 @@ Imago проверяет это каждые несколько секунд и 
 метки, изменённые за это время, сохраняются и будут записаны тогда.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="164"/>
+        <location filename="../../desktop/main_window.py" line="167"/>
         <source>&lt;h2&gt;The archive&apos;s index is damaged&lt;/h2&gt;
 &lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; cannot be read: it is not a valid database any more.
 Browsing, searching and indexing are stopped so that nothing wrong is shown.&lt;/p&gt;
@@ -473,7 +473,7 @@ descriptions and labels stored only in it are not carried over.&lt;/p&gt;</sourc
 с новым, но описания и метки, хранившиеся только в нём, не переносятся.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="173"/>
+        <location filename="../../desktop/main_window.py" line="176"/>
         <source>&lt;h2&gt;The archive&apos;s index was deleted&lt;/h2&gt;
 &lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; is gone. Browsing, searching and indexing are stopped.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it is back),
@@ -486,289 +486,289 @@ are lost.&lt;/p&gt;</source>
 будут потеряны.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="183"/>
+        <location filename="../../desktop/main_window.py" line="186"/>
         <source>Archive not available — not watching</source>
         <translation>Архив недоступен — слежение остановлено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="184"/>
+        <location filename="../../desktop/main_window.py" line="187"/>
         <source>Index damaged — not indexing</source>
         <translation>Индекс повреждён — индексирование остановлено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="185"/>
+        <location filename="../../desktop/main_window.py" line="188"/>
         <source>Index deleted — not indexing</source>
         <translation>Индекс удалён — индексирование остановлено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="382"/>
+        <location filename="../../desktop/main_window.py" line="392"/>
         <source>Search by text (Enter), or drop an image to find similar ones</source>
         <translation>Поиск по тексту (Enter) или перетащите изображение, чтобы найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="422"/>
+        <location filename="../../desktop/main_window.py" line="432"/>
         <source>Check again</source>
         <translation>Проверить снова</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="424"/>
+        <location filename="../../desktop/main_window.py" line="434"/>
         <source>Index again from scratch</source>
         <translation>Проиндексировать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="426"/>
+        <location filename="../../desktop/main_window.py" line="436"/>
         <source>Keep the damaged index file aside and index the archive anew</source>
         <translation>Отложить повреждённый файл индекса в сторону и проиндексировать архив заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="429"/>
+        <location filename="../../desktop/main_window.py" line="439"/>
         <source>Open another archive…</source>
         <translation>Открыть другой архив…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="437"/>
+        <location filename="../../desktop/main_window.py" line="447"/>
         <source>More results</source>
         <translation>Больше результатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="438"/>
+        <location filename="../../desktop/main_window.py" line="448"/>
         <source>Show the results below the relevance cut-off too</source>
         <translation>Показать и результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="440"/>
+        <location filename="../../desktop/main_window.py" line="450"/>
         <source>Show all files</source>
         <translation>Показать все файлы</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="497"/>
+        <location filename="../../desktop/main_window.py" line="507"/>
         <source>&amp;File</source>
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="498"/>
+        <location filename="../../desktop/main_window.py" line="508"/>
         <source>&amp;Open archive…</source>
         <translation>&amp;Открыть архив…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="501"/>
+        <location filename="../../desktop/main_window.py" line="511"/>
         <source>Open &amp;recent</source>
         <translation>&amp;Недавние</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="504"/>
+        <location filename="../../desktop/main_window.py" line="514"/>
         <source>Install model bundle from &amp;folder…</source>
         <translation>Установить пакет модели из &amp;папки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="506"/>
+        <location filename="../../desktop/main_window.py" line="516"/>
         <source>Install model bundle from &amp;zip…</source>
         <translation>Установить пакет модели из &amp;zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="511"/>
+        <location filename="../../desktop/main_window.py" line="521"/>
         <source>&amp;Settings…</source>
         <translation>&amp;Настройки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="515"/>
+        <location filename="../../desktop/main_window.py" line="525"/>
         <source>&amp;Quit</source>
         <translation>&amp;Выход</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="518"/>
+        <location filename="../../desktop/main_window.py" line="528"/>
         <source>Find</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="521"/>
+        <location filename="../../desktop/main_window.py" line="531"/>
         <source>&amp;Edit</source>
         <translation>&amp;Правка</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="522"/>
+        <location filename="../../desktop/main_window.py" line="532"/>
         <source>Find similar to the &amp;pasted image</source>
         <translation>Найти похожие на &amp;вставленное изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="528"/>
+        <location filename="../../desktop/main_window.py" line="538"/>
         <source>&amp;Tools</source>
         <translation>&amp;Сервис</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="529"/>
+        <location filename="../../desktop/main_window.py" line="539"/>
         <source>Find &amp;duplicates…</source>
         <translation>Найти &amp;дубликаты…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="531"/>
+        <location filename="../../desktop/main_window.py" line="541"/>
         <source>&amp;Files that could not be indexed…</source>
         <translation>&amp;Файлы, которые не удалось проиндексировать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="543"/>
-        <location filename="../../desktop/main_window.py" line="849"/>
+        <location filename="../../desktop/main_window.py" line="553"/>
+        <location filename="../../desktop/main_window.py" line="860"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="612"/>
+        <location filename="../../desktop/main_window.py" line="622"/>
         <source>Open archive folder</source>
         <translation>Открыть папку архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="636"/>
+        <location filename="../../desktop/main_window.py" line="646"/>
         <source>Not a folder: {path}</source>
         <translation>Это не папка: {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="672"/>
+        <location filename="../../desktop/main_window.py" line="682"/>
         <source>The archive is read-only; its index is kept in {path}</source>
         <translation>Архив только для чтения; его индекс хранится в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="709"/>
+        <location filename="../../desktop/main_window.py" line="720"/>
         <source>Nothing indexed yet</source>
         <translation>Пока ничего не проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="747"/>
+        <location filename="../../desktop/main_window.py" line="758"/>
         <source>Indexed images and regions: {count}</source>
         <translation>Проиндексировано изображений и областей: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="755"/>
+        <location filename="../../desktop/main_window.py" line="766"/>
         <source> — filter: {restriction}</source>
         <translation> — фильтр: {restriction}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="806"/>
+        <location filename="../../desktop/main_window.py" line="817"/>
         <source>Not indexing: the index is read-only</source>
         <translation>Индексирование не идёт: индекс только для чтения</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="818"/>
+        <location filename="../../desktop/main_window.py" line="829"/>
         <source>Loading models…</source>
         <translation>Загрузка моделей…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="845"/>
+        <location filename="../../desktop/main_window.py" line="856"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="846"/>
-        <location filename="../../desktop/main_window.py" line="868"/>
+        <location filename="../../desktop/main_window.py" line="857"/>
+        <location filename="../../desktop/main_window.py" line="879"/>
         <source> (paused)</source>
         <translation> (пауза)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="856"/>
+        <location filename="../../desktop/main_window.py" line="867"/>
         <source>Scanning</source>
         <translation>Сканирование</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="856"/>
+        <location filename="../../desktop/main_window.py" line="867"/>
         <source>Indexing</source>
         <translation>Индексация</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="856"/>
+        <location filename="../../desktop/main_window.py" line="867"/>
         <source>Reading dates</source>
         <translation>Чтение дат съёмки</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="857"/>
+        <location filename="../../desktop/main_window.py" line="868"/>
         <source>Describing</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="862"/>
+        <location filename="../../desktop/main_window.py" line="873"/>
         <source>, {rate:.1f}/s</source>
         <translation>, {rate:.1f}/с</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="889"/>
+        <location filename="../../desktop/main_window.py" line="900"/>
         <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
         <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="908"/>
+        <location filename="../../desktop/main_window.py" line="919"/>
         <source>Indexing failed</source>
         <translation>Индексация не удалась</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="910"/>
+        <location filename="../../desktop/main_window.py" line="921"/>
         <source>Indexing failed: {error}</source>
         <translation>Индексация не удалась: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="919"/>
+        <location filename="../../desktop/main_window.py" line="930"/>
         <source>Indexing cancelled</source>
         <translation>Индексация отменена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="919"/>
+        <location filename="../../desktop/main_window.py" line="930"/>
         <source>Index up to date</source>
         <translation>Индекс актуален</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1377"/>
+        <location filename="../../desktop/main_window.py" line="1386"/>
         <source>The edit could not be written now ({error}); it is kept and will be written later ({count} waiting)</source>
         <translation>Правку сейчас не удалось записать ({error}); она сохранена и будет записана позже (ждут записи: {count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1428"/>
+        <location filename="../../desktop/main_window.py" line="1437"/>
         <source>Edits kept while the archive was unavailable are written: {count}</source>
         <translation>Записаны правки, отложенные, пока архив был недоступен: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1432"/>
+        <location filename="../../desktop/main_window.py" line="1441"/>
         <source>; {count} were for items no longer indexed</source>
         <translation>; {count} относились к элементам, которых больше нет в индексе</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1448"/>
+        <location filename="../../desktop/main_window.py" line="1457"/>
         <source>Edits waiting to be written: {count}</source>
         <translation>Правок ждут записи: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1529"/>
+        <location filename="../../desktop/main_window.py" line="1536"/>
         <source>The archive is available again</source>
         <translation>Архив снова доступен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1531"/>
+        <location filename="../../desktop/main_window.py" line="1538"/>
         <source>The index can be read again</source>
         <translation>Индекс снова читается</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1554"/>
+        <location filename="../../desktop/main_window.py" line="1561"/>
         <source>The damaged index is kept as {path}; indexing the archive anew</source>
         <translation>Повреждённый индекс сохранён как {path}; архив индексируется заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="935"/>
+        <location filename="../../desktop/main_window.py" line="944"/>
         <source> — watching for changes</source>
         <translation> — слежу за изменениями</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="121"/>
+        <location filename="../../desktop/main_window.py" line="124"/>
         <source>Read-only index: edits cannot be saved in it</source>
         <translation>Индекс только для чтения: правки в нём сохранить нельзя</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="122"/>
+        <location filename="../../desktop/main_window.py" line="125"/>
         <source>The archive&apos;s index is read-only (read-only folder or medium): edits cannot be saved in it. Your edit was not saved.</source>
         <translation>Индекс архива только для чтения (папка или носитель только для чтения): правки в нём сохранить нельзя. Ваша правка не сохранена.</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="128"/>
+        <location filename="../../desktop/main_window.py" line="131"/>
         <source>Find similar and object names use the built-in image model. Text search by meaning needs a CLIP model bundle; until then text search matches file names, tags and descriptions.</source>
         <translation>Поиск похожих и названия предметов работают на встроенной модели изображений. Для поиска по смыслу текста нужен пакет модели CLIP; пока его нет, текстовый поиск ищет по именам файлов, меткам и описаниям.</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="133"/>
+        <location filename="../../desktop/main_window.py" line="136"/>
         <source>&lt;p&gt;On a computer with internet access (Imago&apos;s &lt;code&gt;[export]&lt;/code&gt; extra: torch, transformers):&lt;/p&gt;
 &lt;pre&gt;python main.py models export clip openai/clip-vit-base-patch32 --out clip-b32 \
     --text-model sentence-transformers/clip-ViT-B-32-multilingual-v1 --quantize int8
@@ -783,257 +783,257 @@ python main.py models export git microsoft/git-base-coco --out git-base&lt;/pre&
 &lt;code&gt;imago models install clip-b32&lt;/code&gt;. Пакеты устанавливаются в &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="396"/>
+        <location filename="../../desktop/main_window.py" line="406"/>
         <source>Install model…</source>
         <translation>Установить модель…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="399"/>
+        <location filename="../../desktop/main_window.py" line="409"/>
         <source>From zip…</source>
         <translation>Из zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="401"/>
+        <location filename="../../desktop/main_window.py" line="411"/>
         <source>Hide this notice</source>
         <translation>Скрыть это сообщение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="905"/>
+        <location filename="../../desktop/main_window.py" line="916"/>
         <source>Not indexing: no image model could be loaded</source>
         <translation>Индексирование не идёт: не удалось загрузить модель изображений</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="936"/>
+        <location filename="../../desktop/main_window.py" line="945"/>
         <source> — rescan every {minutes} min</source>
         <translation> — повторное сканирование каждые {minutes} мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="956"/>
+        <location filename="../../desktop/main_window.py" line="965"/>
         <source>Model bundle folder</source>
         <translation>Папка пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="962"/>
+        <location filename="../../desktop/main_window.py" line="971"/>
         <source>Model bundle zip</source>
         <translation>Zip-архив пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="962"/>
+        <location filename="../../desktop/main_window.py" line="971"/>
         <source>Zip archives (*.zip)</source>
         <translation>Zip-архивы (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="969"/>
+        <location filename="../../desktop/main_window.py" line="978"/>
         <source>Installing model bundle from {path}…</source>
         <translation>Установка пакета модели из {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="977"/>
+        <location filename="../../desktop/main_window.py" line="986"/>
         <source>Installed model bundle {name}</source>
         <translation>Установлен пакет модели {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="986"/>
+        <location filename="../../desktop/main_window.py" line="995"/>
         <source>Could not install the bundle: {error}</source>
         <translation>Не удалось установить пакет: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="988"/>
+        <location filename="../../desktop/main_window.py" line="997"/>
         <source>Model bundle not installed</source>
         <translation>Пакет модели не установлен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1016"/>
+        <location filename="../../desktop/main_window.py" line="1025"/>
         <source>similar to item #{id}</source>
         <translation>похожие на элемент №{id}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1017"/>
+        <location filename="../../desktop/main_window.py" line="1026"/>
         <source>similar to {name}</source>
         <translation>похожие на {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1028"/>
+        <location filename="../../desktop/main_window.py" line="1037"/>
         <source>Open an archive first (File › Open archive…)</source>
         <translation>Сначала откройте архив (Файл › Открыть архив…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1037"/>
+        <location filename="../../desktop/main_window.py" line="1046"/>
         <source>Searching {query}…</source>
         <translation>Поиск: {query}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1054"/>
+        <location filename="../../desktop/main_window.py" line="1063"/>
         <source> — more exist below the relevance cut-off</source>
         <translation> — есть ещё результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1055"/>
+        <location filename="../../desktop/main_window.py" line="1064"/>
         <source>{query} — found: {count}</source>
         <translation>{query} — найдено: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1128"/>
+        <location filename="../../desktop/main_window.py" line="1137"/>
         <source>Cannot store the pasted image in {path}</source>
         <translation>Не удалось сохранить вставленное изображение в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1156"/>
+        <location filename="../../desktop/main_window.py" line="1165"/>
         <source>Settings not saved</source>
         <translation>Настройки не сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1162"/>
+        <location filename="../../desktop/main_window.py" line="1171"/>
         <source>Settings saved; indexing started again with them</source>
         <translation>Настройки сохранены; индексация перезапущена с ними</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1165"/>
+        <location filename="../../desktop/main_window.py" line="1174"/>
         <source>Settings saved; they apply to the next indexing run</source>
         <translation>Настройки сохранены; они применятся при следующей индексации</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1187"/>
+        <location filename="../../desktop/main_window.py" line="1196"/>
         <source>Find similar</source>
         <translation>Найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1189"/>
+        <location filename="../../desktop/main_window.py" line="1198"/>
         <source>Find similar in this folder</source>
         <translation>Найти похожие в этой папке</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1192"/>
+        <location filename="../../desktop/main_window.py" line="1201"/>
         <source>Only images in {folder} and its subfolders</source>
         <translation>Только изображения в {folder} и её подпапках</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1194"/>
+        <location filename="../../desktop/main_window.py" line="1203"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1195"/>
+        <location filename="../../desktop/main_window.py" line="1204"/>
         <source>Show in file manager</source>
         <translation>Показать в файловом менеджере</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1197"/>
+        <location filename="../../desktop/main_window.py" line="1206"/>
         <source>Copy path</source>
         <translation>Копировать путь</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1200"/>
+        <location filename="../../desktop/main_window.py" line="1209"/>
         <source>Export selection…</source>
         <translation>Экспортировать выбранное…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1202"/>
+        <location filename="../../desktop/main_window.py" line="1211"/>
         <source>Save the selected items ({count}) as JSON or CSV</source>
         <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1204"/>
+        <location filename="../../desktop/main_window.py" line="1213"/>
         <source>Re-caption</source>
         <translation>Подписать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1207"/>
+        <location filename="../../desktop/main_window.py" line="1216"/>
         <source>Generate the captions of the selected items ({count}) again</source>
         <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1214"/>
+        <location filename="../../desktop/main_window.py" line="1223"/>
         <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
         <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1250"/>
+        <location filename="../../desktop/main_window.py" line="1259"/>
         <source>JSON files (*.json)</source>
         <translation>Файлы JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1250"/>
+        <location filename="../../desktop/main_window.py" line="1259"/>
         <source>CSV files (*.csv)</source>
         <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1253"/>
+        <location filename="../../desktop/main_window.py" line="1262"/>
         <source>Export selection</source>
         <translation>Экспорт выбранного</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1260"/>
+        <location filename="../../desktop/main_window.py" line="1269"/>
         <source>Exporting {count} items to {path}…</source>
         <translation>Экспорт элементов ({count}) в {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1266"/>
+        <location filename="../../desktop/main_window.py" line="1275"/>
         <source>Exported {count} items to {path}</source>
         <translation>Экспортировано элементов: {count}, файл {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1274"/>
+        <location filename="../../desktop/main_window.py" line="1283"/>
         <source>Generating captions for {count} items…</source>
         <translation>Генерация подписей для элементов: {count}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1279"/>
+        <location filename="../../desktop/main_window.py" line="1288"/>
         <source>New captions: {done}</source>
         <translation>Новых подписей: {done}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1281"/>
+        <location filename="../../desktop/main_window.py" line="1290"/>
         <source>; failed: {failed} ({why})</source>
         <translation>; не удалось: {failed} ({why})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1292"/>
+        <location filename="../../desktop/main_window.py" line="1301"/>
         <source>Not done</source>
         <translation>Не выполнено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1292"/>
+        <location filename="../../desktop/main_window.py" line="1301"/>
         <source>{what} failed: {error}</source>
         <translation>{what}: ошибка: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1382"/>
+        <location filename="../../desktop/main_window.py" line="1391"/>
         <source>The archive is not available: your edit is kept and will be written when it is back ({count} waiting)</source>
         <translation>Архив недоступен: правка сохранена и будет записана, когда он вернётся (ждут записи: {count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1397"/>
+        <location filename="../../desktop/main_window.py" line="1406"/>
         <source>Labels saved</source>
         <translation>Метки сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1405"/>
+        <location filename="../../desktop/main_window.py" line="1414"/>
         <source>Label not saved</source>
         <translation>Метка не сохранена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1406"/>
+        <location filename="../../desktop/main_window.py" line="1415"/>
         <source>The label could not be saved: {error}</source>
         <translation>Не удалось сохранить метку: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1390"/>
+        <location filename="../../desktop/main_window.py" line="1399"/>
         <source>Description saved</source>
         <translation>Описание сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="921"/>
+        <location filename="../../desktop/main_window.py" line="932"/>
         <source>{state}: searchable {items}; since opening: new {new}, moved {moved}</source>
         <translation>{state}: доступно для поиска {items}; с открытия архива: новых {new}, перемещено {moved}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1413"/>
+        <location filename="../../desktop/main_window.py" line="1422"/>
         <source>Description not saved</source>
         <translation>Описание не сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1414"/>
+        <location filename="../../desktop/main_window.py" line="1423"/>
         <source>The description could not be saved: {error}</source>
         <translation>Не удалось сохранить описание: {error}</translation>
     </message>

@@ -223,6 +223,14 @@ def test_catalog_deleted_while_being_opened_is_not_opened_empty(tmp_path, monkey
     monkeypatch.setattr(archive_health, "Catalog", deleted_first)
     with pytest.raises(CatalogError, match="deleted or replaced while it was being opened"):
         archive_health.open_catalog(path)
+    assert not path.exists()  # no empty catalog left to be taken for the curator's: "index deleted"
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")  # the archive itself is still there
+    assert (
+        archive_health.check_archive(
+            archive_health.IndexLocation(tmp_path, tmp_path, fallback=False), catalog_seen=True
+        ).problem
+        == INDEX_MISSING
+    )
 
 
 def test_foreign_database_in_place_of_the_catalog_stops_the_window(qtbot, models_dir, archive):

@@ -123,4 +123,6 @@ def test_cli_eval_with_tiny_clip(dataset, tmp_path, capsys):
     assert "| find_similar | map@10 |" in table and "| trained_head | top1 |" in table
     report = json.loads(out.read_text("utf-8"))
     assert report["image_model"] == "clip-tiny@1" and report["classes"] == 3
-    assert main.main(["eval", str(dataset), "--split-file", "x.txt", "--models", str(CLIP_TINY)]) == 1
+    # --split-file without --query-file is a usage error (argparse's exit status 2)
+    assert main.main(["eval", str(dataset), "--split-file", "x.txt", "--models", str(CLIP_TINY)]) == 2
+    assert "give both --split-file and --query-file, or neither" in capsys.readouterr().err
