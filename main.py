@@ -155,7 +155,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         for bundle in report["bundles"]:
             print(f"  {bundle}")
     else:
-        print("  none installed (see README: 'Getting real models')")
+        print("  none installed (see README: 'Models')")
+    print("Shipped with Imago: " + (", ".join(report["shipped_bundles"]) or "none (the build lacks them)"))
     print(f"Archive indexes: <archive>/.imago/ (read-only archives: {report['paths']['indexes']})")
     return EXIT_OK
 
@@ -172,7 +173,7 @@ def doctor_report() -> dict:
 
     models = config.models_dir()
     bundles = [f"{b.model_id} ({b.kind})" for b in list_bundles(models)]  # broken ones are logged
-    bundles += [f"{b.model_id} ({b.kind}, shipped with Imago)" for b in list_bundles(bundled_models_dir())]
+    shipped = [f"{b.model_id} ({b.kind})" for b in list_bundles(bundled_models_dir())]
     return {
         "imago": __version__,
         "python": platform.python_version(),
@@ -181,6 +182,7 @@ def doctor_report() -> dict:
         "providers": [vars(p) for p in probe_providers()],
         "gpu": _gpu_name(),
         "bundles": bundles,
+        "shipped_bundles": shipped,
         "paths": {
             "settings": str(config.settings_path()),
             "logs": str(config.log_dir()),
@@ -352,10 +354,17 @@ def cmd_caption(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _models_dir(args: argparse.Namespace) -> Path:
+def _models_dir(args: argparse.Namespace, *, existing: bool = False) -> Path:
+    """--models, else the installed models' folder. `existing`: a --models folder that is not there is
+    an error (a mistyped path must not quietly mean "no models": Imago would use its built-in one)."""
     from store import config
 
-    return Path(args.models).expanduser() if getattr(args, "models", None) else config.models_dir()
+    if not getattr(args, "models", None):
+        return config.models_dir()
+    folder = Path(args.models).expanduser()
+    if existing and not folder.is_dir():
+        raise ImagoError(f"model folder not found: {folder}")
+    return folder
 
 
 def _session_options():
@@ -597,7 +606,7 @@ def _search_service(args: argparse.Namespace, *, text: bool, required: bool):
 
     image_encoder = text_encoder = None
     try:
-        image_encoder, text_encoder = load_search_encoders(_models_dir(args), Settings.load())
+        image_encoder, text_encoder = load_search_encoders(_models_dir(args, existing=True), Settings.load())
     except BundleError as exc:
         if required:
             raise
@@ -792,7 +801,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         from store.config import Settings
         from store.engine import load_search_encoders
 
-        model_id = load_search_encoders(_models_dir(args), Settings.load())[0].model_id
+        model_id = load_search_encoders(_models_dir(args, existing=True), Settings.load())[0].model_id
     location, catalog = _open_catalog(args.archive)
     options = {}
     if args.min_cosine is not None:
@@ -830,7 +839,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.split_file:
         gallery = evaluation.read_list(dataset, Path(args.split_file))
         queries = evaluation.read_list(dataset, Path(args.query_file))
-    bundle = image_model_bundle(_models_dir(args))  # CLIP when installed, else the image model
+    bundle = image_model_bundle(_models_dir(args, existing=True))  # CLIP when installed, else the image model
     options = _session_options()
     if bundle.kind == "clip":
         image_encoder, text_encoder = (

@@ -91,3 +91,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if export_explicitly_selected(item.config.getoption("markexpr") or ""):
         pytest.fail(message + "; they were selected with -m export, so they cannot be skipped", pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def strace() -> str:
+    """strace is how the no-network tests (source and frozen) watch a process's network calls."""
+    import shutil
+
+    path = shutil.which("strace")
+    if path is None:
+        pytest.fail("the no-network tests need strace to watch for network calls: apt-get install strace")
+    return path

@@ -607,7 +607,7 @@ are lost.&lt;/p&gt;</source>
     </message>
     <message>
         <location filename="../../desktop/main_window.py" line="553"/>
-        <location filename="../../desktop/main_window.py" line="860"/>
+        <location filename="../../desktop/main_window.py" line="862"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
@@ -632,123 +632,123 @@ are lost.&lt;/p&gt;</source>
         <translation>Пока ничего не проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="758"/>
+        <location filename="../../desktop/main_window.py" line="760"/>
         <source>Indexed images and regions: {count}</source>
         <translation>Проиндексировано изображений и областей: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="766"/>
+        <location filename="../../desktop/main_window.py" line="768"/>
         <source> — filter: {restriction}</source>
         <translation> — фильтр: {restriction}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="817"/>
+        <location filename="../../desktop/main_window.py" line="819"/>
         <source>Not indexing: the index is read-only</source>
         <translation>Индексирование не идёт: индекс только для чтения</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="829"/>
+        <location filename="../../desktop/main_window.py" line="831"/>
         <source>Loading models…</source>
         <translation>Загрузка моделей…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="856"/>
+        <location filename="../../desktop/main_window.py" line="858"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="857"/>
-        <location filename="../../desktop/main_window.py" line="879"/>
+        <location filename="../../desktop/main_window.py" line="859"/>
+        <location filename="../../desktop/main_window.py" line="881"/>
         <source> (paused)</source>
         <translation> (пауза)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="867"/>
+        <location filename="../../desktop/main_window.py" line="869"/>
         <source>Scanning</source>
         <translation>Сканирование</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="867"/>
+        <location filename="../../desktop/main_window.py" line="869"/>
         <source>Indexing</source>
         <translation>Индексация</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="867"/>
+        <location filename="../../desktop/main_window.py" line="869"/>
         <source>Reading dates</source>
         <translation>Чтение дат съёмки</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="868"/>
+        <location filename="../../desktop/main_window.py" line="870"/>
         <source>Describing</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="873"/>
+        <location filename="../../desktop/main_window.py" line="875"/>
         <source>, {rate:.1f}/s</source>
         <translation>, {rate:.1f}/с</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="900"/>
+        <location filename="../../desktop/main_window.py" line="902"/>
         <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
         <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="919"/>
+        <location filename="../../desktop/main_window.py" line="921"/>
         <source>Indexing failed</source>
         <translation>Индексация не удалась</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="921"/>
+        <location filename="../../desktop/main_window.py" line="923"/>
         <source>Indexing failed: {error}</source>
         <translation>Индексация не удалась: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="930"/>
+        <location filename="../../desktop/main_window.py" line="932"/>
         <source>Indexing cancelled</source>
         <translation>Индексация отменена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="930"/>
+        <location filename="../../desktop/main_window.py" line="932"/>
         <source>Index up to date</source>
         <translation>Индекс актуален</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1386"/>
+        <location filename="../../desktop/main_window.py" line="1388"/>
         <source>The edit could not be written now ({error}); it is kept and will be written later ({count} waiting)</source>
         <translation>Правку сейчас не удалось записать ({error}); она сохранена и будет записана позже (ждут записи: {count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1437"/>
+        <location filename="../../desktop/main_window.py" line="1439"/>
         <source>Edits kept while the archive was unavailable are written: {count}</source>
         <translation>Записаны правки, отложенные, пока архив был недоступен: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1441"/>
+        <location filename="../../desktop/main_window.py" line="1443"/>
         <source>; {count} were for items no longer indexed</source>
         <translation>; {count} относились к элементам, которых больше нет в индексе</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1457"/>
+        <location filename="../../desktop/main_window.py" line="1459"/>
         <source>Edits waiting to be written: {count}</source>
         <translation>Правок ждут записи: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1536"/>
+        <location filename="../../desktop/main_window.py" line="1538"/>
         <source>The archive is available again</source>
         <translation>Архив снова доступен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1538"/>
+        <location filename="../../desktop/main_window.py" line="1540"/>
         <source>The index can be read again</source>
         <translation>Индекс снова читается</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1561"/>
+        <location filename="../../desktop/main_window.py" line="1563"/>
         <source>The damaged index is kept as {path}; indexing the archive anew</source>
         <translation>Повреждённый индекс сохранён как {path}; архив индексируется заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="944"/>
+        <location filename="../../desktop/main_window.py" line="946"/>
         <source> — watching for changes</source>
         <translation> — слежу за изменениями</translation>
     </message>
@@ -798,242 +798,242 @@ python main.py models export git microsoft/git-base-coco --out git-base&lt;/pre&
         <translation>Скрыть это сообщение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="916"/>
+        <location filename="../../desktop/main_window.py" line="918"/>
         <source>Not indexing: no image model could be loaded</source>
         <translation>Индексирование не идёт: не удалось загрузить модель изображений</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="945"/>
+        <location filename="../../desktop/main_window.py" line="947"/>
         <source> — rescan every {minutes} min</source>
         <translation> — повторное сканирование каждые {minutes} мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="965"/>
+        <location filename="../../desktop/main_window.py" line="967"/>
         <source>Model bundle folder</source>
         <translation>Папка пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="971"/>
+        <location filename="../../desktop/main_window.py" line="973"/>
         <source>Model bundle zip</source>
         <translation>Zip-архив пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="971"/>
+        <location filename="../../desktop/main_window.py" line="973"/>
         <source>Zip archives (*.zip)</source>
         <translation>Zip-архивы (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="978"/>
+        <location filename="../../desktop/main_window.py" line="980"/>
         <source>Installing model bundle from {path}…</source>
         <translation>Установка пакета модели из {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="986"/>
+        <location filename="../../desktop/main_window.py" line="988"/>
         <source>Installed model bundle {name}</source>
         <translation>Установлен пакет модели {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="995"/>
+        <location filename="../../desktop/main_window.py" line="997"/>
         <source>Could not install the bundle: {error}</source>
         <translation>Не удалось установить пакет: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="997"/>
+        <location filename="../../desktop/main_window.py" line="999"/>
         <source>Model bundle not installed</source>
         <translation>Пакет модели не установлен</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1025"/>
+        <location filename="../../desktop/main_window.py" line="1027"/>
         <source>similar to item #{id}</source>
         <translation>похожие на элемент №{id}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1026"/>
+        <location filename="../../desktop/main_window.py" line="1028"/>
         <source>similar to {name}</source>
         <translation>похожие на {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1037"/>
+        <location filename="../../desktop/main_window.py" line="1039"/>
         <source>Open an archive first (File › Open archive…)</source>
         <translation>Сначала откройте архив (Файл › Открыть архив…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1046"/>
+        <location filename="../../desktop/main_window.py" line="1048"/>
         <source>Searching {query}…</source>
         <translation>Поиск: {query}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1063"/>
+        <location filename="../../desktop/main_window.py" line="1065"/>
         <source> — more exist below the relevance cut-off</source>
         <translation> — есть ещё результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1064"/>
+        <location filename="../../desktop/main_window.py" line="1066"/>
         <source>{query} — found: {count}</source>
         <translation>{query} — найдено: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1137"/>
+        <location filename="../../desktop/main_window.py" line="1139"/>
         <source>Cannot store the pasted image in {path}</source>
         <translation>Не удалось сохранить вставленное изображение в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1165"/>
+        <location filename="../../desktop/main_window.py" line="1167"/>
         <source>Settings not saved</source>
         <translation>Настройки не сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1171"/>
+        <location filename="../../desktop/main_window.py" line="1173"/>
         <source>Settings saved; indexing started again with them</source>
         <translation>Настройки сохранены; индексация перезапущена с ними</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1174"/>
+        <location filename="../../desktop/main_window.py" line="1176"/>
         <source>Settings saved; they apply to the next indexing run</source>
         <translation>Настройки сохранены; они применятся при следующей индексации</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1196"/>
+        <location filename="../../desktop/main_window.py" line="1198"/>
         <source>Find similar</source>
         <translation>Найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1198"/>
+        <location filename="../../desktop/main_window.py" line="1200"/>
         <source>Find similar in this folder</source>
         <translation>Найти похожие в этой папке</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1201"/>
+        <location filename="../../desktop/main_window.py" line="1203"/>
         <source>Only images in {folder} and its subfolders</source>
         <translation>Только изображения в {folder} и её подпапках</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1203"/>
+        <location filename="../../desktop/main_window.py" line="1205"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1204"/>
+        <location filename="../../desktop/main_window.py" line="1206"/>
         <source>Show in file manager</source>
         <translation>Показать в файловом менеджере</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1206"/>
+        <location filename="../../desktop/main_window.py" line="1208"/>
         <source>Copy path</source>
         <translation>Копировать путь</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1209"/>
+        <location filename="../../desktop/main_window.py" line="1211"/>
         <source>Export selection…</source>
         <translation>Экспортировать выбранное…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1211"/>
+        <location filename="../../desktop/main_window.py" line="1213"/>
         <source>Save the selected items ({count}) as JSON or CSV</source>
         <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1213"/>
+        <location filename="../../desktop/main_window.py" line="1215"/>
         <source>Re-caption</source>
         <translation>Подписать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1216"/>
+        <location filename="../../desktop/main_window.py" line="1218"/>
         <source>Generate the captions of the selected items ({count}) again</source>
         <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1223"/>
+        <location filename="../../desktop/main_window.py" line="1225"/>
         <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
         <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1259"/>
+        <location filename="../../desktop/main_window.py" line="1261"/>
         <source>JSON files (*.json)</source>
         <translation>Файлы JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1259"/>
+        <location filename="../../desktop/main_window.py" line="1261"/>
         <source>CSV files (*.csv)</source>
         <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1262"/>
+        <location filename="../../desktop/main_window.py" line="1264"/>
         <source>Export selection</source>
         <translation>Экспорт выбранного</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1269"/>
+        <location filename="../../desktop/main_window.py" line="1271"/>
         <source>Exporting {count} items to {path}…</source>
         <translation>Экспорт элементов ({count}) в {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1275"/>
+        <location filename="../../desktop/main_window.py" line="1277"/>
         <source>Exported {count} items to {path}</source>
         <translation>Экспортировано элементов: {count}, файл {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1283"/>
+        <location filename="../../desktop/main_window.py" line="1285"/>
         <source>Generating captions for {count} items…</source>
         <translation>Генерация подписей для элементов: {count}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1288"/>
+        <location filename="../../desktop/main_window.py" line="1290"/>
         <source>New captions: {done}</source>
         <translation>Новых подписей: {done}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1290"/>
+        <location filename="../../desktop/main_window.py" line="1292"/>
         <source>; failed: {failed} ({why})</source>
         <translation>; не удалось: {failed} ({why})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1301"/>
+        <location filename="../../desktop/main_window.py" line="1303"/>
         <source>Not done</source>
         <translation>Не выполнено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1301"/>
+        <location filename="../../desktop/main_window.py" line="1303"/>
         <source>{what} failed: {error}</source>
         <translation>{what}: ошибка: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1391"/>
+        <location filename="../../desktop/main_window.py" line="1393"/>
         <source>The archive is not available: your edit is kept and will be written when it is back ({count} waiting)</source>
         <translation>Архив недоступен: правка сохранена и будет записана, когда он вернётся (ждут записи: {count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1406"/>
+        <location filename="../../desktop/main_window.py" line="1408"/>
         <source>Labels saved</source>
         <translation>Метки сохранены</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1414"/>
+        <location filename="../../desktop/main_window.py" line="1416"/>
         <source>Label not saved</source>
         <translation>Метка не сохранена</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1415"/>
+        <location filename="../../desktop/main_window.py" line="1417"/>
         <source>The label could not be saved: {error}</source>
         <translation>Не удалось сохранить метку: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1399"/>
+        <location filename="../../desktop/main_window.py" line="1401"/>
         <source>Description saved</source>
         <translation>Описание сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="932"/>
+        <location filename="../../desktop/main_window.py" line="934"/>
         <source>{state}: searchable {items}; since opening: new {new}, moved {moved}</source>
         <translation>{state}: доступно для поиска {items}; с открытия архива: новых {new}, перемещено {moved}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1422"/>
+        <location filename="../../desktop/main_window.py" line="1424"/>
         <source>Description not saved</source>
         <translation>Описание не сохранено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1423"/>
+        <location filename="../../desktop/main_window.py" line="1425"/>
         <source>The description could not be saved: {error}</source>
         <translation>Не удалось сохранить описание: {error}</translation>
     </message>

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,14 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURE_MODELS = REPO / "tests" / "fixtures" / "models"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="strace is Linux-only")
-
-
-@pytest.fixture(scope="module")
-def strace() -> str:
-    path = shutil.which("strace")
-    if path is None:
-        pytest.fail("this test needs strace to watch for network calls: apt-get install strace")
-    return path
 
 
 def test_gui_and_index_watch_open_no_connection_in_30_seconds(strace, tmp_path):

@@ -114,7 +114,8 @@ def test_cli_bad_input(indexed, capsys):
         main.main(["similar", str(archive), "--item", "1", "--region", "1,2", "--models", str(models)]) == 1
     )
     assert main.main(["search", str(archive.parent / "nope"), "--text", "x"]) == 1
-    # Keyword search still works without any model installed.
+    # Keyword search still works without any model installed (the built-in image model has no text).
+    (archive.parent / "no-models").mkdir(exist_ok=True)
     data = run_json(capsys, "search", str(archive), "--text", "sunflower rotated", "--json",
                     "--models", str(archive.parent / "no-models"))  # fmt: skip
     assert data["results"][0]["path"] == "other/sunflower_grey_rotated.png"
@@ -170,4 +171,4 @@ def test_duplicates_takes_models(indexed, capsys, tmp_path, monkeypatch):
     assert run_json(capsys, "duplicates", str(archive), "--json", "--models", str(CLIP_TINY)) == default
     assert main.main(["duplicates", str(archive), "--models", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("imago: error: no clip model bundle installed") and err.count("\n") == 1
+    assert err.startswith("imago: error: model folder not found") and err.count("\n") == 1

@@ -35,12 +35,3 @@ def frozen_app(tmp_path_factory) -> FrozenApp:
     assert result.returncode == 0, f"build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     yield FrozenApp(out / "dist" / "imago")
     shutil.rmtree(out, ignore_errors=True)  # ~600 MB; pytest would keep the last three runs
-
-
-@pytest.fixture(scope="session")
-def strace() -> str:
-    """strace is how these tests prove the frozen app opens no network connection."""
-    path = shutil.which("strace")
-    if path is None:
-        pytest.fail("the packaging tests need strace to watch for network calls: apt-get install strace")
-    return path

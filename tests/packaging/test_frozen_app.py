@@ -171,7 +171,7 @@ def test_shipped_image_model_indexes_and_tags_without_any_install(frozen_app, st
         p.name for p in bundled.iterdir()
     }
     doctor = run_traced(strace, frozen_app, ["doctor"], home, tmp_path)
-    assert doctor.returncode == 0 and "mobilenet-v2-imagenet@1 (image, shipped with Imago)" in doctor.stdout
+    assert doctor.returncode == 0 and "Shipped with Imago: mobilenet-v2-imagenet@1 (image)" in doctor.stdout
     archive = tmp_path / "photos"
     archive.mkdir()
     for image in sorted((ROOT / "resources" / "sample-archive" / "animals").glob("*.jpg")):

@@ -63,6 +63,7 @@ def test_doctor_reports_providers_bundles_and_paths(capsys, imago_home):
     cpu = [p for p in report["providers"] if p["provider"] == "CPUExecutionProvider"]
     assert cpu and cpu[0]["usable"]
     assert report["bundles"] == ["clip-tiny@1 (clip)"]
+    assert report["shipped_bundles"] == ["mobilenet-v2-imagenet@1 (image)"]
     assert report["paths"]["models"] == str(imago_home / "models")
 
 
@@ -71,6 +72,7 @@ def test_doctor_runs_without_display_or_models(imago_home):
     assert result.returncode == 0, result.stderr
     assert "CPUExecutionProvider: usable" in result.stdout
     assert "none installed" in result.stdout
+    assert "Shipped with Imago: mobilenet-v2-imagenet@1 (image)" in result.stdout
     check = subprocess.run(
         [sys.executable, "-c", "import sys, main; main.main(['doctor']); print('PySide6' in sys.modules)"],
         capture_output=True,

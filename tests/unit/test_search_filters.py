@@ -114,12 +114,13 @@ def test_bad_filters():
 
 def test_cli_filters(archive, capsys, tmp_path):
     capsys.readouterr()
+    (tmp_path / "none").mkdir()  # no model installed: keywords only
     argv = ["search", str(archive), "--text", "pattern", "--json", "--folder", "other",
             "--since", "2020-09-16", "--order", "date", "--models", str(tmp_path / "none")]  # fmt: skip
     assert main.main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["results"] and all(r["path"].startswith("other/") for r in data["results"])
-    assert main.main(["search", str(archive), "--text", "x", "--since", "yesterday"]) == 1
+    assert main.main(["search", str(archive), "--text", "x", "--since", "yesterday"]) == 2  # usage
     assert "date" in capsys.readouterr().err
 
 
@@ -130,6 +131,7 @@ def _utc(*parts: int) -> float:
 def test_exif_date_range_order_and_backfill(tmp_path, capsys):
     archive = tmp_path / "exif"
     archive.mkdir()
+    (tmp_path / "none").mkdir()  # no model installed: keywords only
     taken = {"a.jpg": "1931:05:02 10:00:00", "b.jpg": "1956:11:30 23:59:00", "c.jpg": "2001:01:01 00:00:00",
              "undated.jpg": None}  # fmt: skip
     for n, (name, when) in enumerate(taken.items()):

@@ -316,8 +316,12 @@ def test_damaged_file_with_its_metadata_is_rebuilt_not_loaded(tmp_path, caplog, 
     index = VectorIndex.open(tmp_path, "m", DIM, cat)
     assert sorted(index.keys().tolist()) == sorted(ids)
     assert _holds(index, ids, vectors)
-    for n in range(0, 300, 7):  # the graph is walked (HNSW), as a search of a large archive would
-        assert index.search(vectors[n], 5, exact=False)[0][0] == ids[n]
+    # The graph is walked (HNSW), as a search of a large archive would. It is approximate (and built
+    # by several threads, so not the same twice): most of these self-queries find themselves first.
+    queries = range(0, 300, 7)
+    found = [[key for key, _ in index.search(vectors[n], 5, exact=False)] for n in queries]
+    assert all(len(top) == 5 and set(top) <= set(ids) for top in found)
+    assert sum(top[0] == ids[n] for n, top in zip(queries, found, strict=True)) >= 0.8 * len(found)
     assert len(_warnings(caplog)) == 1 and "rebuilding" in _warnings(caplog)[0]
     cat.close()
 
