@@ -149,3 +149,17 @@ def test_decode_path_streams_from_disk_and_matches_decode_bytes(tmp_path):
     (tmp_path / "text.tif").write_text("nope")
     with pytest.raises(errors.NotAnImageError):
         decode_path(tmp_path / "text.tif")
+
+
+def test_crop_maps_full_size_boxes_onto_the_reduced_image():
+    full = Image.new("RGB", (1000, 500), (0, 0, 0))
+    full.paste((255, 0, 0), (400, 200, 600, 300))  # a red rectangle, in full-size pixels
+    decoded = decode_bytes(_encode(full, "PNG"), max_side=100)  # kept at a tenth of its size
+    assert (decoded.width, decoded.height) == (1000, 500) and decoded.scale == pytest.approx(0.1)
+    part = decoded.crop((400, 200, 200, 100))
+    assert part.size == (20, 10)
+    pixels = np.asarray(part, dtype=float)  # red, but for the reduction's softened edges
+    assert pixels[..., 0].min() > 200 and pixels[..., 1:].max() == 0
+    # A box smaller than one reduced pixel still gives one pixel, never an empty image.
+    assert decoded.crop((4, 4, 1, 1)).size == (1, 1)
+    assert decoded.crop((995, 495, 5, 5)).size == (1, 1)
