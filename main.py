@@ -41,26 +41,31 @@ _MAX_ID = 2**63 - 1  # SQLite's INTEGER
 _MAX_TOP = 100_000
 
 
-def _item_id(text: str) -> int:
-    """--item: a catalog id (a whole number SQLite can hold)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"an item id is a whole number, not {text!r}") from None
-    if not 1 <= value <= _MAX_ID:
-        raise argparse.ArgumentTypeError(f"no item can have the id {text}")
-    return value
+def _whole_number(maximum: int, not_number: str, out_of_range: str):
+    """An argparse type: a whole number from 1 to `maximum`. The messages are str.format templates
+    of `text`, the argument as given."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(not_number.format(text=text)) from None
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(out_of_range.format(text=text))
+        return value
+
+    return parse
 
 
-def _top(text: str) -> int:
-    """--top: how many results, 1 to _MAX_TOP."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--top takes a whole number, not {text!r}") from None
-    if not 1 <= value <= _MAX_TOP:
-        raise argparse.ArgumentTypeError(f"--top takes a number from 1 to {_MAX_TOP}, not {text}")
-    return value
+# --item: a catalog id (a whole number SQLite can hold); --top: how many results.
+_item_id = _whole_number(
+    _MAX_ID, "an item id is a whole number, not {text!r}", "no item can have the id {text}"
+)
+_top = _whole_number(
+    _MAX_TOP,
+    "--top takes a whole number, not {text!r}",
+    f"--top takes a number from 1 to {_MAX_TOP}, not {{text}}",
+)
 
 
 def _text(text: str) -> str:
@@ -726,7 +731,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     pixels = bbox is not None or (image is not None and inside is None)  # needs the image model
     with _search_service(args, text=False, required=pixels) as service:
         # An indexed archive file is queried as its item: its stored vector, and not itself in the results.
-        item = args.item if image is None else _indexed_item(service.catalog, inside) if inside else None
+        item = args.item if inside is None else _indexed_item(service.catalog, inside)
         if item is None:
             found = service.similar_to_image(image, bbox=bbox, **options)
         elif bbox is not None:
@@ -1191,7 +1196,6 @@ def main(argv: list[str] | None = None) -> int:
         return _failed(args, _catalog_error_text(exc))
     except Exception as exc:  # a bug: still one line (the traceback with --debug)
         return _failed(args, f"unexpected {type(exc).__name__}: {exc} (--debug shows the details)")
-    return EXIT_USAGE
 
 
 def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:

@@ -95,6 +95,15 @@ def _schema_problem(path: Path) -> str | None:
     return None
 
 
+def archive_device(archive: Path) -> int | None:
+    """The archive folder's st_dev (what `check_archive` takes as `device`), or None when it cannot be
+    read now (gone already: the first check says so)."""
+    try:
+        return os.stat(archive).st_dev
+    except OSError:
+        return None
+
+
 def _is_empty(folder: Path) -> bool:
     with os.scandir(folder) as entries:
         return next(entries, None) is None

@@ -15,14 +15,13 @@ vanished folder as "everything deleted". `totals` adds up what all of the thread
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from desktop.archive_health import check_archive
+from desktop.archive_health import archive_device, check_archive
 from models.errors import BundleError
 from store.archive import IndexLocation, locate_index
 from store.catalog import Catalog
@@ -183,10 +182,7 @@ class IndexWorker(QThread):
     ) -> IndexOutcome | None:
         """Index each batch of changes once stable (as `store.watcher.watch`), checking first that
         the archive and its catalog are still there; the outcome that ends watching when not."""
-        try:
-            device: int | None = os.stat(location.archive).st_dev
-        except OSError:
-            device = None  # gone already: the first check says so
+        device = archive_device(location.archive)
         for change in watcher.changes():
             health = check_archive(location, device)
             if not health.ok:

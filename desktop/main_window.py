@@ -76,6 +76,7 @@ from desktop.archive_health import (
     INDEX_MISSING,
     UNAVAILABLE,
     ArchiveHealth,
+    archive_device,
     check_archive,
     open_catalog,
     set_damaged_aside,
@@ -658,10 +659,7 @@ class MainWindow(QMainWindow):
         self.catalog_id = None
         self._set_read_only(location.read_only)
         self._carried = IndexTotals()
-        try:
-            self._device = os.stat(archive).st_dev
-        except OSError:
-            self._device = None
+        self._device = archive_device(archive)
         self._catalog_seen = location.catalog_path.is_file()
         self.setWindowTitle(f"Imago — {archive.name}")
         self._remember(archive)

@@ -87,7 +87,7 @@ class ImageModelEncoder:
     def __init__(self, bundle: Bundle, options: SessionOptions | None = None, batch_size: int = 32) -> None:
         if bundle.kind != "image":
             raise BundleError(f"bundle {bundle.path} is a {bundle.kind!r} bundle, not an image-model bundle")
-        validate_section(bundle.manifest, bundle.path)
+        # load_bundle validated the manifest (validate_section)
         self.bundle = bundle
         self.model_id = bundle.model_id
         self.dim = int(bundle.manifest["embedding_dim"])

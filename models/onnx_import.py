@@ -68,10 +68,9 @@ def import_onnx(model_path: Path, out: Path, options: ImportOptions) -> Bundle:
     labels = read_labels(options.labels) if options.labels else []
     wanted = [options.embedding, *([options.scores] if options.scores else [])]
     _expose_outputs(model, wanted, model_path)
+    _keep_only_outputs(model, wanted)
     dynamic = _try_dynamic_batch(model, graph_input.name, options, layout, dtype, size)
     batch = "dynamic" if dynamic else "fixed"
-    if not dynamic:
-        _keep_only_outputs(model, wanted)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".import-", dir=out.parent) as tmp:
         staging = Path(tmp) / out.name
@@ -155,8 +154,6 @@ def _try_dynamic_batch(model, input_name: str, options: ImportOptions, layout, d
 
     original = onnx.ModelProto()
     original.CopyFrom(model)
-    wanted = [options.embedding, *([options.scores] if options.scores else [])]
-    _keep_only_outputs(model, wanted)
     for value in [*[i for i in model.graph.input if i.name == input_name], *model.graph.output]:
         dims = value.type.tensor_type.shape.dim
         if len(dims):

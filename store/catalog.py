@@ -337,16 +337,20 @@ class Catalog:
     def catalog_id(self) -> str:
         """A random id made when the catalog was created (schema v4); a vector index file records it."""
         if self._catalog_id is None:
-            row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = 'catalog_id'").fetchone()
-            if row is None:
+            value = self._meta("catalog_id")
+            if value is None:
                 raise CatalogError(f"catalog {self.path} has no catalog_id")
-            self._catalog_id = str(row[0])
+            self._catalog_id = str(value)
         return self._catalog_id
+
+    def _meta(self, key: str):
+        """A value of the catalog_meta table; None when the key is absent."""
+        row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def vector_generation(self) -> int:
         """The newest vector generation: every stored vector has a generation <= this."""
-        row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = 'vector_generation'").fetchone()
-        return int(row[0]) if row else 0
+        return int(self._meta("vector_generation") or 0)
 
     def _next_vector_generation(self) -> int:
         row = self.conn.execute(
@@ -360,9 +364,9 @@ class Catalog:
         """The archive's folders (relative; b"" for the archive itself) that were mount points at the
         last full walk: one found empty and unmounted later is a disk or share not mounted, not a
         folder emptied (store.scanner)."""
-        row = self.conn.execute("SELECT value FROM catalog_meta WHERE key = 'mount_points'").fetchone()
+        value = self._meta("mount_points")
         try:
-            return {bytes.fromhex(h) for h in json.loads(row[0])} if row else set()
+            return {bytes.fromhex(h) for h in json.loads(value)} if value is not None else set()
         except (ValueError, TypeError):
             logger.warning("catalog %s: unreadable list of mount points, ignored", self.path)
             return set()

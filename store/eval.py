@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -130,20 +131,30 @@ def retrieval_metrics(
 ) -> dict[str, float]:  # fmt: skip
     """MAP@k and P@p_at of cosine retrieval, relevance = same label."""
     g_labels = np.asarray(gallery_labels)
-    relevant_total = {label: int((g_labels == label).sum()) for label in set(query_labels)}
-    aps, precisions = [], []
+    ranked = []
     for start in range(0, len(queries), 512):
         scores = queries[start : start + 512] @ gallery.T
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        for row, label in zip(top, query_labels[start : start + 512], strict=True):
-            hits = g_labels[row] == label
-            denominator = min(k, relevant_total[label])
-            if denominator:
-                ranks = np.flatnonzero(hits) + 1
-                aps.append(float(np.sum(np.arange(1, len(ranks) + 1) / ranks)) / denominator)
-            else:
-                aps.append(0.0)
-            precisions.append(float(hits[:p_at].mean()))
+        ranked += [g_labels[row] for row in np.argsort(-scores, axis=1, kind="stable")[:, :k]]
+    return ranked_metrics(ranked, query_labels, gallery_labels, k=k, p_at=p_at)
+
+
+def ranked_metrics(
+    ranked: Sequence[Sequence[str]], query_labels: Sequence[str], gallery_labels: Sequence[str],
+    k: int = 10, p_at: int = 5,
+) -> dict[str, float]:  # fmt: skip
+    """MAP@k and P@p_at of ranked result labels (one list per query, best first), relevance = same
+    label; the AP denominator is min(k, the gallery's items of that label)."""
+    relevant_total = Counter(gallery_labels)
+    aps, precisions = [], []
+    for row, label in zip(ranked, query_labels, strict=True):
+        hits = np.asarray([r == label for r in row[:k]], dtype=bool)
+        denominator = min(k, relevant_total[label])
+        if denominator:
+            ranks = np.flatnonzero(hits) + 1
+            aps.append(float(np.sum(np.arange(1, len(ranks) + 1) / ranks)) / denominator)
+        else:
+            aps.append(0.0)
+        precisions.append(float(hits[:p_at].mean()) if len(hits) else 0.0)
     return {
         f"map@{k}": float(np.mean(aps)) if aps else 0.0,
         f"p@{p_at}": float(np.mean(precisions)) if precisions else 0.0,

@@ -379,23 +379,32 @@ def read_import(path: Path) -> Iterator[object]:
         return _csv_rows(fh, path)
     try:
         reader = _JsonReader(fh, path)
-        if reader.peek() == "{":
+        first = reader.peek()
+        if first == "{":
             reader.take("{", "{")
             _read_header(reader)
-        elif reader.peek() == "[":
+        elif first == "[":
             reader.take("[", "[")
-        elif not reader.peek():
+        elif not first:
             raise InputError(f"{path} is not valid JSON: it is empty")
         else:
             reader.value()  # InputError when it is not JSON at all
-            raise InputError(f'{path} has no list of items (expected {{"items": [...]}} or a list)')
+            raise _no_items(path)
     except UnicodeDecodeError as exc:
         fh.close()
-        raise InputError(f"cannot read {path}: it is not UTF-8 text ({exc.reason})") from None
+        raise _not_utf8(path, exc) from None
     except BaseException:
         fh.close()
         raise
     return _rows(reader)
+
+
+def _no_items(path: Path) -> InputError:
+    return InputError(f'{path} has no list of items (expected {{"items": [...]}} or a list)')
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
+    return InputError(f"cannot read {path}: it is not UTF-8 text ({exc.reason})")
 
 
 _CSV_ENTRY = re.compile(r"(.+?) \((?:-?[\d.]+ )?(curator|model)\)")
@@ -464,24 +473,21 @@ def _read_header(reader: _JsonReader) -> None:
     """Read an export object's members up to the start of its "items" list, checking "format"."""
     while True:
         if reader.peek() == "}":
-            raise InputError(f'{reader.path} has no list of items (expected {{"items": [...]}} or a list)')
+            raise _no_items(reader.path)
         key = reader.value()
         if not isinstance(key, str):
             raise InputError(f"{reader.path} is not valid JSON: an object key must be a string")
         reader.take(":", "':'")
         if key == "items":
             if reader.peek() != "[":
-                raise InputError(
-                    f'{reader.path} has no list of items (expected {{"items": [...]}} or a list)'
-                )
+                raise _no_items(reader.path)
             reader.take("[", "[")
             return
         value = reader.value()
         if key == "format" and value not in (None, FORMAT):
             raise InputError(f"{reader.path} is a {value!r} file, not an Imago export")
-        reader.take(",}", "',' or '}'")
-        if reader.buf[reader.pos - 1] == "}":
-            raise InputError(f'{reader.path} has no list of items (expected {{"items": [...]}} or a list)')
+        if reader.take(",}", "',' or '}'") == "}":
+            raise _no_items(reader.path)
 
 
 def _rows(reader: _JsonReader) -> Iterator[object]:
@@ -496,7 +502,7 @@ def _rows(reader: _JsonReader) -> Iterator[object]:
             if reader.take(",]", f"',' or ']' after row {n - 1}") == "]":
                 return
     except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read {reader.path}: it is not UTF-8 text ({exc.reason})") from None
+        raise _not_utf8(reader.path, exc) from None
     finally:
         reader.fh.close()
 

@@ -557,21 +557,19 @@ class Indexer:
         self, images: list[Image.Image], pixels: np.ndarray | None = None
     ) -> tuple[np.ndarray, list[tuple[str, str, list]]]:
         """Vectors of `images` and their labels as (head, model id, top labels per image): from the
-        classifier heads, and from the encoder itself when its model has a classifier of its own.
-        `pixels`: the images already preprocessed by the encoder (see `pipelined`)."""
+        classifier heads, and from the encoder itself when its model has a classifier of its own
+        (image bundles: those encoders are pipelined, so their input comes as `pixels`, made by the
+        encoder in the decode pool)."""
         if not images:
             return np.zeros((0, self.encoder.dim), np.float32), []
         own = []
-        label_head = getattr(self.encoder, "label_head", None)  # image bundles with class scores
-        if pixels is not None:
+        if pixels is None:
+            vectors = self.encoder.encode(images)
+        else:
+            label_head = getattr(self.encoder, "label_head", None)  # image bundles with class scores
             vectors, per_image = self.encoder.encode_pixels(pixels, CLASSIFY_TOP if label_head else None)
             if label_head:
                 own.append((label_head, self.encoder.model_id, per_image))
-        elif label_head:
-            vectors, per_image = self.encoder.encode_and_label(images, CLASSIFY_TOP)
-            own.append((label_head, self.encoder.model_id, per_image))
-        else:
-            vectors = self.encoder.encode(images)
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.shape != (len(images), self.encoder.dim):
             raise ValueError(

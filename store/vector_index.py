@@ -237,6 +237,7 @@ class VectorIndex:
         return None
 
     def _vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        """float32 [len(keys), dim] of the stored vectors (NaN rows for keys not in the index)."""
         got = self._index.get(keys, dtype=np.float32)
         if isinstance(got, tuple):
             got = np.vstack([np.full(self.dim, np.nan, np.float32) if g is None else g for g in got])
@@ -411,11 +412,7 @@ class VectorIndex:
     def _exact_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if self._exact is None:
             keys = self.keys()
-            got = self._index.get(keys, dtype=np.float32)
-            matrix = (
-                np.vstack(got).astype(np.float32) if isinstance(got, tuple) else np.asarray(got, np.float32)
-            )
-            matrix = matrix.reshape(len(keys), self.dim)
+            matrix = self._vectors_of(keys)
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             self._exact = (keys, matrix / np.maximum(norms, 1e-12))
         keys, matrix = self._exact

@@ -24,6 +24,7 @@ from PIL import Image
 from store.bench.harness import SuiteUnavailable
 from store.bench.index_suite import CALTECH
 from store.bench.records import Record
+from store.eval import Sample, default_split, limit_per_class, ranked_metrics, retrieval_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -103,39 +104,11 @@ CALTECH_TO_IMAGENET: dict[str, tuple[str, ...]] = {
 }
 
 
-def _split() -> tuple[list[str], list[str]]:
-    def read(name: str) -> list[str]:
-        return [line.strip() for line in (DATASET / name).read_text().splitlines() if line.strip()]
-
-    return read("train.txt"), read("test.txt")
-
-
-def _limit(paths: list[str], per_class: int | None) -> list[str]:
-    if per_class is None:
-        return paths
-    seen: dict[str, int] = {}
-    out = []
-    for path in paths:
-        cls = path.split("/")[0]
-        if seen.get(cls, 0) < per_class:
-            seen[cls] = seen.get(cls, 0) + 1
-            out.append(path)
-    return out
-
-
-def retrieval(results: list[list[str]], query_classes: list[str], gallery_classes: list[str], k: int = 10):
-    """MAP@k and P@5 of ranked class lists, relevance = same class (denominator min(k, relevant))."""
-    totals: dict[str, int] = {}
-    for cls in gallery_classes:
-        totals[cls] = totals.get(cls, 0) + 1
-    aps, p5 = [], []
-    for ranked, cls in zip(results, query_classes, strict=True):
-        hits = np.array([c == cls for c in ranked[:k]], dtype=bool)
-        ranks = np.flatnonzero(hits) + 1
-        denominator = min(k, totals.get(cls, 0))
-        aps.append(float(np.sum(np.arange(1, len(ranks) + 1) / ranks)) / denominator if denominator else 0.0)
-        p5.append(float(hits[:5].mean()) if len(hits) else 0.0)
-    return float(np.mean(aps)), float(np.mean(p5))
+def _link(samples: list[Sample], archive: Path) -> None:
+    """An archive of `samples` (symbolic links, one folder per class) without copying the photos."""
+    for sample in samples:
+        (archive / sample.label).mkdir(parents=True, exist_ok=True)
+        os.symlink(DATASET / sample.path, archive / sample.label / Path(sample.path).name)
 
 
 def reference_features(session, input_name: str, output: str, path: Path) -> np.ndarray:
@@ -151,70 +124,59 @@ def reference_features(session, input_name: str, output: str, path: Path) -> np.
     return features / max(float(np.linalg.norm(features)), 1e-12)
 
 
-def _reference(bundle, train: list[str], test: list[str]) -> tuple[float, float]:
+def _reference(bundle, train: list[Sample], test: list[Sample]) -> dict[str, float]:
     from models.session import SessionOptions, create_session
 
     section = bundle.manifest["image_model"]
     session = create_session(bundle.file("model"), SessionOptions(force_cpu=True))
-    root = DATASET / "101_ObjectCategories"
 
-    def embed(paths: list[str]) -> np.ndarray:
-        return np.stack([reference_features(session, section["input"], section["embedding"], root / p)
-                         for p in paths])  # fmt: skip
+    def embed(samples: list[Sample]) -> np.ndarray:
+        return np.stack([reference_features(session, section["input"], section["embedding"], DATASET / s.path)
+                         for s in samples])  # fmt: skip
 
-    gallery, queries = embed(train), embed(test)
-    order = np.argsort(-(queries @ gallery.T), axis=1, kind="stable")[:, :10]
-    classes = [p.split("/")[0] for p in train]
-    return retrieval([[classes[i] for i in row] for row in order], [p.split("/")[0] for p in test], classes)
+    return retrieval_metrics(embed(test), [s.label for s in test], embed(train), [s.label for s in train])
 
 
-def _product(encoder, train: list[str], test: list[str], tmp: Path) -> tuple[float, float, float]:
-    """(MAP@10, P@5, end-to-end indexing images/s) through the indexer and SearchService."""
-    import time
-
+def _product(encoder, train: list[Sample], test: list[Sample], tmp: Path) -> dict[str, float]:
+    """MAP@10 and P@5 through the indexer and SearchService."""
     from store.archive import locate_index
     from store.catalog import Catalog
     from store.indexer import Indexer
     from store.search import SearchService
 
     archive = tmp / "gallery"
-    root = DATASET / "101_ObjectCategories"
-    for rel in train:
-        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(root / rel, archive / rel)
+    _link(train, archive)
     location = locate_index(archive)
     with Catalog(location.catalog_path) as catalog:
-        started = time.perf_counter()
-        summary = Indexer(location, catalog, encoder).index(captions=False)
-        rate = summary.embedded / (time.perf_counter() - started)
+        Indexer(location, catalog, encoder).index(captions=False)
     service = SearchService.open(archive, image_encoder=encoder)
     try:
         ranked = [
-            [r.path.split("/")[0] for r in service.similar_to_image(root / rel, top=10, all=True).results]
-            for rel in test
+            [
+                r.path.split("/")[0]
+                for r in service.similar_to_image(DATASET / s.path, top=10, all=True).results
+            ]
+            for s in test
         ]
     finally:
         service.close()
-    classes = [p.split("/")[0] for p in train]
-    return (*retrieval(ranked, [p.split("/")[0] for p in test], classes), rate)
+    return ranked_metrics(ranked, [s.label for s in test], [s.label for s in train])
 
 
-def _tags(encoder, test: list[str]) -> tuple[float, float, int, int]:
+def _tags(encoder, test: list[Sample]) -> tuple[float, float, int, int]:
     """Top-1 and top-5 tag accuracy on test images of mapped classes; (mapped classes, images)."""
     from store.decoder import decode_file
 
     known = set(encoder.labels)
     mapping = {c: set(v) & known for c, v in CALTECH_TO_IMAGENET.items() if set(v) & known}
-    paths = [p for p in test if p.split("/")[0] in mapping]
+    samples = [s for s in test if s.label in mapping]
     top1 = top5 = 0
-    root = DATASET / "101_ObjectCategories"
-    for rel in paths:
-        image = decode_file(root / rel, target_size=encoder.input_size)[1].image
+    for sample in samples:
+        image = decode_file(DATASET / sample.path, target_size=encoder.input_size)[1].image
         names = [name for name, _ in encoder.encode_and_label([image], 5)[1][0]]
-        wanted = mapping[rel.split("/")[0]]
-        top1 += names[0] in wanted
-        top5 += bool(wanted & set(names))
-    return top1 / len(paths), top5 / len(paths), len(mapping), len(paths)
+        top1 += names[0] in mapping[sample.label]
+        top5 += bool(mapping[sample.label] & set(names))
+    return top1 / len(samples), top5 / len(samples), len(mapping), len(samples)
 
 
 def run(quick: bool) -> list[Record]:
@@ -227,19 +189,19 @@ def run(quick: bool) -> list[Record]:
 
     bundle = find_bundle(bundled_models_dir(), "image")
     encoder = ImageModelEncoder(bundle)
-    train, test = _split()
-    train, test = _limit(train, 3 if quick else None), _limit(test, 2 if quick else None)
+    train, test = default_split(DATASET)
+    train, test = limit_per_class(train, 3 if quick else None), limit_per_class(test, 2 if quick else None)
     size = f"{len(test)} test queries -> {len(train)} train images"
-    ref_map, ref_p5 = _reference(bundle, train, test)
+    reference = _reference(bundle, train, test)
+    ref_map, ref_p5 = reference["map@10"], reference["p@5"]
     with tempfile.TemporaryDirectory(prefix="imago-bench-real-") as tmp:
-        our_map, our_p5, _ = _product(encoder, train, test, Path(tmp))
+        ours = _product(encoder, train, test, Path(tmp))
+    our_map, our_p5 = ours["map@10"], ours["p@5"]
     top1, top5, mapped, tagged = _tags(encoder, test)
     with tempfile.TemporaryDirectory(prefix="imago-bench-real-speed-") as tmp:
         archive = Path(tmp) / "archive"
-        speed_paths = _limit(sorted(train + test), 2 if quick else None)
-        for rel in speed_paths:
-            (archive / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(DATASET / "101_ObjectCategories" / rel, archive / rel)
+        speed_paths = limit_per_class(sorted(train + test, key=lambda s: s.path), 2 if quick else None)
+        _link(speed_paths, archive)
         rates = measure_throughput(archive, encoder, batch_size=32, model_only_images=64 if quick else 512)
     name = bundle.model_id
     return [
