@@ -39,7 +39,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 
 # Mutation testing of the core modules (slow, not part of `make test`); report in build/mutation/report.md.
-# MODULES="store/search.py store/scanner.py" limits it; JOBS sets mutmut's parallel children.
+# MODULES="store/services/search.py store/ingestion/scanner.py" limits it; JOBS sets mutmut's parallel children.
 mutate: $(VENV)/.installed-dev
 	$(BIN)/python tools/mutation $(MODULES) $(if $(JOBS),--jobs $(JOBS))
 

@@ -82,8 +82,8 @@ def _text(text: str) -> str:
 def _archive_folder(archive: str) -> Path:
     """ARCHIVE, checked before any model or catalog is opened: an existing folder whose `.imago`,
     when there is one, is a folder."""
-    from store.archive import INDEX_DIR_NAME
     from store.errors import ArchiveError
+    from store.storage.archive import INDEX_DIR_NAME
 
     path = Path(archive)
     if not path.exists():
@@ -171,10 +171,10 @@ def doctor_report() -> dict:
     import onnxruntime
 
     from models.bundle import list_bundles
+    from models.loading import bundled_models_dir
     from models.session import probe_providers
     from store import config
-    from store.archive import fallback_root
-    from store.engine import bundled_models_dir
+    from store.storage.archive import fallback_root
 
     models = config.models_dir()
     bundles = [f"{b.model_id} ({b.kind})" for b in list_bundles(models)]  # broken ones are logged
@@ -213,12 +213,12 @@ def _gpu_name() -> str | None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from store.bench import harness
+    from benchmarks import harness
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    suites = {**harness.SUITES, "gui": "desktop.bench:run"}
+    suites = {**harness.SUITES, "gui": "benchmarks.gui_suite:run"}
     records = harness.run(args.suites, quick=args.quick, progress=progress, suites=suites)
     if args.json:
         harness.write_json(records, Path(args.json))
@@ -230,13 +230,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from models.loading import load_index_models
     from store import config
-    from store.archive import locate_index
-    from store.catalog import Catalog
-    from store.engine import load_index_models, region_detector
-    from store.indexer import Indexer
-    from store.vector_index import VectorIndex
-    from store.watcher import ArchiveWatcher, watch
+    from store.ingestion.indexer import Indexer
+    from store.ingestion.subphotos import detect_subphotos
+    from store.ingestion.watcher import ArchiveWatcher, watch
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
+    from store.storage.vector_index import VectorIndex
 
     archive = _archive_folder(args.archive)
     models_dir = Path(args.models) if args.models else config.models_dir()
@@ -246,7 +247,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     if location.fallback:
         print(f"imago: the archive is read-only; its index is kept in {location.path}", file=sys.stderr)
     settings = config.Settings.load()
-    encoder, classifiers, captioner = load_index_models(models_dir, settings, captions=not args.no_caption)
+    encoder, classifiers, captioner = load_index_models(
+        models_dir, settings, captions=not args.no_caption, cache_dir=config.user_data_dir() / "cache"
+    )
     line = _ProgressLine(sys.stderr)
 
     def report(summary) -> None:
@@ -265,7 +268,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         )  # fmt: skip
         indexer = Indexer(
             location, catalog, encoder, classifiers=classifiers, captioner=captioner,
-            region_detector=region_detector(), vector_index=vectors,
+            region_detector=detect_subphotos, vector_index=vectors,
         )  # fmt: skip
         watcher = ArchiveWatcher(location.archive) if args.watch else None
         previous_handlers = {}
@@ -337,8 +340,8 @@ class _ProgressLine:
 
 def cmd_caption(args: argparse.Namespace) -> int:
     from models.captioner import caption_files, open_captioner
+    from models.loading import session_options
     from store.config import Settings
-    from store.engine import session_options
 
     settings = Settings.load()
     captioner = open_captioner(
@@ -374,8 +377,8 @@ def _models_dir(args: argparse.Namespace, *, existing: bool = False) -> Path:
 
 def _session_options():
     """onnxruntime options from the saved settings (device, threads)."""
+    from models.loading import session_options
     from store.config import Settings
-    from store.engine import session_options
 
     return session_options(Settings.load())
 
@@ -503,7 +506,7 @@ def _cmd_models_embed(args: argparse.Namespace, models_dir: Path) -> int:
 
 def _cmd_models_export(args: argparse.Namespace) -> int:
     if args.family == "clip":
-        from models.clip_export import export_clip_bundle
+        from models.export.clip import export_clip_bundle
 
         bundle = export_clip_bundle(
             args.source,
@@ -515,7 +518,7 @@ def _cmd_models_export(args: argparse.Namespace) -> int:
             default_precision=args.default_precision,
         )
     else:
-        from models.git_export import export_git_bundle
+        from models.export.git import export_git_bundle
 
         bundle = export_git_bundle(args.source, Path(args.out), tiny=args.tiny)
     print(f"exported {bundle.model_id} to {bundle.path}")
@@ -525,7 +528,7 @@ def _cmd_models_export(args: argparse.Namespace) -> int:
 def _curator_examples(archive: Path, bundle, head: str):
     """(embeddings, labels) of the curator's `head` labels in ARCHIVE's catalogue, for `classify train`."""
     from models.clip import ClipImageEncoder
-    from store.curation import CurationService
+    from store.services.curation import CurationService
 
     _, catalog = _open_catalog(str(archive))
     with catalog:
@@ -543,7 +546,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     models_dir = _models_dir(args)
     options = _session_options()
     if args.items[0] != "train" and args.model is None:
-        from store.engine import image_model_bundle
+        from models.loading import image_model_bundle
 
         image_model = image_model_bundle(models_dir)
         if image_model.kind == "image":  # no CLIP: the image model's own classes
@@ -605,9 +608,9 @@ def _search_service(args: argparse.Namespace, *, text: bool, required: bool):
     image model shipped with Imago) and, with CLIP, its text tower; without any model, `required`
     raises and otherwise the service runs model-free (keywords, --item)."""
     from models.errors import BundleError
+    from models.loading import load_search_encoders
     from store.config import Settings
-    from store.engine import load_search_encoders
-    from store.search import SearchService
+    from store.services.search import SearchService
 
     image_encoder = text_encoder = None
     try:
@@ -643,7 +646,7 @@ def _search_filter(args: argparse.Namespace):
     (days are UTC; --until includes its whole day)."""
     import datetime as dt
 
-    from store.search import SearchFilter
+    from store.services.search import SearchFilter
 
     # File dates are nanoseconds in a 64-bit integer (years 1677 to 2262): a day beyond them (the
     # calendar runs from 0001-01-01 to 9999-12-31) is the same filter as that range's end.
@@ -699,7 +702,7 @@ def _query_image(archive: Path, image: str) -> tuple[Path, str | None]:
             else "a device"
         )
         raise InputError(f"{image} is not a regular file ({kind})")
-    from store.decoder import MAX_READ_BYTES
+    from store.ingestion.decoder import MAX_READ_BYTES
 
     if info.st_size > MAX_READ_BYTES:
         raise InputError(
@@ -719,7 +722,7 @@ def _indexed_item(catalog, relative: str) -> int | None:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from store.search import parse_bbox
+    from store.services.search import parse_bbox
 
     archive = _archive_folder(args.archive)
     if (args.image is None) == (args.item is None):
@@ -743,9 +746,9 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _open_catalog(archive: str):
-    from store.archive import locate_index
-    from store.catalog import Catalog
     from store.errors import ArchiveError
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
 
     location = locate_index(_archive_folder(archive), create=False)
     if not location.catalog_path.is_file():
@@ -754,7 +757,7 @@ def _open_catalog(archive: str):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from store import export
+    from store.services import export
 
     location, catalog = _open_catalog(args.archive)
     with catalog:
@@ -770,7 +773,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from store import export
+    from store.services import export
 
     _archive_folder(args.archive)
     rows = export.read_import(Path(args.file))  # read row by row while importing
@@ -796,15 +799,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    from store import duplicates
-    from store.export import open_vector_index
-    from store.thumbnails import ThumbnailCache
+    from store.services import duplicates
+    from store.services.export import open_vector_index
+    from store.storage.thumbnails import ThumbnailCache
 
     _archive_folder(args.archive)
     model_id = None
     if args.models and not args.exact_only:  # compare the vectors of that folder's image model
+        from models.loading import load_search_encoders
         from store.config import Settings
-        from store.engine import load_search_encoders
 
         model_id = load_search_encoders(_models_dir(args, existing=True), Settings.load())[0].model_id
     location, catalog = _open_catalog(args.archive)
@@ -834,8 +837,8 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.clip import ClipImageEncoder, ClipTextEncoder
     from models.image_model import ImageModelEncoder
-    from store import eval as evaluation
-    from store.engine import image_model_bundle
+    from models.loading import image_model_bundle
+    from store.services import evaluation
 
     if (args.split_file is None) != (args.query_file is None):
         raise UsageError("give both --split-file and --query-file, or neither")
@@ -873,7 +876,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _add_search_parsers(sub, common: argparse.ArgumentParser) -> None:
-    """`search` and `similar` subcommands (store/search.py)."""
+    """`search` and `similar` subcommands (store/services/search.py)."""
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument("archive", metavar="ARCHIVE", help="indexed archive folder")
     shared.add_argument("--top", type=_top, default=20, help="at most this many results (default 20)")
@@ -1119,10 +1122,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_parsers(sub, common)
     _add_search_parsers(sub, common)
 
-    # `restore`: put back one of the catalog backups kept under .imago/backups/ (store.backup).
+    # `restore`: put back one of the catalog backups kept under .imago/backups/ (store.storage.backup).
     def cmd_restore(args: argparse.Namespace) -> int:
-        from store import backup
-        from store.archive import locate_index
+        from store.storage import backup
+        from store.storage.archive import locate_index
 
         location = locate_index(Path(args.archive), create=False)
         if args.list:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop.translation import shown_language
 from models.label_names import display_name
-from store.browse import ItemDetails
+from store.services.browse import ItemDetails
 
 logger = logging.getLogger(__name__)
 

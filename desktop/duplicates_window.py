@@ -1,8 +1,8 @@
 """The duplicates window: groups of exact and near-duplicate files, with the curator's marks.
 
-`store.duplicates.find_duplicates` runs in a pool thread behind a busy indicator; thumbnails load in
+`store.services.duplicates.find_duplicates` runs in a pool thread behind a busy indicator; thumbnails load in
 the pool too. Each file can be marked "Keep" or "Duplicate"; marks are saved in the catalog
-(`store.duplicate_marks`) after every change, so they survive restarts and follow moved files.
+(`store.storage.marks`) after every change, so they survive restarts and follow moved files.
 Imago never deletes or moves the curator's files: the marks are notes to act on (e.g. with "Copy
 paths of duplicates").
 """
@@ -41,12 +41,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.tasks import TaskRunner
-from store.archive import IndexLocation
-from store.catalog import Catalog
-from store.duplicate_marks import DUPLICATE, KEEP, read_marks, set_marks
-from store.duplicates import DuplicateGroup, DuplicateMember, find_duplicates
-from store.export import open_vector_index
-from store.thumbnails import ThumbnailCache
+from store.services.duplicates import DuplicateGroup, DuplicateMember, find_duplicates
+from store.services.export import open_vector_index
+from store.storage.archive import IndexLocation
+from store.storage.catalog import Catalog
+from store.storage.marks import DUPLICATE, KEEP, read_marks, set_marks
+from store.storage.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Clicking a folder or a category restricts what the grid shows (browsing and searches) to it; the
 folder root and "All categories" lift that half of the restriction, "Clear filter" both. The counts
-come from `store.facets` (read in a pool thread by the window, again after every choice, since each
+come from `store.services.facets` (read in a pool thread by the window, again after every choice, since each
 facet is counted within the other's choice); the panel shows them and reports choices by `changed`.
 """
 
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from desktop.translation import shown_language
 from models.label_names import display_name
-from store.facets import Facets, FolderNode
-from store.search import SearchFilter
+from store.services.facets import Facets, FolderNode
+from store.services.search import SearchFilter
 
 logger = logging.getLogger(__name__)
 

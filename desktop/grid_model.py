@@ -28,7 +28,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
-from store.thumbnails import ThumbnailCache
+from store.storage.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
 

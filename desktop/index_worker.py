@@ -1,13 +1,13 @@
-"""Background indexing: a QThread that drives `store.indexer.Indexer.run()` and emits its progress.
+"""Background indexing: a QThread that drives `store.ingestion.indexer.Indexer.run()` and emits its progress.
 
 The thread loads the models, opens its own (writer) Catalog and iterates the indexer's generator;
 each `Progress` dataclass is emitted as is. With the settings `watch_archive` or `rescan_minutes`,
-the thread then keeps the index in step with the archive (`store.watcher.watch`) until cancelled,
+the thread then keeps the index in step with the archive (`store.ingestion.watcher.watch`) until cancelled,
 emitting an `IndexOutcome` after every run. pause()/resume()/cancel() are called from the GUI thread
 and forwarded to the Indexer (and the watcher), which are safe to control from any thread.
 
 Before each watched run the thread checks that the archive and its catalog are still there
-(`desktop.archive_health`): a change seen because the folder was renamed away, unmounted or had its
+(`store.storage.health`): a change seen because the folder was renamed away, unmounted or had its
 index deleted or garbled ends the thread with an outcome naming the problem, instead of indexing a
 vanished folder as "everything deleted". `totals` adds up what all of the thread's runs did.
 """
@@ -21,14 +21,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from desktop.archive_health import archive_device, check_archive
 from models.errors import BundleError
-from store.archive import IndexLocation, locate_index
-from store.catalog import Catalog
-from store.config import Settings
-from store.engine import load_index_models, region_detector
-from store.indexer import Indexer, IndexSummary
-from store.watcher import ArchiveWatcher, outermost
+from models.loading import load_index_models
+from store.config import Settings, user_data_dir
+from store.ingestion.indexer import Indexer, IndexSummary
+from store.ingestion.subphotos import detect_subphotos
+from store.ingestion.watcher import ArchiveWatcher, outermost
+from store.storage.archive import IndexLocation, locate_index
+from store.storage.catalog import Catalog
+from store.storage.health import archive_device, check_archive
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,9 @@ class IndexWorker(QThread):
     def _index(self) -> IndexOutcome:
         location = locate_index(self.archive)
         try:
-            encoder, classifiers, captioner = load_index_models(self.models_dir, self.settings, self.captions)
+            encoder, classifiers, captioner = load_index_models(
+                self.models_dir, self.settings, self.captions, cache_dir=user_data_dir() / "cache"
+            )
         except BundleError as exc:
             logger.warning("not indexing %s: %s", self.archive, exc)
             return IndexOutcome(self.archive, None, error=str(exc), missing_models=True)
@@ -146,7 +149,7 @@ class IndexWorker(QThread):
         with Catalog(location.catalog_path) as catalog:
             indexer = Indexer(
                 location, catalog, encoder, classifiers=classifiers, captioner=captioner,
-                region_detector=region_detector(),
+                region_detector=detect_subphotos,
             )  # fmt: skip
             with self._lock:
                 if self._cancelled:
@@ -180,7 +183,7 @@ class IndexWorker(QThread):
     def _watch(
         self, location: IndexLocation, indexer: Indexer, watcher: ArchiveWatcher, captions: bool
     ) -> IndexOutcome | None:
-        """Index each batch of changes once stable (as `store.watcher.watch`), checking first that
+        """Index each batch of changes once stable (as `store.ingestion.watcher.watch`), checking first that
         the archive and its catalog are still there; the outcome that ends watching when not."""
         device = archive_device(location.archive)
         for change in watcher.changes():

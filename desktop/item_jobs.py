@@ -15,12 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop.tasks import TaskRunner
-from store.archive import IndexLocation
-from store.catalog import Catalog
+from models.loading import load_captioner
 from store.config import Settings
-from store.engine import load_captioner
-from store.export import export_items, open_vector_index, write_csv, write_json
-from store.recaption import RecaptionResult, recaption
+from store.ingestion.recaption import RecaptionResult, recaption
+from store.services.export import export_items, open_vector_index, write_csv, write_json
+from store.storage.archive import IndexLocation
+from store.storage.catalog import Catalog
 
 logger = logging.getLogger(__name__)
 

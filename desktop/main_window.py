@@ -7,7 +7,7 @@ in a one-thread writer pool (so they land in the order made). The window only re
 dataclasses they send back.
 
 The archive and its index are checked every HEALTH_CHECK_MS, after any failed catalog open and by the
-watching thread (`desktop.archive_health`); when the folder is gone or the catalog deleted or garbled,
+watching thread (`store.storage.health`); when the folder is gone or the catalog deleted or garbled,
 the window stops showing, searching and indexing it and says so with what to do, keeps curator edits
 for later (`desktop.pending_edits`), and carries on by itself once a check finds all well again.
 An index that cannot be written (`IndexLocation.read_only`, a read-only catalog, ReadOnlyIndexError)
@@ -71,16 +71,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.archive_health import (
-    INDEX_DAMAGED,
-    INDEX_MISSING,
-    UNAVAILABLE,
-    ArchiveHealth,
-    archive_device,
-    check_archive,
-    open_catalog,
-    set_damaged_aside,
-)
 from desktop.details_panel import PREVIEW_SIZE, DetailsPanel
 from desktop.duplicates_window import DuplicatesWindow
 from desktop.elided_label import ElidedLabel
@@ -97,15 +87,25 @@ from desktop.tasks import TaskRunner
 from models.bundle import install_bundle, list_bundles
 from models.errors import ImagoError
 from store import config
-from store.archive import IndexLocation, locate_index
-from store.browse import item_details, visible_items
 from store.config import Settings
 from store.errors import CatalogError, NotACatalogError, ReadOnlyIndexError
-from store.facets import Facets, read_facets
-from store.indexer import Progress
-from store.recaption import RecaptionResult
-from store.search import SearchFilter
-from store.thumbnails import ThumbnailCache
+from store.ingestion.indexer import Progress
+from store.ingestion.recaption import RecaptionResult
+from store.services.browse import item_details, visible_items
+from store.services.facets import Facets, read_facets
+from store.services.search import SearchFilter
+from store.storage.archive import IndexLocation, locate_index
+from store.storage.health import (
+    INDEX_DAMAGED,
+    INDEX_MISSING,
+    UNAVAILABLE,
+    ArchiveHealth,
+    archive_device,
+    check_archive,
+    open_catalog,
+    set_damaged_aside,
+)
+from store.storage.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".we
 # Settings whose change restarts a running indexer (models, threads, watching).
 RESTART_SETTINGS = {"device", "intra_op_threads", "caption_model", "caption_beams", "watch_archive",
                     "rescan_minutes"}  # fmt: skip
-# Settings the search models are loaded with (store.engine.session_options).
+# Settings the search models are loaded with (models.loading.session_options).
 SEARCH_MODEL_SETTINGS = {"device", "intra_op_threads"}
 HEALTH_CHECK_MS = 2000  # how often the open archive and its index are checked while open
 # A curator edit failing so is kept for later, except for ReadOnlyIndexError (a CatalogError): a

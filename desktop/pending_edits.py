@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from models.errors import ImagoError
-from store.browse import item_details, visible_items
-from store.catalog import Catalog
-from store.curation import CurationService
 from store.errors import CatalogError
+from store.services.browse import item_details, visible_items
+from store.services.curation import CurationService
+from store.storage.catalog import Catalog
 
 logger = logging.getLogger(__name__)
 

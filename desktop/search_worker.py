@@ -14,9 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from models.errors import BundleError, ImagoError
+from models.loading import load_search_encoders
 from store.config import Settings
-from store.engine import load_search_encoders
-from store.search import SearchFilter, SearchResult, SearchService
+from store.services.search import SearchFilter, SearchResult, SearchService
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ strings), `base_model` (the CLIP model_id whose image embeddings it was trained 
 Kind "image" (see `models.image_model`): file `model` (any ONNX image backbone), optional `labels`;
 sections `image_model`, `preprocessing`, `embedding_dim`.
 
-Kind "git" (see `models.captioner`): its files and sections are defined by `models.git_export`;
+Kind "git" (see `models.captioner`): its files and sections are defined by `models.export.git`;
 only the common part and `preprocessing` (when present) are checked here.
 """
 

@@ -1,6 +1,6 @@
 """GIT image captioning with onnxruntime: image encoder + KV-cached decoder, numpy decoding.
 
-A "git" bundle (written by `models.git_export`) holds `image.onnx` (pixel_values -> image_features),
+A "git" bundle (written by `models.export.git`) holds `image.onnx` (pixel_values -> image_features),
 `decoder.onnx` (merged first-step / with-past decoder), `tokenizer.json` and a manifest with the
 `preprocessing`, `git` and `generation` sections. Decoding (greedy or beam search, repetition handling)
 is in `models.git_decoding` and reproduces transformers' `GitForCausalLM.generate()` token for token.

@@ -8,10 +8,10 @@ import os
 import pytest
 from gui_fixtures import ARCHIVE_FILES, INDEX_TIMEOUT_MS, open_indexed
 
-from desktop.archive_health import INDEX_DAMAGED, INDEX_MISSING, UNAVAILABLE
 from desktop.grid_model import EntryRole
 from desktop.pending_edits import CuratorEdit
-from store.catalog import Catalog
+from store.storage.catalog import Catalog
+from store.storage.health import INDEX_DAMAGED, INDEX_MISSING, UNAVAILABLE
 
 pytestmark = pytest.mark.gui
 
@@ -122,9 +122,9 @@ def test_watching_thread_stops_on_a_damaged_index(qtbot, models_dir, archive):
 
 
 def test_unmounted_share_and_kept_edits_across_restarts(tmp_path):
-    from desktop.archive_health import check_archive
     from desktop.pending_edits import CuratorEdit, PendingEdits
-    from store.archive import IndexLocation
+    from store.storage.archive import IndexLocation
+    from store.storage.health import check_archive
 
     mount = tmp_path / "share"
     mount.mkdir()
@@ -180,8 +180,8 @@ def _foreign_database(path) -> None:
 def test_every_catalog_the_store_refuses_is_a_damaged_index(tmp_path):
     import sqlite3
 
-    from desktop.archive_health import catalog_problem, check_archive
-    from store.archive import IndexLocation
+    from store.storage.archive import IndexLocation
+    from store.storage.health import catalog_problem, check_archive
 
     folder = tmp_path / "archive"
     (folder / ".imago").mkdir(parents=True)
@@ -207,7 +207,7 @@ def test_every_catalog_the_store_refuses_is_a_damaged_index(tmp_path):
 
 
 def test_catalog_deleted_while_being_opened_is_not_opened_empty(tmp_path, monkeypatch):
-    import desktop.archive_health as archive_health
+    import store.storage.health as archive_health
     from store.errors import CatalogError
 
     path = tmp_path / "catalog.db"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from store.archive import locate_index
-from store.catalog import Catalog
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QImage, QTextCursor
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from desktop.details_panel import DetailsPanel, outlined
-from store.browse import ItemDetails
+from store.services.browse import ItemDetails
 
 pytestmark = pytest.mark.gui
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QApplication
 
 from desktop.main_window import MainWindow
-from store.archive import locate_index
-from store.catalog import Catalog
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 

@@ -7,7 +7,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from desktop.grid_model import GridEntry, GridModel
-from store.thumbnails import ThumbnailCache
+from store.storage.thumbnails import ThumbnailCache
 
 pytestmark = pytest.mark.gui
 

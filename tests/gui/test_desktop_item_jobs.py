@@ -13,7 +13,7 @@ from desktop.grid_model import EntryRole
 from desktop.item_jobs import export_target
 from desktop.main_window import MainWindow
 from models.bundle import install_bundle
-from store.catalog import Catalog
+from store.storage.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from desktop.pending_edits import CuratorEdit, PendingEdits
-from store.catalog import Catalog
+from store.storage.catalog import Catalog
 
 pytestmark = pytest.mark.gui
 

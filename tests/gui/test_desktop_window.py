@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.grid_model import EntryRole
 from desktop.main_window import MainWindow
-from store.archive import locate_index
-from store.catalog import Catalog
 from store.config import Settings
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 pytestmark = [
     pytest.mark.gui,

@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.real_model_suite import reference_features
 from models.bundle import verify_bundle
 from models.image_model import ImageModelEncoder
 from models.label_names import display_name
+from models.loading import image_model_bundle, load_index_models
 from models.session import SessionOptions, create_session
 from resources import resource_path
-from store.archive import locate_index
-from store.bench.real_model_suite import reference_features
-from store.catalog import Catalog
 from store.config import Settings
-from store.engine import image_model_bundle, load_index_models
-from store.indexer import Indexer
-from store.search import SearchService
+from store.ingestion.indexer import Indexer
+from store.services.search import SearchService
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_embeddings_equal_the_plain_reference_computation(indexed_sample):
 
 
 def test_vectors_made_in_the_decode_pool_equal_the_encoders_own(indexed_sample):
-    from store.decoder import decode_file
+    from store.ingestion.decoder import decode_file
 
     archive, service, encoder = indexed_sample
     catalog = service.catalog

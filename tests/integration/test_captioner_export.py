@@ -19,7 +19,7 @@ CASES = {"greedy": (1, None, None), "beam3_penalised": (3, 1.3, 3), "beam4_ngram
 @pytest.mark.parametrize("shape", ["base", "large"])
 def test_reexported_tiny_git_matches_transformers(shape, tmp_path, capsys):
     from models.captioner import GitCaptioner
-    from models.git_export import build_tiny_git, reference_outputs
+    from models.export.git import build_tiny_git, reference_outputs
     from models.preprocess import load_image
 
     out = tmp_path / f"git-tiny-{shape}"
@@ -47,7 +47,7 @@ def test_exported_graphs_keep_git_masking(tmp_path):
     import numpy as np
 
     from models.captioner import GitCaptioner
-    from models.git_export import export_git_bundle
+    from models.export.git import export_git_bundle
     from models.preprocess import load_image, preprocess
 
     bundle = export_git_bundle("microsoft/git-base-coco", tmp_path / "b", tiny="base")
@@ -74,7 +74,7 @@ def test_checkpoint_folder_export_path(tmp_path):
     from transformers import BertTokenizerFast, CLIPImageProcessor, GitProcessor
 
     from models.captioner import GitCaptioner
-    from models.git_export import build_tiny_git, export_git_bundle, reference_outputs
+    from models.export.git import build_tiny_git, export_git_bundle, reference_outputs
     from models.preprocess import load_image
 
     model, tokenizer = build_tiny_git("large")
@@ -100,7 +100,7 @@ def test_committed_beam_references_are_what_transformers_generates(shape):
     """beam-reference.json (length_penalty, early_stopping cases) still is transformers' output."""
     import importlib.util
 
-    from models.git_export import build_tiny_git
+    from models.export.git import build_tiny_git
     from models.preprocess import load_image
 
     script = FIXTURES / "models" / "git_beam_references.py"

@@ -182,7 +182,7 @@ def test_classify_train_from_stored_embeddings(models, tmp_path, capsys):
 
 
 def test_export_git_dispatches_to_the_git_exporter(monkeypatch, tmp_path, capsys):
-    import models.git_export
+    import models.export.git
     from models.bundle import load_bundle
 
     calls = []
@@ -191,7 +191,7 @@ def test_export_git_dispatches_to_the_git_exporter(monkeypatch, tmp_path, capsys
         calls.append((src, out_dir, tiny))
         return load_bundle(BUNDLE)
 
-    monkeypatch.setattr(models.git_export, "export_git_bundle", fake_export)
+    monkeypatch.setattr(models.export.git, "export_git_bundle", fake_export)
     code, out, _ = run(
         capsys, "models", "export", "git", "microsoft/git-base", "--out", str(tmp_path / "g"), "--tiny"
     )
@@ -204,8 +204,8 @@ def test_export_git_dispatches_to_the_git_exporter(monkeypatch, tmp_path, capsys
 
 
 def test_classify_train_from_the_curators_labels_in_an_archive(models, tmp_path, capsys):
-    from store.archive import locate_index
-    from store.catalog import Catalog
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
 
     archive = tmp_path / "archive"
     archive.mkdir()

@@ -21,7 +21,7 @@ def exported(tmp_path_factory):
     import torch
     import transformers
 
-    from models.clip_export import export_clip_bundle
+    from models.export.clip import export_clip_bundle
 
     tmp = tmp_path_factory.mktemp("export")
     # the committed fixture's CLIP tokenizer (the real vocabulary) stands in for a checkpoint's tokenizer
@@ -101,8 +101,8 @@ def test_exported_bundles_match_transformers(exported):
 
 
 def test_export_refuses_a_non_empty_output_folder(exported, tmp_path):
-    from models.clip_export import export_clip_bundle
     from models.errors import InputError
+    from models.export.clip import export_clip_bundle
 
     (tmp_path / "keep.txt").write_text("user data")
     with pytest.raises(InputError, match="not empty"):
@@ -112,8 +112,8 @@ def test_export_refuses_a_non_empty_output_folder(exported, tmp_path):
 
 
 def test_failed_export_leaves_no_partial_bundle(exported, tmp_path):
-    from models.clip_export import export_clip_bundle
     from models.errors import InputError
+    from models.export.clip import export_clip_bundle
 
     with pytest.raises(InputError, match="BPE merges"):
         export_clip_bundle(str(tmp_path / "no-such-vocabulary"), tmp_path / "out", tiny=True)

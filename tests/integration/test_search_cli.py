@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 import main
-from store.archive import locate_index
-from store.catalog import Catalog
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CLIP_TINY = FIXTURES / "models" / "clip-tiny"
@@ -154,13 +154,13 @@ def test_dates_at_the_ends_of_the_calendar(indexed, capsys, date):
 
 
 def test_duplicates_takes_models(indexed, capsys, tmp_path, monkeypatch):
-    import store.export
+    import store.services.export
 
     archive, models = indexed
     asked = []
-    real = store.export.open_vector_index
+    real = store.services.export.open_vector_index
     monkeypatch.setattr(
-        store.export,
+        store.services.export,
         "open_vector_index",
         lambda c, f, model_id=None: asked.append(model_id) or real(c, f, model_id),
     )

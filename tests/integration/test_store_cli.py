@@ -57,10 +57,10 @@ def test_index_cli_json_summary_and_stored_vectors(tmp_path):
     # The stored vectors are exactly what the real encoder gives for the decoded image.
     from models.bundle import load_bundle
     from models.clip import ClipImageEncoder
-    from store.archive import locate_index
-    from store.catalog import Catalog
-    from store.decoder import decode_file
-    from store.vector_index import VectorIndex
+    from store.ingestion.decoder import decode_file
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
+    from store.storage.vector_index import VectorIndex
 
     encoder = ClipImageEncoder(load_bundle(FIXTURE_MODELS / "clip-tiny"))
     location = locate_index(archive)
@@ -82,8 +82,8 @@ def test_index_cli_with_captions(tmp_path):
     make_archive(archive, 2)
     done = _index(archive, "--json")
     assert done.returncode == 0, done.stderr
-    from store.archive import locate_index
-    from store.catalog import Catalog
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
 
     with Catalog(locate_index(archive).catalog_path) as cat:
         rows = cat.conn.execute("SELECT model_id, text FROM captions").fetchall()

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 from store_fakes import FakeEncoder, make_archive
 
-import store.indexer as indexer_module
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer
+import store.ingestion.indexer as indexer_module
+from store.ingestion.indexer import Indexer
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX-only")
 

@@ -22,10 +22,10 @@ from store_fakes import (
     quadrant_detector,
 )
 
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer, IndexSummary, Progress
-from store.vector_index import VectorIndex
+from store.ingestion.indexer import Indexer, IndexSummary, Progress
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.storage.vector_index import VectorIndex
 
 
 class Setup:
@@ -383,7 +383,7 @@ def test_vectors_in_catalog_match_the_encoder(setup):
 
 
 def test_measure_throughput_reports_both_rates(tmp_path):
-    from store.indexer import measure_throughput
+    from store.ingestion.indexer import measure_throughput
 
     make_archive(tmp_path / "a", 6)
     result = measure_throughput(tmp_path / "a", FakeEncoder(), batch_size=4, model_only_images=6)
@@ -455,7 +455,7 @@ def test_real_photographs_index_cleanly(tmp_path):
 
 
 def test_large_files_are_streamed_with_the_same_result(setup, tmp_path, monkeypatch):
-    import store.indexer as indexer_mod
+    import store.ingestion.indexer as indexer_mod
 
     setup.run()
     expected = setup.catalog.vectors(FakeEncoder.model_id)

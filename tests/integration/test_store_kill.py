@@ -13,10 +13,10 @@ from pathlib import Path
 
 from store_fakes import FakeEncoder, make_archive
 
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer
-from store.vector_index import VectorIndex
+from store.ingestion.indexer import Indexer
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.storage.vector_index import VectorIndex
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = 24
@@ -29,9 +29,9 @@ CHILD = textwrap.dedent(
     import sys
     from pathlib import Path
     from store_fakes import FakeCaptioner, FakeClassifier, FakeEncoder, quadrant_detector
-    from store import indexer as indexer_mod
-    from store.archive import locate_index
-    from store.catalog import Catalog
+    from store.ingestion import indexer as indexer_mod
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
 
     indexer_mod.SAVE_EVERY_S = 0.0  # save the vector index after every batch: kills land in saves too
     location = locate_index(Path(sys.argv[1]))

@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from store_fakes import FakeEncoder, make_archive
 
-from store.archive import INDEX_DIR_NAME, index_writable, locate_index
-from store.browse import visible_items
-from store.catalog import Catalog
 from store.errors import ReadOnlyIndexError
-from store.indexer import Indexer
-from store.search import SearchService
+from store.ingestion.indexer import Indexer
+from store.services.browse import visible_items
+from store.services.search import SearchService
+from store.storage.archive import INDEX_DIR_NAME, index_writable, locate_index
+from store.storage.catalog import Catalog
 
 REPO = Path(__file__).resolve().parents[2]
 _WRITE_FLAGS = os.O_CREAT | os.O_WRONLY | os.O_RDWR
@@ -128,11 +128,11 @@ _MOUNTED = """
 import json, sys
 from pathlib import Path
 from store_fakes import FakeEncoder
-from store.archive import locate_index
-from store.catalog import Catalog
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 from store.errors import ReadOnlyIndexError
-from store.indexer import Indexer
-from store.search import SearchService
+from store.ingestion.indexer import Indexer
+from store.services.search import SearchService
 archive, item = Path(sys.argv[1]), int(sys.argv[2])
 out = {}
 with SearchService.open(archive) as service:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from store_fakes import make_archive
 
-from store import backup
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.index_lock import IndexLock
+from store.storage import backup
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.storage.index_lock import IndexLock
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_MODELS = REPO / "tests" / "fixtures" / "models"

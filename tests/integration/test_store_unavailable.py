@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 from store_fakes import FakeEncoder, make_archive, make_image
 
-from store.archive import locate_index
-from store.catalog import MISSING_GRACE_S, Catalog
-from store.indexer import Indexer, IndexSummary
-from store.vector_index import VectorIndex
+from store.ingestion.indexer import Indexer, IndexSummary
+from store.storage.archive import locate_index
+from store.storage.catalog import MISSING_GRACE_S, Catalog
+from store.storage.vector_index import VectorIndex
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -213,9 +213,9 @@ _UNMOUNT = """
 import json, os, subprocess, sys
 from pathlib import Path
 from store_fakes import FakeEncoder, make_archive
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.ingestion.indexer import Indexer
 root = Path(sys.argv[1])
 share = root / "share"
 share.mkdir(parents=True)

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from store_fakes import FakeEncoder, make_archive, make_image, quadrant_detector
 
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer
-from store.vector_index import VectorIndex
+from store.ingestion.indexer import Indexer
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.storage.vector_index import VectorIndex
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,9 +80,9 @@ CHILD = textwrap.dedent(
     import sys
     from pathlib import Path
     from store_fakes import FakeEncoder, quadrant_detector
-    from store import indexer as indexer_mod
-    from store.archive import locate_index
-    from store.catalog import Catalog
+    from store.ingestion import indexer as indexer_mod
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
 
     indexer_mod.SAVE_EVERY_S = float(sys.argv[2])
     location = locate_index(Path(sys.argv[1]))

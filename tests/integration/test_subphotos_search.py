@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from store_fakes import FakeEncoder
 
-from store.archive import locate_index
+from benchmarks.synthetic_pages import generated_photo, make_album_page
 from store.boxes import iou
-from store.catalog import Catalog
-from store.indexer import Indexer
-from store.search import SearchService
-from store.subphotos import detect_subphotos
-from store.synthetic_pages import generated_photo, make_album_page
+from store.ingestion.indexer import Indexer
+from store.ingestion.subphotos import detect_subphotos
+from store.services.search import SearchService
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 def test_searching_with_one_photo_of_a_collage_finds_the_page(tmp_path):

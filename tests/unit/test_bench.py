@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import main
-from store.bench import harness, search_suite
-from store.bench.records import Record
+from benchmarks import harness, search_suite
+from benchmarks.records import Record
 
 
 def test_ratio_is_oriented_so_higher_is_better():
@@ -55,8 +55,8 @@ def test_search_measure_on_a_small_collection(monkeypatch):
 
 
 FAKE_SUITE = """
-from store.bench.records import Record
-from store.bench.harness import SuiteUnavailable
+from benchmarks.records import Record
+from benchmarks.harness import SuiteUnavailable
 
 def ok(quick):
     blob = bytearray(64 * 2**20)  # raise the peak RSS measurably
@@ -107,7 +107,7 @@ def test_bench_cli_writes_json_and_markdown(fake_suites, tmp_path, capsys):
 
 
 def test_quality_suite_reports_parity_and_says_why_retrieval_is_skipped():
-    from store.bench import quality_suite
+    from benchmarks import quality_suite
 
     records = {r.metric: r for r in quality_suite.run(quick=True)}
     parity = [r for name, r in records.items() if "vs" in name]

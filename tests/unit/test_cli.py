@@ -232,9 +232,9 @@ def test_similar_refuses_devices_and_fifos_without_opening_them(capsys, tmp_path
 
 
 def test_similar_refuses_a_query_file_over_the_size_limit(capsys, tmp_path, monkeypatch):
-    import store.decoder
+    import store.ingestion.decoder
 
-    monkeypatch.setattr(store.decoder, "MAX_READ_BYTES", 100)
+    monkeypatch.setattr(store.ingestion.decoder, "MAX_READ_BYTES", 100)
     big = tmp_path / "big.jpg"
     big.write_bytes(bytes(1000))
     assert main.main(["similar", str(tmp_path), str(big)]) == 1
@@ -271,7 +271,7 @@ def test_os_and_database_errors_are_one_line(monkeypatch, capsys, error, message
 
 
 def test_a_suite_that_dies_reports_its_exit_status_or_signal():
-    from store.bench import harness
+    from benchmarks import harness
 
     # Stand-in suites called as suite(quick=True): os._exit(1) and signal.raise_signal(1) (SIGHUP).
     suites = {"exits": "os:_exit", "killed": "signal:raise_signal"}
@@ -283,7 +283,7 @@ def test_a_suite_that_dies_reports_its_exit_status_or_signal():
 
 
 def test_gui_suite_runs_offscreen_without_a_display(monkeypatch):
-    from desktop import bench
+    from benchmarks import gui_suite as bench
 
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)

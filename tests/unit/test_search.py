@@ -11,10 +11,10 @@ import pytest
 from PIL import Image, ImageOps
 
 from models.errors import ImagoError, InputError
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer
-from store.search import SearchFilter, SearchService, fts_match, parse_bbox, query_terms
+from store.ingestion.indexer import Indexer
+from store.services.search import SearchFilter, SearchService, fts_match, parse_bbox, query_terms
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 DIM = 32
 
@@ -256,7 +256,7 @@ def test_similar_weak_fallback_and_result_fields(service):
 def test_background_sample_is_a_fixed_random_subset(service, monkeypatch):
     """Above SAMPLE_SIZE vectors the cut-off comes from a fixed (seeded) sample without repeats, so
     the same query gets the same cut-off every time."""
-    import store.search as search_module
+    import store.services.search as search_module
 
     monkeypatch.setattr(search_module, "SAMPLE_SIZE", 12)
     keys = service.vector_index.keys()
@@ -370,7 +370,7 @@ def test_filter_date_range_of_one_instant_is_allowed():
 
 
 def test_result_json_rounds_scores_to_six_digits():
-    from store.search import SearchResult
+    from store.services.search import SearchResult
 
     assert SearchResult(1, "a.png", 0.123456789, None).as_json()["score"] == 0.123457
 
@@ -579,7 +579,7 @@ def test_text_search_partial_keyword_matches_count_half(own_service):
 def test_filtered_text_search_looks_deeper_into_the_vector_candidates(own_service, monkeypatch):
     """With a filter, ten times the candidates are examined, so filtered-out neighbours do not
     crowd out the items the filter allows."""
-    import store.search as search_module
+    import store.services.search as search_module
 
     s = own_service
     target = item_of(s, "other/pattern_03.png")
@@ -614,10 +614,10 @@ def test_results_json_shape(service):
 
 
 def test_many_keyword_matches_rank_vector_candidates_first(service, monkeypatch):
-    import store.search
+    import store.services.search
 
     ranked = service.search_text("pattern", top=50, all=True)
-    monkeypatch.setattr(store.search, "FTS_RANK_MAX", 3)
+    monkeypatch.setattr(store.services.search, "FTS_RANK_MAX", 3)
     fast = service.search_text("pattern", top=50, all=True)
     # Same set of keyword matches (all in the first tier), whichever way they were ranked.
     keyword = {r.path for r in ranked.results if any("keyword match" in w for w in r.why)}
@@ -640,16 +640,16 @@ def test_keyword_matches_name_their_columns(own_service):
 def test_many_keyword_matches_boundary_and_filters(own_service, monkeypatch):
     """At most FTS_RANK_MAX keyword matches are ranked by bm25; above it the vector candidates among
     them come first, in vector order, and filters still apply."""
-    import store.search
+    import store.services.search
 
     s = own_service
     best = item_of(s, "other/pattern_17.png")
     _, vec = s.catalog.vectors(s.model_id, [best])
     s.text_encoder = FakeTextEncoder({"pattern": vec[0]})
     ranked = [(r.item_id, r.score) for r in s.search_text("pattern", top=50, all=True).results]
-    monkeypatch.setattr(store.search, "FTS_RANK_MAX", 30)  # exactly the 30 matches: still bm25
+    monkeypatch.setattr(store.services.search, "FTS_RANK_MAX", 30)  # exactly the 30 matches: still bm25
     assert [(r.item_id, r.score) for r in s.search_text("pattern", top=50, all=True).results] == ranked
-    monkeypatch.setattr(store.search, "FTS_RANK_MAX", 29)
+    monkeypatch.setattr(store.services.search, "FTS_RANK_MAX", 29)
     fast = s.search_text("pattern", top=50, all=True).results
     assert fast[0].item_id == best and fast[0].score == pytest.approx(2.0 / 61 + 1.0 / 61)
     assert [r.item_id for r in fast] != [i for i, _ in ranked]

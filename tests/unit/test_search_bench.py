@@ -1,6 +1,6 @@
 """The text query benchmark suite runs end to end on a small catalog (no timing asserted)."""
 
-from store.bench import text_query_suite
+from benchmarks import text_query_suite
 
 
 def test_text_query_suite_reports_latencies(monkeypatch):

@@ -9,10 +9,10 @@ from PIL import Image, ImageOps
 from test_search import build_archive, index
 
 import main
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.duplicates import dhash, find_duplicates, hamming
-from store.export import open_vector_index
+from store.services.duplicates import dhash, find_duplicates, hamming
+from store.services.export import open_vector_index
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 @pytest.fixture(scope="module")

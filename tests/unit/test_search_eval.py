@@ -13,7 +13,7 @@ from test_search import FakeImageEncoder, FakeTextEncoder, stripes
 
 import main
 from models.errors import InputError
-from store.eval import evaluate, read_list, retrieval_metrics, to_table, topk_accuracy
+from store.services.evaluation import evaluate, read_list, retrieval_metrics, to_table, topk_accuracy
 
 CLIP_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
 ANGLES = {"vertical": 0.0, "diagonal": 0.8, "horizontal": 1.57}

@@ -14,11 +14,11 @@ from test_search import FakeImageEncoder, FakeTextEncoder, build_archive, index
 
 import main
 from models.errors import InputError
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.curation import CurationService
-from store.export import export_items, import_curator_fields, open_vector_index, read_import
-from store.search import SearchFilter, SearchService
+from store.services.curation import CurationService
+from store.services.export import export_items, import_curator_fields, open_vector_index, read_import
+from store.services.search import SearchFilter, SearchService
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 @pytest.fixture
@@ -300,7 +300,7 @@ def test_every_time_in_a_json_export_is_iso_8601_with_offset(catalog, archive, t
      ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("a=b", "a=b"), (None, ""), (7, 7)],
 )  # fmt: skip
 def test_csv_cells_that_start_a_formula_are_escaped(value, cell):
-    from store.export import csv_cell
+    from store.services.export import csv_cell
 
     assert csv_cell(value) == cell
 
@@ -350,13 +350,13 @@ def test_export_reports_a_full_disk_in_one_line(archive, tmp_path, capsys, monke
 
 
 def test_import_reads_row_by_row(catalog, tmp_path, monkeypatch):
-    import store.export
+    import store.services.export
 
     rows = export(catalog)
     rows[0]["description"] = "edited, read in 7-character pieces"
     doc = tmp_path / "edited.json"
     doc.write_text(json.dumps({"format": "imago-export", "version": 1, "items": rows}, indent=1), "utf-8")
-    monkeypatch.setattr(store.export, "_READ_CHARS", 7)  # every row crosses many read boundaries
+    monkeypatch.setattr(store.services.export, "_READ_CHARS", 7)  # every row crosses many read boundaries
     report = import_curator_fields(catalog, read_import(doc))
     assert report.as_json() == {"applied": 1, "unchanged": 11, "rejected": [], "unmatched": []}
     # Rows come one at a time: the first is there before the broken rest of the file is read.
@@ -438,9 +438,9 @@ def test_import_rejects_lone_surrogates_and_huge_numbers_row_by_row(catalog, tmp
 
 
 def test_import_report_lists_the_first_problems_and_counts_all(catalog, tmp_path, monkeypatch, capsys):
-    import store.export
+    import store.services.export
 
-    monkeypatch.setattr(store.export, "MAX_LISTED_PROBLEMS", 2)
+    monkeypatch.setattr(store.services.export, "MAX_LISTED_PROBLEMS", 2)
     doc = tmp_path / "rows.json"
     doc.write_text(json.dumps([{"path": f"missing/{n}.png"} for n in range(5)] + [3, 4, 5]), "utf-8")
     report = import_curator_fields(catalog, read_import(doc))

@@ -12,10 +12,10 @@ from test_search import FakeImageEncoder, FakeTextEncoder, build_archive, index,
 
 import main
 from models.errors import InputError
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.curation import CurationService
-from store.search import SearchFilter, SearchService
+from store.services.curation import CurationService
+from store.services.search import SearchFilter, SearchService
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 DAY = 86_400
 T0 = 1_600_000_000  # 2020-09-13

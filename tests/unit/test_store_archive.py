@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from store import config
-from store.archive import fallback_key, locate_index
 from store.config import Settings
 from store.errors import ArchiveError
+from store.storage.archive import fallback_key, locate_index
 
 
 def test_index_lives_in_the_archive(tmp_path):
@@ -93,9 +93,9 @@ def test_missing_archive_is_an_error(tmp_path):
 def test_a_full_disk_is_reported_not_taken_for_a_read_only_index(tmp_path, monkeypatch):
     import errno
 
-    import store.archive as archive_module
-    from store.archive import index_writable
+    import store.storage.archive as archive_module
     from store.errors import CatalogError
+    from store.storage.archive import index_writable
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

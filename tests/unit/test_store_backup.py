@@ -7,10 +7,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from store import backup
-from store.catalog import Catalog
 from store.errors import BackupError, IndexerBusyError
-from store.index_lock import IndexLock
+from store.storage import backup
+from store.storage.catalog import Catalog
+from store.storage.index_lock import IndexLock
 
 DAY = 24 * 3600.0
 T0 = 1_700_000_000.0

@@ -1,4 +1,5 @@
-"""store.browse (the GUI's read views) and store.engine (model composition) on real catalogs/bundles."""
+"""store.services.browse (the GUI's read views) and models.loading (model composition) on real
+catalogs and bundles."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from store_fakes import FakeClassifier, FakeEncoder, make_archive, quadrant_dete
 
 from models.bundle import install_bundle
 from models.errors import BundleError
-from store.archive import locate_index
-from store.browse import item_details, visible_items
-from store.catalog import Catalog
+from models.loading import load_captioner, load_index_models, load_search_encoders, load_text_encoder
 from store.config import Settings
-from store.engine import load_captioner, load_index_models, load_search_encoders, load_text_encoder
-from store.indexer import Indexer
-from store.scanner import hash_file
-from store.search import SearchFilter
+from store.ingestion.indexer import Indexer
+from store.ingestion.scanner import hash_file
+from store.services.browse import item_details, visible_items
+from store.services.search import SearchFilter
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 CLIP_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
 

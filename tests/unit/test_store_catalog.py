@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from models.errors import ImagoError
-from store import schema
-from store.catalog import Catalog
 from store.errors import CatalogError, NotACatalogError
+from store.storage import schema
+from store.storage.catalog import Catalog
 
 
 @pytest.fixture
@@ -338,7 +338,7 @@ def _version_3_catalog(path) -> None:
 
 
 def test_version_3_catalog_is_upgraded_to_4_with_its_data_and_a_backup_first(tmp_path):
-    from store.backup import list_backups
+    from store.storage.backup import list_backups
 
     path = tmp_path / "catalog.db"
     _version_3_catalog(path)

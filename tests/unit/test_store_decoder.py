@@ -10,7 +10,7 @@ from PIL import Image
 from store_fakes import write_big_blank_png, write_png_header_only
 
 from store import errors
-from store.decoder import decode_bytes
+from store.ingestion.decoder import decode_bytes
 
 
 def _encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -134,7 +134,7 @@ def test_large_jpeg_is_decoded_in_draft_mode_under_a_lower_limit():
 
 
 def test_decode_path_streams_from_disk_and_matches_decode_bytes(tmp_path):
-    from store.decoder import decode_path
+    from store.ingestion.decoder import decode_path
 
     img = Image.effect_noise((300, 200), 40).convert("RGB")
     path = tmp_path / "scan.tif"

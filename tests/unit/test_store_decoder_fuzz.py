@@ -18,8 +18,8 @@ import zlib
 import pytest
 from PIL import Image, features
 
-from store.decoder import DecodedImage, decode_bytes
 from store.errors import CorruptImageError, FileIndexError
+from store.ingestion.decoder import DecodedImage, decode_bytes
 
 CASES_PER_SOURCE = 400
 MAX_PIXELS = 4_000_000  # keeps mutated headers that claim big sizes quick to refuse

@@ -8,9 +8,9 @@ import pytest
 from test_search import build_archive, index
 
 from models.errors import InputError
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.duplicate_marks import DUPLICATE, KEEP, read_marks, set_marks
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.storage.marks import DUPLICATE, KEEP, read_marks, set_marks
 
 
 def _item(catalog: Catalog, path: bytes) -> int:

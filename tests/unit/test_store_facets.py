@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from store_fakes import FakeClassifier, FakeEncoder, make_image, quadrant_detector
 
-from store.archive import locate_index
-from store.browse import visible_items
-from store.catalog import Catalog
-from store.facets import folder_counts, folder_tree, read_facets
-from store.indexer import Indexer
-from store.search import SearchFilter
+from store.ingestion.indexer import Indexer
+from store.services.browse import visible_items
+from store.services.facets import folder_counts, folder_tree, read_facets
+from store.services.search import SearchFilter
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 @pytest.fixture

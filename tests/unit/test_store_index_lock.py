@@ -11,16 +11,16 @@ import pytest
 from store_fakes import FakeEncoder, make_archive
 
 from models.errors import ImagoError
-from store.archive import locate_index
-from store.catalog import Catalog
 from store.errors import IndexerBusyError
-from store.index_lock import LOCK_FILE, IndexLock
-from store.indexer import Indexer
+from store.ingestion.indexer import Indexer
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
+from store.storage.index_lock import LOCK_FILE, IndexLock
 
 REPO = Path(__file__).resolve().parents[2]
 HOLDER = """
 import sys
-from store.index_lock import IndexLock
+from store.storage.index_lock import IndexLock
 lock = IndexLock(sys.argv[1])
 lock.acquire()
 print("locked", flush=True)
@@ -83,7 +83,7 @@ def test_a_lock_that_cannot_be_created_is_a_typed_error(tmp_path):
 
 def test_later_runs_wait_for_the_other_indexer_and_stop_when_cancelled(tmp_path, monkeypatch):
     # A watching indexer's next run must not die because a one-shot `index` runs meanwhile.
-    import store.indexer as indexer_mod
+    import store.ingestion.indexer as indexer_mod
 
     archive = tmp_path / "archive"
     make_archive(archive, 3)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from store_fakes import FakeCaptioner, FakeEncoder, make_archive, quadrant_detector
 
-from store.archive import locate_index
-from store.browse import item_details, visible_items
-from store.catalog import Catalog
-from store.indexer import Indexer
-from store.recaption import recaption
+from store.ingestion.indexer import Indexer
+from store.ingestion.recaption import recaption
+from store.services.browse import item_details, visible_items
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 @pytest.fixture

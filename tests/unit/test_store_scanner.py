@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import pytest
 from store_fakes import make_image
 
-from store.catalog import FileState
 from store.errors import (
     BrokenSymlinkError,
     EmptyFileError,
@@ -17,7 +16,17 @@ from store.errors import (
     SymlinkLoopError,
     UnreadableFileError,
 )
-from store.scanner import Entry, Problem, _file_entry, _is_hidden, classify_content, plan_scan, sniff, walk
+from store.ingestion.scanner import (
+    Entry,
+    Problem,
+    _file_entry,
+    _is_hidden,
+    classify_content,
+    plan_scan,
+    sniff,
+    walk,
+)
+from store.storage.catalog import FileState
 
 
 def test_sniff_recognises_formats_by_content(tmp_path):

@@ -8,8 +8,8 @@ import os
 import pytest
 from store_fakes import make_image
 
-from store.catalog import FileState
-from store.scanner import Entry, Unavailable, plan_scan, walk
+from store.ingestion.scanner import Entry, Unavailable, plan_scan, walk
+from store.storage.catalog import FileState
 
 
 def _scandir_fails(monkeypatch, folder, exc: OSError) -> None:

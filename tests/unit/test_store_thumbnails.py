@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from store.thumbnails import ThumbnailCache
+from store.storage.thumbnails import ThumbnailCache
 
 
 def test_put_and_get(tmp_path):
@@ -27,9 +27,9 @@ def test_next_index_run_writes_missing_and_failed_thumbnails(tmp_path, monkeypat
     # write failed, e.g. disk full) stayed missing for good.
     from store_fakes import FakeEncoder, make_archive, quadrant_detector
 
-    from store.archive import locate_index
-    from store.catalog import Catalog
-    from store.indexer import Indexer
+    from store.ingestion.indexer import Indexer
+    from store.storage.archive import locate_index
+    from store.storage.catalog import Catalog
 
     archive = tmp_path / "archive"
     make_archive(archive, 6)

@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from store.catalog import Catalog
 from store.errors import VectorIndexError
-from store.vector_index import VectorIndex, index_file_name
+from store.storage.catalog import Catalog
+from store.storage.vector_index import VectorIndex, index_file_name
 
 DIM = 32
 
@@ -136,7 +136,7 @@ def test_sync_drops_invisible_items(tmp_path):
 
 
 def test_reader_index_catches_up_in_memory_but_never_saves(tmp_path, monkeypatch):
-    import store.vector_index as vi
+    import store.storage.vector_index as vi
 
     vectors = _vectors(10)
     cat, ids = _catalog_with(tmp_path, vectors[:6])
@@ -199,7 +199,7 @@ def test_importing_the_index_before_onnxruntime_does_not_crash():
 
     repo = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-c", "import store.vector_index, usearch.index, onnxruntime; print('ok')"],
+        [sys.executable, "-c", "import store.storage.vector_index, usearch.index, onnxruntime; print('ok')"],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -224,7 +224,9 @@ def test_vector_settings_are_validated():
 
 def _warnings(caplog) -> list[str]:
     return [
-        r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "store.vector_index"
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name == "store.storage.vector_index"
     ]
 
 
@@ -390,8 +392,8 @@ def test_metadata_of_an_older_version_means_one_rebuild(tmp_path, caplog):
 CORRUPT_GRAPHS = """
 import sys
 import numpy as np
-from store.catalog import Catalog
-from store.vector_index import VectorIndex
+from store.storage.catalog import Catalog
+from store.storage.vector_index import VectorIndex
 
 folder, dim, n = sys.argv[1], 32, 300
 rng = np.random.default_rng(0)

@@ -8,10 +8,10 @@ import threading
 import pytest
 from store_fakes import FakeEncoder, make_archive, make_image
 
-from store.archive import locate_index
-from store.catalog import Catalog
-from store.indexer import Indexer
-from store.watcher import ArchiveWatcher, ChangeCollector, outermost, watch
+from store.ingestion.indexer import Indexer
+from store.ingestion.watcher import ArchiveWatcher, ChangeCollector, outermost, watch
+from store.storage.archive import locate_index
+from store.storage.catalog import Catalog
 
 
 class Clock:
@@ -153,7 +153,7 @@ def test_rescans_only_or_events_only(tmp_path):
 def test_network_filesystems_are_polled(tmp_path):
     from pathlib import Path
 
-    from store.watcher import filesystem_type, is_network_filesystem
+    from store.ingestion.watcher import filesystem_type, is_network_filesystem
 
     mounts = tmp_path / "mounts"
     mounts.write_text(

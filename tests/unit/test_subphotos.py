@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from store.subphoto_eval import benchmark, evaluate_detector, evaluate_single_photos, iou, match_count
-from store.subphotos import Region, detect_subphotos
-from store.synthetic_pages import (
+from benchmarks.subphoto_eval import benchmark, evaluate_detector, evaluate_single_photos, iou, match_count
+from benchmarks.synthetic_pages import (
     PhotoSource,
     caltech_photo_paths,
     generate_pages,
@@ -19,6 +18,7 @@ from store.synthetic_pages import (
     make_single_photo,
     make_web_screenshot,
 )
+from store.ingestion.subphotos import Region, detect_subphotos
 
 CALTECH = Path(__file__).resolve().parents[3] / "shared" / "data" / "caltech101"
 

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.errors import InputError
-from store.subphoto_eval import iou, match_count
-from store.synthetic_pages import (
+from benchmarks.subphoto_eval import iou, match_count
+from benchmarks.synthetic_pages import (
     PhotoSource,
     compose_album_page,
     compose_web_screenshot,
@@ -18,6 +17,7 @@ from store.synthetic_pages import (
     make_single_photo,
     make_web_screenshot,
 )
+from models.errors import InputError
 
 
 def _photos(n: int, seed: int = 0) -> list[Image.Image]:

@@ -1,0 +1,1 @@
+"""Exporters from Hugging Face checkpoints and tiny-model builders; need the `[export]` extra (torch)."""

@@ -1,0 +1,125 @@
+"""Loading the models indexing and search need from the installed bundles.
+
+Shared by the GUI and the CLI so both build the same encoder, heads and captioner from the same
+settings (any object with the `ModelSettings` attributes; the store's `Settings` is one). Loading
+creates onnxruntime sessions lazily, but reads manifests and vocabularies: call it off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from models.captioner import GitCaptioner
+    from models.classifier import TrainedHead, ZeroShotHead
+    from models.clip import ClipImageEncoder, ClipTextEncoder
+    from models.image_model import ImageModelEncoder
+
+logger = logging.getLogger(__name__)
+
+
+class ModelSettings(Protocol):
+    """The settings model loading reads."""
+
+    force_cpu: bool
+    intra_op_threads: int
+    caption_model: str
+    caption_beams: int
+
+
+def session_options(settings: ModelSettings):
+    """onnxruntime options from the user's settings (device, threads)."""
+    from models.session import SessionOptions
+
+    return SessionOptions(force_cpu=settings.force_cpu, intra_op_threads=settings.intra_op_threads)
+
+
+def bundled_models_dir() -> Path:
+    """Model bundles shipped with Imago (the MobileNetV2 ImageNet image model), read-only."""
+    from resources import resource_path
+
+    return resource_path("models")
+
+
+def image_model_bundle(models_dir: Path):
+    """The bundle that embeds images: an installed CLIP bundle leads (it also serves text search);
+    else an installed image bundle; else the image model shipped with Imago. `models_dir` may itself
+    be a bundle folder."""
+    from models.bundle import MANIFEST, find_bundle, list_bundles, load_bundle
+
+    if (models_dir / MANIFEST).is_file():
+        return load_bundle(models_dir)
+    installed = {b.kind for b in list_bundles(models_dir)}
+    for kind in ("clip", "image"):
+        if kind in installed:
+            return find_bundle(models_dir, kind)
+    return find_bundle(bundled_models_dir(), "image")
+
+
+def load_index_models(
+    models_dir: Path, settings: ModelSettings, captions: bool, cache_dir: Path | None = None
+) -> tuple[ClipImageEncoder | ImageModelEncoder, list[ZeroShotHead | TrainedHead], GitCaptioner | None]:
+    """(image encoder, classifier heads, captioner or None) from the bundles in `models_dir`.
+    Label embeddings of zero-shot heads are cached in `cache_dir` when given.
+
+    With a CLIP bundle: its image tower and zero-shot or trained heads. Without one: the image
+    model (see `image_model_bundle`), which names objects with its own classifier. Without a GIT
+    bundle (or with `captions` false) the captioner is None and indexing runs without descriptions.
+    """
+    from models.bundle import list_bundles
+
+    encoder, text_encoder = load_search_encoders(models_dir, settings)
+    classifiers: list[ZeroShotHead | TrainedHead] = []
+    if text_encoder is not None:
+        from models.classifier import load_heads
+
+        classifiers = load_heads(
+            models_dir, encoder.bundle, text_encoder, options=session_options(settings),
+            cache_dir=cache_dir,
+        )  # fmt: skip
+    captioner = None
+    if captions:
+        if any(b.kind == "git" for b in list_bundles(models_dir)):
+            captioner = load_captioner(models_dir, settings)
+        else:
+            logger.warning("no captioner (GIT) bundle in %s: indexing without descriptions", models_dir)
+    return encoder, classifiers, captioner
+
+
+def load_captioner(models_dir: Path, settings: ModelSettings) -> GitCaptioner:
+    """The captioner the settings choose (the installed default GIT bundle when that one is not
+    installed); BundleError when no GIT bundle is installed."""
+    from models.captioner import open_captioner
+
+    return open_captioner(
+        models_dir, settings.caption_model, session_options(settings), beams=settings.caption_beams,
+        explicit=False,
+    )  # fmt: skip
+
+
+def load_search_encoders(
+    models_dir: Path, settings: ModelSettings
+) -> tuple[ClipImageEncoder | ImageModelEncoder, ClipTextEncoder | None]:
+    """The image encoder for find-similar and the text encoder for search by meaning: CLIP's towers,
+    or the image model and None (text search then matches words only). BundleError when no model
+    can be found at all."""
+    from models.clip import ClipImageEncoder, ClipTextEncoder
+    from models.image_model import ImageModelEncoder
+
+    options = session_options(settings)
+    bundle = image_model_bundle(models_dir)
+    if bundle.kind == "clip":
+        return ClipImageEncoder(bundle, options), ClipTextEncoder(bundle, options)
+    if bundle.kind == "image":
+        return ImageModelEncoder(bundle, options), None
+    from models.errors import BundleError
+
+    raise BundleError(f"{bundle.path} is a {bundle.kind} bundle; it cannot embed images")
+
+
+def load_text_encoder(models_dir: Path, settings: ModelSettings) -> ClipTextEncoder | None:
+    """The CLIP text encoder (multilingual tower when the bundle has one); None without CLIP."""
+    return load_search_encoders(models_dir, settings)[1]
+

@@ -1,0 +1,1 @@
+"""Ingestion: scan, decode, detect sub-photos, index and watch an archive folder."""

@@ -1,0 +1,1 @@
+"""Services on top of storage: search, browse, facets, curation, duplicates, export/import, evaluation."""

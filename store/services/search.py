@@ -1,0 +1,691 @@
+"""Search services over an indexed archive: find similar (item, external image, rectangle) and text search.
+
+Text search fuses two ranked lists by weighted reciprocal rank fusion (RRF): CLIP text->image cosine
+similarity from the vector index, and FTS5 keyword matches on file names, folders, captions, curator
+descriptions and labels. Items matching every keyword of the query form the first tier, so exact
+keyword/name matches always outrank images that merely look similar; within a tier the fused score
+orders them.
+
+Relevance cut-off: cosine scores are compared with the archive's own score distribution for the same
+query vector (a fixed random sample of up to SAMPLE_SIZE item vectors; median and MAD as robust
+location/scale). Only candidates at least CUTOFF_Z robust standard deviations above the median are
+kept, so a query with three true hits returns about three images, not the top N of near-random
+ones. `SearchResults.more` tells that further candidates exist; `all=True` returns them.
+
+Thread-safety: a SearchService owns a read Catalog connection, so it belongs to one thread; the
+vector index it holds is itself locked and may be shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import ImagoError, InputError
+from store.errors import ArchiveError, FileIndexError
+from store.ingestion.decoder import DecodedImage, decode_file
+from store.ingestion.scanner import hash_bytes
+from store.protocols import ImageEncoder, TextEncoder
+from store.storage.archive import locate_index
+from store.storage.catalog import VISIBLE, Catalog, id_chunks
+from store.storage.vector_index import VectorIndex
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60  # the usual RRF constant (Cormack et al. 2009): damps the influence of the very top ranks
+FTS_WEIGHT = 2.0  # a keyword match counts twice a vector rank in the fused score
+CANDIDATES = 200  # vector candidates examined per query before the cut-off
+FTS_LIMIT = 500
+FTS_RANK_MAX = 2000  # above this many keyword matches only the vector candidates are ranked by bm25
+SAMPLE_SIZE = 2000
+MIN_SAMPLE = 8  # below this many vectors no distribution can be estimated: no cut-off
+CUTOFF_Z = 3.0
+MIN_SIGMA = 1e-3
+FALLBACK_RESULTS = 3  # shown (marked as weak) when nothing passes the cut-off
+MAX_QUERY_CHARS = 1000  # longer text queries are truncated (CLIP reads 77 tokens anyway)
+MAX_TERMS = 16
+MAX_TERM_CHARS = 64
+MAX_TOP = 10_000
+
+_WORD = re.compile(r"[^\W_]+")  # like FTS5's unicode61 tokenizer: letters and digits; '_' separates
+
+# Words that carry no meaning for keyword matching (they still go to the text encoder).
+_STOP_WORD_TEXT = """
+    a an and are as at be but by for from has have in into is it its near not of on or that the
+    their there these this to was were which with without
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было
+    вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас
+    нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их
+    чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой
+    совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при
+    наконец два об другой хоть после над больше тот через эти нас про всего них какая много разве
+    три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда
+    конечно всю между"""
+STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One hit: an item (whole file, or a region with its box), its score and why it matched."""
+
+    item_id: int
+    path: str  # relative to the archive root
+    score: float
+    region: tuple[int, int, int, int] | None  # (x, y, w, h) in pixels of the EXIF-transposed image
+    why: list[str] = field(default_factory=list)
+    file_id: int = field(default=0, compare=False)
+    hash: str | None = field(default=None, compare=False)
+
+    def as_json(self) -> dict:
+        return {
+            "item_id": self.item_id,
+            "path": self.path,
+            "score": round(float(self.score), 6),
+            "region": list(self.region) if self.region is not None else None,
+            "why": list(self.why),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Hits best first; `more` is True when candidates beyond the cut-off (or `top`) exist."""
+
+    results: list[SearchResult]
+    more: bool = False
+    threshold: float | None = None  # the cosine cut-off used, when one applied
+
+    def as_json(self) -> dict:
+        return {"results": [r.as_json() for r in self.results]}
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def ids(self) -> list[int]:
+        return [r.item_id for r in self.results]
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrictions on results, and their order ("relevance", or "date": newest first among the
+    relevant results). `date` says which date `since`/`until` (epoch seconds) and the date order use:
+    "file" (modification time) or "taken" (EXIF date; files without one fail a date range and come
+    last in date order)."""
+
+    folder: str | None = None  # archive-relative folder: it and its subfolders
+    category: str | None = None  # a curator category, or one of the model's top categories
+    since: float | None = None
+    until: float | None = None
+    has_caption: bool | None = None
+    confirmed: bool | None = None  # has curator-confirmed categories or names
+    order: str = "relevance"
+    date: str = "file"
+
+    def __post_init__(self) -> None:
+        if self.order not in ("relevance", "date"):
+            raise InputError(f"order must be 'relevance' or 'date', not {self.order!r}")
+        if self.date not in ("file", "taken"):
+            raise InputError(f"date must be 'file' or 'taken', not {self.date!r}")
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise InputError(f"the date range is empty: {self.since} is after {self.until}")
+
+    @property
+    def restricts(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.folder, self.category, self.since, self.until, self.has_caption, self.confirmed)
+        )
+
+    def sql(self) -> tuple[str, list]:
+        """A WHERE fragment over `items` and `files` (always starting with AND), and its parameters."""
+        clauses: list[str] = []
+        params: list = []
+        if self.folder is not None:
+            folder = self.folder.replace("\\", "/").strip("/")
+            if folder:
+                escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                clauses.append("(files.folder = ? OR files.folder LIKE ? ESCAPE '\\')")
+                params += [folder, escaped + "/%"]
+        if self.category is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM labels l WHERE l.item_id = items.id AND l.head = 'category' "
+                "AND l.label = ? COLLATE NOCASE)"
+            )
+            params.append(self.category)
+        column, per_second = ("files.taken_at", 1) if self.date == "taken" else ("files.mtime_ns", 10**9)
+        if self.since is not None:
+            clauses.append(f"{column} >= ?")
+            params.append(self.since * per_second if self.date == "taken" else int(self.since * per_second))
+        if self.until is not None:
+            clauses.append(f"{column} <= ?")
+            params.append(self.until * per_second if self.date == "taken" else int(self.until * per_second))
+        if self.has_caption is not None:
+            has = "EXISTS (SELECT 1 FROM captions c WHERE c.item_id = items.id)"
+            clauses.append(has if self.has_caption else f"NOT {has}")
+        if self.confirmed is not None:
+            has = "EXISTS (SELECT 1 FROM labels l WHERE l.item_id = items.id AND l.source = 'curator')"
+            clauses.append(has if self.confirmed else f"NOT {has}")
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def newest_first(self, row: _Row) -> tuple[float, int]:
+        """Sort key of the date order; rows without the chosen date last."""
+        when = row.mtime_ns / 1e9 if self.date == "file" else row.taken_at
+        return (-when if when is not None else float("inf"), row.item_id)
+
+
+NO_FILTER = SearchFilter()
+
+
+# -- query text ------------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Case- and diacritics-insensitive form (as FTS5 unicode61 with remove_diacritics 2)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as FTS5 sees them: folded letters/digits runs."""
+    if text.isascii():  # most names and captions: folding is just lower-casing, and far cheaper
+        return _WORD.findall(text.lower())
+    return _WORD.findall(_fold(text))
+
+
+def query_terms(text: str) -> list[str]:
+    """Keyword terms of a query: distinct words without stop-words, at most MAX_TERMS of them."""
+    terms: list[str] = []
+    for word in words(text[: MAX_QUERY_CHARS * 4]):
+        if word in STOP_WORDS or word in terms:
+            continue
+        terms.append(word[:MAX_TERM_CHARS])
+        if len(terms) == MAX_TERMS:
+            break
+    return terms
+
+
+def fts_match(terms: Sequence[str], mode: str = "and") -> str:
+    """An FTS5 MATCH expression for `terms`; each is a quoted string, so nothing in user input can
+    act as FTS syntax (NEAR, *, -, ^, column filters)."""
+    quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+    return (" OR " if mode == "or" else " ").join(quoted)
+
+
+def _check_top(top: int) -> int:
+    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+        raise InputError(f"the number of results must be a positive integer, not {top!r}")
+    return min(top, MAX_TOP)
+
+
+def parse_bbox(text: str) -> tuple[int, int, int, int]:
+    """'X,Y,W,H' -> a rectangle; InputError for anything else."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        x, y, w, h = (int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"a rectangle is X,Y,W,H in whole pixels, not {text!r}") from None
+    if x < 0 or y < 0 or w < 1 or h < 1:
+        raise InputError(f"rectangle {text!r} must have x, y >= 0 and a positive width and height")
+    return x, y, w, h
+
+
+# -- the service -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    item_id: int
+    file_id: int
+    kind: str
+    bbox: tuple[int, int, int, int] | None
+    path: str
+    hash: str | None
+    mtime_ns: int = 0
+    taken_at: float | None = None
+
+
+class SearchService:
+    """Find-similar and text search over one archive's catalog and vector index.
+
+    `model_id` names the image model whose vectors are searched; the encoders (optional: find
+    similar by indexed item needs none) must produce vectors in that model's space.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        vector_index: VectorIndex,
+        *,
+        archive: Path | None = None,
+        image_encoder: ImageEncoder | None = None,
+        text_encoder: TextEncoder | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.vector_index = vector_index
+        self.model_id = vector_index.model_id
+        self.archive = Path(archive) if archive is not None else None
+        self.image_encoder = image_encoder
+        self.text_encoder = text_encoder
+        self._sample: np.ndarray | None = None
+        for encoder in (image_encoder, text_encoder):
+            # Another model's encoders are never compared with these vectors (see below and
+            # _encode_image); the same model with another size means a broken bundle or index.
+            same_model = encoder is not None and _base_model(encoder.model_id) == _base_model(self.model_id)
+            if same_model and encoder.dim != vector_index.dim:
+                raise ImagoError(
+                    f"model {encoder.model_id} gives {encoder.dim}-dimensional vectors, but the archive "
+                    f"was indexed with {self.model_id} ({vector_index.dim} dimensions); re-index it"
+                )
+        # The text tower belongs to the image encoder's model; if the archive holds another model's
+        # vectors, text vectors would be compared with an unrelated space.
+        other_space = image_encoder is not None and _base_model(image_encoder.model_id) != _base_model(
+            self.model_id
+        )
+        if other_space and text_encoder is not None:
+            logger.warning(
+                "archive was indexed with %s, not %s: text search uses keywords only",
+                self.model_id,
+                image_encoder.model_id,
+            )
+            self.text_encoder = None
+
+    @classmethod
+    def open(
+        cls,
+        archive: Path,
+        *,
+        image_encoder: ImageEncoder | None = None,
+        text_encoder: TextEncoder | None = None,
+        model_id: str | None = None,
+    ) -> SearchService:
+        """Open an indexed archive for searching (its own read connection and an in-memory, synced
+        copy of the vector index; nothing is written)."""
+        location = locate_index(Path(archive), create=False)
+        if not location.catalog_path.is_file():
+            raise ArchiveError(f"{archive} has not been indexed yet (no {location.catalog_path})")
+        catalog = Catalog(location.catalog_path)
+        try:
+            model_id, dim = pick_model(
+                catalog, model_id or (image_encoder.model_id if image_encoder else None)
+            )
+            vindex = VectorIndex.open(location.path, model_id, dim, catalog)
+            return cls(
+                catalog,
+                vindex,
+                archive=location.archive,
+                image_encoder=image_encoder,
+                text_encoder=text_encoder,
+            )
+        except BaseException:
+            catalog.close()
+            raise
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> SearchService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- find similar -----------------------------------------------------------------------------
+
+    def similar_to_item(
+        self, item_id: int, *, top: int = 20, all: bool = False, duplicates: str = "group",
+        filters: SearchFilter | None = None,
+    ) -> SearchResults:  # fmt: skip
+        """Items similar to an indexed item (excluding it). `duplicates`: "group" shows other files
+        with the same content first, marked; "hide" leaves them out. `all`: no relevance cut-off."""
+        rows = self._rows([item_id])
+        if not rows:
+            raise InputError(f"no visible item with id {item_id} in {self.catalog.path}")
+        keys, vectors = self.catalog.vectors(self.model_id, [item_id])
+        if not len(keys):
+            raise InputError(f"item {item_id} has no {self.model_id} vector yet (still being indexed?)")
+        query = rows[item_id]
+        return self._similar(
+            vectors[0], top=top, all=all, duplicates=duplicates, exclude={item_id},
+            query_hash=query.hash if query.kind == "file" else None,  # a region is no copy of a file
+            query_file=query.file_id, filters=filters,
+        )  # fmt: skip
+
+    def similar_to_region(
+        self, item_id: int, bbox: tuple[int, int, int, int], *, top: int = 20, all: bool = False,
+        duplicates: str = "group", filters: SearchFilter | None = None,
+    ) -> SearchResults:  # fmt: skip
+        """Items similar to a rectangle (full-size pixels) of an indexed item's file."""
+        rows = self._rows([item_id])
+        if not rows:
+            raise InputError(f"no visible item with id {item_id} in {self.catalog.path}")
+        if self.archive is None:
+            raise InputError("this search service was opened without an archive folder")
+        row = rows[item_id]
+        raw = self.catalog.file_raw_path(row.file_id)
+        image = self._decode(os.path.join(os.fsencode(self.archive), raw), row.path)[1]
+        if row.bbox is not None:  # a region item: the rectangle is relative to the region
+            bbox = (bbox[0] + row.bbox[0], bbox[1] + row.bbox[1], bbox[2], bbox[3])
+        vector = self._encode_image(image, bbox, row.path)
+        return self._similar(vector, top=top, all=all, duplicates=duplicates, exclude=set(),
+                             query_hash=None, query_file=None, filters=filters)  # fmt: skip
+
+    def similar_to_image(
+        self, path: Path, *, bbox: tuple[int, int, int, int] | None = None, top: int = 20,
+        all: bool = False, duplicates: str = "group", filters: SearchFilter | None = None,
+    ) -> SearchResults:  # fmt: skip
+        """Items similar to an image file (anywhere; it is not added to the archive), or to a
+        rectangle of it. Archive files with the same content are exact duplicates of the query."""
+        data, image = self._decode(Path(path), str(path))
+        vector = self._encode_image(image, bbox, str(path))
+        return self._similar(
+            vector, top=top, all=all, duplicates=duplicates, exclude=set(),
+            query_hash=hash_bytes(data) if bbox is None else None, query_file=None, filters=filters,
+        )  # fmt: skip
+
+    def _decode(self, path: Path | bytes, shown: str) -> tuple[bytes, DecodedImage]:
+        try:
+            return decode_file(path, max_side=2048)
+        except FileNotFoundError:
+            raise InputError(f"image file not found: {shown}") from None
+        except FileIndexError as exc:
+            raise InputError(f"cannot use {shown} as a query image: {exc}") from exc
+
+    def _encode_image(
+        self, decoded: DecodedImage, bbox: tuple[int, int, int, int] | None, shown: str
+    ) -> np.ndarray:
+        if self.image_encoder is None:
+            raise InputError("searching by image needs an image model (install a model bundle)")
+        if self.image_encoder.model_id != self.model_id:
+            raise ImagoError(
+                f"the archive was indexed with {self.model_id}, but the image model is "
+                f"{self.image_encoder.model_id}; re-index the archive or install that model"
+            )
+        image = decoded.image
+        if bbox is not None:
+            x, y, w, h = bbox
+            if x >= decoded.width or y >= decoded.height:
+                raise InputError(
+                    f"rectangle {bbox} lies outside {shown} ({decoded.width}x{decoded.height} pixels)"
+                )
+            w, h = min(w, decoded.width - x), min(h, decoded.height - y)
+            image = decoded.crop((x, y, w, h))
+        vectors = np.asarray(self.image_encoder.encode([image]), dtype=np.float32)
+        return vectors[0]
+
+    def _similar(
+        self, vector: np.ndarray, *, top: int, all: bool, duplicates: str, exclude: set[int],
+        query_hash: str | None, query_file: int | None, filters: SearchFilter | None,
+    ) -> SearchResults:  # fmt: skip
+        top = _check_top(top)
+        filters = filters or NO_FILTER
+        if duplicates not in ("group", "hide"):
+            raise InputError(f"duplicates must be 'group' or 'hide', not {duplicates!r}")
+        k = max(CANDIDATES * (10 if filters.restricts else 1), top) + len(exclude)
+        hits = [(i, s) for i, s in self.vector_index.search(vector, k) if i not in exclude]
+        exact: list[SearchResult] = []
+        if query_hash is not None:
+            same = "exact duplicate: same file content as the query"
+            exact = [
+                SearchResult(r.item_id, r.path, 1.0, None, [same], r.file_id, r.hash)
+                for r in self._file_items_with_hash(query_hash, filters)
+                if r.item_id not in exclude
+            ]
+        dup_ids = {r.item_id for r in exact}
+        hits = [(i, s) for i, s in hits if i not in dup_ids]
+        rows = self._rows([i for i, _ in hits], filters)
+        hits = [(i, s) for i, s in hits if i in rows]
+        threshold = self._threshold(vector)
+        kept, more = _apply_cutoff(hits, threshold, top, all)
+        if filters.order == "date":
+            kept.sort(key=lambda h: filters.newest_first(rows[h[0]]))
+        results = []
+        for item_id, score in kept:
+            row = rows[item_id]
+            why = [f"image similarity {score:.3f}"]
+            if threshold is not None and score < threshold:
+                why.append("weak match: below the relevance cut-off")
+            if query_file is not None and row.file_id == query_file:
+                why.append("part of the same file as the query")
+            results.append(
+                SearchResult(item_id, row.path, float(score), row.bbox, why, row.file_id, row.hash)
+            )
+        if duplicates == "group":
+            results = exact + results
+            results = results[: max(top, len(exact))]
+        return SearchResults(results, more=more, threshold=threshold)
+
+    # -- text search ------------------------------------------------------------------------------
+
+    def search_text(
+        self, query: str, *, top: int = 20, all: bool = False, filters: SearchFilter | None = None
+    ) -> SearchResults:
+        """Items matching a text query (any language the text tower reads), best first: items with
+        every keyword first, then by fused rank; `all`: no relevance cut-off on vector matches."""
+        top = _check_top(top)
+        filters = filters or NO_FILTER
+        if not isinstance(query, str) or not query.strip():
+            raise InputError("the search text is empty")
+        text = " ".join(query.split())[:MAX_QUERY_CHARS]
+        terms = query_terms(query)
+        vec_hits: list[tuple[int, float]] = []
+        threshold = None
+        if self.text_encoder is not None:
+            vector = np.asarray(self.text_encoder.encode([text]), dtype=np.float32)[0]
+            vec_hits = self.vector_index.search(
+                vector, max(CANDIDATES * (10 if filters.restricts else 1), top)
+            )
+            if filters.restricts:
+                allowed = self._rows([i for i, _ in vec_hits], filters)
+                vec_hits = [(i, s) for i, s in vec_hits if i in allowed]
+            threshold = self._threshold(vector)
+        elif not terms:
+            raise InputError(
+                f"{query[:80]!r} has only common words and no text model is installed to search by meaning"
+            )
+        prefer = [i for i, _ in vec_hits]
+        fts_all = self._fts(terms, "and", filters, prefer) if terms else []
+        fts_any = self._fts(terms, "or", filters, prefer) if len(terms) > 1 and not fts_all else []
+
+        if fts_all or fts_any:  # keyword matches exist: vector matches must pass the cut-off
+            vec_kept = vec_hits if all or threshold is None else [h for h in vec_hits if h[1] >= threshold]
+            more = len(vec_kept) < len(vec_hits)
+        else:
+            vec_kept, more = _apply_cutoff(vec_hits, threshold, top, all)
+        fused: dict[int, float] = {}
+        for rank, item_id in enumerate(fts_all, 1):
+            fused[item_id] = fused.get(item_id, 0.0) + FTS_WEIGHT / (RRF_K + rank)
+        for rank, item_id in enumerate(fts_any, 1):
+            fused[item_id] = fused.get(item_id, 0.0) + FTS_WEIGHT / 2 / (RRF_K + rank)
+        vec_score = dict(vec_hits)
+        vec_rank = {item_id: rank for rank, (item_id, _) in enumerate(vec_hits, 1)}
+        relevant = set(fts_all) | set(fts_any) | {i for i, _ in vec_kept}
+        for item_id in relevant:
+            if item_id in vec_rank:
+                fused[item_id] = fused.get(item_id, 0.0) + 1.0 / (RRF_K + vec_rank[item_id])
+        tier = {item_id: 0 if item_id in fts_all else 1 for item_id in relevant}
+        order = sorted(relevant, key=lambda i: (tier[i], -fused[i], i))
+        if len(order) > top:
+            more = True
+            order = order[:top]
+        rows = self._rows(order)
+        if filters.order == "date":
+            order.sort(key=lambda i: filters.newest_first(rows[i]) if i in rows else (float("inf"), i))
+        columns = self._matched_columns(order, terms) if terms else {}
+        results = []
+        for item_id in order:
+            row = rows.get(item_id)
+            if row is None:
+                continue
+            reasons: list[str] = []
+            for column, matched in columns.get(item_id, []):
+                kind = "keyword match" if item_id in fts_all else "partial keyword match"
+                reasons.append(f"{kind} in {column}: {', '.join(matched)}")
+            if item_id in vec_score:
+                reasons.append(f"text-image similarity {vec_score[item_id]:.3f} (rank {vec_rank[item_id]})")
+                weak = threshold is not None and vec_score[item_id] < threshold
+                if weak and item_id not in fts_all and item_id not in fts_any:
+                    reasons.append("weak match: below the relevance cut-off")
+            results.append(
+                SearchResult(item_id, row.path, fused[item_id], row.bbox, reasons, row.file_id, row.hash)
+            )
+        return SearchResults(results, more=more, threshold=threshold)
+
+    def _fts(
+        self, terms: Sequence[str], mode: str, filters: SearchFilter, prefer: Sequence[int] = ()
+    ) -> list[int]:
+        """Visible items matching `terms` (all of them, or any) and the filters, best bm25 first
+        (column weights: name 10, description 5, labels 3, folder 2, caption 1).
+
+        bm25 costs time per matching row (tens of ms per 1,000 rows on a busy 2-core machine), so
+        when more than FTS_RANK_MAX items match, the matches among `prefer` (the vector candidates,
+        in their order, tested against their FTS text in Python) come first and up to FTS_LIMIT other
+        matches follow unranked; fusion then orders them by vector rank. (Restricting bm25 with
+        `rowid IN (...)` is no faster: FTS5 evaluates the MATCH once per listed rowid.)"""
+        match = fts_match(terms, mode)
+        count = len(
+            self.catalog.conn.execute(
+                "SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?", (match, FTS_RANK_MAX + 1)
+            ).fetchall()
+        )
+        where, params = filters.sql()
+        sql = (
+            "SELECT items_fts.rowid FROM items_fts CROSS JOIN items ON items.id = items_fts.rowid "
+            f"CROSS JOIN files ON files.id = items.file_id WHERE items_fts MATCH ? AND {VISIBLE}{where}"
+        )
+        ranked = " ORDER BY bm25(items_fts, 10.0, 2.0, 1.0, 5.0, 3.0), items_fts.rowid LIMIT ?"
+        if count <= FTS_RANK_MAX:
+            rows = self.catalog.conn.execute(sql + ranked, (match, *params, FTS_LIMIT))
+            return [int(r[0]) for r in rows]
+        first = self._match_in_python([int(i) for i in prefer], terms, mode)
+        allowed = self._rows(first, filters)
+        out = [i for i in first if i in allowed]
+        seen = set(out)
+        rest = self.catalog.conn.execute(sql + " LIMIT ?", (match, *params, FTS_LIMIT + len(seen)))
+        out += [int(r[0]) for r in rest if int(r[0]) not in seen]
+        return out[:FTS_LIMIT]
+
+    def _match_in_python(self, item_ids: list[int], terms: Sequence[str], mode: str) -> list[int]:
+        """The items among `item_ids` whose FTS text has all (or any) of `terms`, in the given order;
+        the same words as FTS5 sees them (see `words`), without running MATCH per item."""
+        columns = self._matched_columns(item_ids, terms)
+        out = []
+        for item_id in item_ids:
+            found = {t for _, hit in columns.get(item_id, []) for t in hit}
+            if (len(found) == len(set(terms))) if mode == "and" else found:
+                out.append(item_id)
+        return out
+
+    def _matched_columns(
+        self, item_ids: Sequence[int], terms: Sequence[str]
+    ) -> dict[int, list[tuple[str, list[str]]]]:
+        out: dict[int, list[tuple[str, list[str]]]] = {}
+        names = ("name", "folder", "caption", "description", "labels")
+        for chunk, marks in id_chunks(item_ids):
+            rows = self.catalog.conn.execute(
+                f"SELECT rowid, {', '.join(names)} FROM items_fts WHERE rowid IN ({marks})", chunk
+            )
+            for row in rows:
+                matches = []
+                for column, text in zip(names, row[1:], strict=True):
+                    present = set(words(text or ""))
+                    hit = [t for t in terms if t in present]
+                    if hit:
+                        matches.append((column, hit))
+                out[int(row[0])] = matches
+        return out
+
+    # -- shared -----------------------------------------------------------------------------------
+
+    def _threshold(self, vector: np.ndarray) -> float | None:
+        """The cosine cut-off for `vector`: median + CUTOFF_Z * 1.4826 * MAD over the sample."""
+        sample = self._background()
+        if len(sample) < MIN_SAMPLE:
+            return None
+        q = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        scores = sample @ q
+        median = float(np.median(scores))
+        sigma = 1.4826 * float(np.median(np.abs(scores - median)))
+        return median + CUTOFF_Z * max(sigma, MIN_SIGMA)
+
+    def _background(self) -> np.ndarray:
+        if self._sample is None:
+            keys = self.vector_index.keys()
+            if len(keys) > SAMPLE_SIZE:
+                keys = np.sort(np.random.default_rng(0).choice(keys, SAMPLE_SIZE, replace=False))
+            _, matrix = self.catalog.vectors(self.model_id, keys.tolist())
+            if len(matrix):
+                matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+            self._sample = matrix
+        return self._sample
+
+    def _rows(self, item_ids: Sequence[int], where_filter: SearchFilter = NO_FILTER) -> dict[int, _Row]:
+        """Visible items among `item_ids` that pass the filter, by id."""
+        where, params = where_filter.sql()
+        out: dict[int, _Row] = {}
+        for chunk, marks in id_chunks(item_ids):
+            rows = self.catalog.conn.execute(
+                "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, files.path, "
+                "files.hash, files.mtime_ns, files.taken_at "
+                "FROM items CROSS JOIN files ON files.id = items.file_id "
+                f"WHERE {VISIBLE}{where} AND items.id IN ({marks})",
+                [*params, *chunk],
+            )
+            for r in rows:
+                bbox = (
+                    None if r[2] == "file" or r[3] is None else (int(r[3]), int(r[4]), int(r[5]), int(r[6]))
+                )
+                out[int(r[0])] = _Row(int(r[0]), int(r[1]), r[2], bbox, r[7], r[8], int(r[9]), r[10])
+        return out
+
+    def _file_items_with_hash(self, content_hash: str, filters: SearchFilter = NO_FILTER) -> list[_Row]:
+        rows = self.catalog.conn.execute(
+            # `+files.status`: look the hash up in its index, not every indexed file by status.
+            "SELECT items.id FROM files CROSS JOIN items ON files.id = items.file_id "
+            "WHERE files.hash = ? AND items.kind = 'file' AND +files.status = 'indexed' AND items.hidden = 0 "
+            "ORDER BY files.path",
+            (content_hash,),
+        )
+        ids = [int(r[0]) for r in rows]
+        found = self._rows(ids, filters)
+        return [found[i] for i in ids if i in found]
+
+
+def _apply_cutoff(
+    hits: list[tuple[int, float]], threshold: float | None, top: int, all: bool
+) -> tuple[list[tuple[int, float]], bool]:
+    """(kept hits, whether more exist). Without `all`, keep those above `threshold` (or the best
+    FALLBACK_RESULTS, marked weak by the caller, when none is), at most `top`."""
+    if all or threshold is None:
+        return hits[:top], len(hits) > top
+    above = [h for h in hits if h[1] >= threshold]
+    if not above:
+        above = hits[: min(FALLBACK_RESULTS, top)]
+    kept = above[:top]
+    return kept, len(hits) > len(kept)
+
+
+def pick_model(catalog: Catalog, wanted: str | None) -> tuple[str, int]:
+    """The image model id (and dimension) whose vectors to search: `wanted` when the archive has
+    vectors of it, else the model with the most vectors."""
+    rows = catalog.conn.execute(
+        "SELECT model_id, dim, count(*) FROM embeddings GROUP BY model_id, dim ORDER BY count(*) DESC"
+    ).fetchall()
+    if not rows:
+        raise ArchiveError(f"{catalog.path} holds no image vectors yet; index the archive first")
+    for model_id, dim, _ in rows:
+        if model_id == wanted:
+            return model_id, int(dim)
+    if wanted is not None:
+        logger.warning("archive has no %s vectors; searching %s vectors", wanted, rows[0][0])
+    return rows[0][0], int(rows[0][1])
+
+
+def _base_model(model_id: str) -> str:
+    """The model id without its precision suffix (an int8 tower shares the fp32 one's space)."""
+    return model_id.removesuffix("-int8")
