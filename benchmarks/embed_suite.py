@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 SUITE = "embed"
 BUNDLE_NAME = "clip-vit-b32-random"
 BPE = (
-    Path(__file__).resolve().parents[2].parent
+    Path(__file__).resolve().parents[1].parent
     / "shared"
     / "data"
     / "clip-bpe"
@@ -53,7 +53,8 @@ def full_size_clip_bundle() -> tuple[Bundle, Path]:
     except BundleError:
         pass
     torch, transformers = _import_torch()
-    from models.export.clip import export_clip_bundle, write_clip_tokenizer_files
+    from models.export.clip import export_clip_bundle
+    from models.export.tiny_clip import write_clip_tokenizer_files
 
     if not BPE.is_file():
         raise SuiteUnavailable(f"needs CLIP's BPE vocabulary at {BPE} to build the benchmark model")
@@ -82,7 +83,8 @@ def _images_per_second(run, batch: int, seconds: float) -> float:
 
 def run(quick: bool) -> list[Record]:
     torch, transformers = _import_torch()
-    from models.clip import ClipImageEncoder, ClipTextEncoder, LazySession
+    from models.clip import ClipImageEncoder, ClipTextEncoder
+    from models.session import LazySession
 
     bundle, checkpoint = full_size_clip_bundle()
     torch.set_num_threads(max(1, torch.get_num_threads()))

@@ -91,7 +91,7 @@ def _browse(app, tmp: Path, images: int, total_s: float, first_s: float) -> Brow
     from PySide6.QtCore import QEventLoop, QTimer
 
     from desktop.main_window import MainWindow
-    from models.bundle import install_bundle
+    from models.bundle_install import install_bundle
 
     models = tmp / "models"
     install_bundle(TINY_BUNDLE, models)

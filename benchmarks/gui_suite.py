@@ -112,7 +112,7 @@ def _write_thumbnails(folder: Path, count: int) -> list:
     bytes copied to every cache path: reading them costs what reading real ones does)."""
     import io
 
-    from desktop.grid_model import GridEntry
+    from desktop.widgets.grid_model import GridEntry
     from store.storage.thumbnails import ThumbnailCache
 
     cache = ThumbnailCache(folder)

@@ -19,7 +19,6 @@ from models.errors import ImagoError
 logger = logging.getLogger(__name__)
 
 # name -> "module:function"; each function takes `quick: bool` and returns a list of Records.
-# main.py adds the GUI suite (benchmarks.gui_suite), which the core must not import.
 SUITES: dict[str, str] = {
     "embed": "benchmarks.embed_suite:run",
     "index": "benchmarks.index_suite:run",
@@ -29,6 +28,7 @@ SUITES: dict[str, str] = {
     "quality": "benchmarks.quality_suite:run",
     "subphotos": "benchmarks.subphoto_suite:run",
     "real": "benchmarks.real_model_suite:run",
+    "gui": "benchmarks.gui_suite:run",
 }
 
 
@@ -109,17 +109,13 @@ def run(
     names: Iterable[str],
     quick: bool,
     progress: Callable[[str], None] = lambda _: None,
-    suites: dict[str, str] | None = None,
 ) -> list[dict]:
-    """Run the named suites (all of `suites`, default SUITES, when empty); JSON-ready records.
-
-    `suites` lets the composition root add suites outside the core, such as the GUI's."""
-    suites = SUITES if suites is None else suites
-    names = list(names) or list(suites)
+    """Run the named suites (all of SUITES when none is named); JSON-ready records."""
+    names = list(names) or list(SUITES)
     out: list[dict] = [machine_record()]
     for name in names:
         progress(f"running suite {name}{' (quick)' if quick else ''}")
-        result = run_suite(name, quick, suites)
+        result = run_suite(name, quick)
         out.extend(r.as_dict() for r in result.records)
         out.append(Record.measured("memory", f"peak RSS, {name} suite", result.peak_rss_mib, "MiB").as_dict())
         progress(

@@ -34,9 +34,9 @@ def _copy_sample(dest: Path, limit: int | None) -> int:
 def run(quick: bool) -> list[Record]:
     if not CALTECH.is_dir():
         raise SuiteUnavailable(f"needs the Caltech-101 photographs at {CALTECH}")
+    from benchmarks.throughput import measure_throughput
     from models.classifier import load_heads
     from models.clip import ClipImageEncoder, ClipTextEncoder
-    from store.ingestion.indexer import measure_throughput
 
     bundle, _ = full_size_clip_bundle()
     heads = load_heads(bench_dir(), bundle, ClipTextEncoder(bundle), cache_dir=bench_dir() / "cache")

@@ -22,7 +22,7 @@ from models.clip import ClipImageEncoder, ClipTextEncoder
 from store import config
 
 SUITE = "quality"
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 CLIP_TINY = FIXTURES / "models" / "clip-tiny"
 
 

@@ -188,10 +188,10 @@ def _tags(encoder, test: list[Sample]) -> tuple[float, float, int, int]:
 def run(quick: bool) -> list[Record]:
     if not (DATASET / "train.txt").is_file():
         raise SuiteUnavailable(f"needs the Caltech-101 photographs and split at {DATASET}")
+    from benchmarks.throughput import measure_throughput
     from models.bundle import find_bundle
     from models.image_model import ImageModelEncoder
     from models.loading import bundled_models_dir
-    from store.ingestion.indexer import measure_throughput
 
     bundle = find_bundle(bundled_models_dir(), "image")
     encoder = ImageModelEncoder(bundle)

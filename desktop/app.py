@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from desktop.error_dialog import ExceptionHook
+from desktop.dialogs.error_dialog import ExceptionHook
 from desktop.main_window import MainWindow, load_settings
 from desktop.shutdown import SignalQuitter
 from desktop.single_instance import InstanceServer, forward_request
@@ -48,7 +48,8 @@ def run_app(archive: Path | None, find_similar: str | None, argv: list[str]) -> 
     window.show()
     if find_similar:
         window.find_similar_file(Path(request["find_similar"]))
-    quitter = SignalQuitter(app)  # SIGTERM/SIGINT close the windows and end the loop with exit code 0
+    # Quit signals (store.platform.signals), and on Windows the end of the session, close the windows.
+    quitter = SignalQuitter(app)
     logger.info("GUI started (archive: %s)", archive)
     try:
         return app.exec()

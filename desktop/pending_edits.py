@@ -73,10 +73,10 @@ class CuratorEdit:
         item_id = self._find(catalog)
         if item_id is None:
             return None
+        curation = CurationService(catalog)
         if self.kind == "description":
-            catalog.set_description(item_id, self.text)
+            curation.set_description(item_id, self.text)
         else:
-            curation = CurationService(catalog)
             (curation.reject_label if self.kind == "reject" else curation.confirm_label)(
                 item_id, self.head, self.label
             )

@@ -128,7 +128,7 @@ def _archive_back(window, away: Path, archive: Path) -> None:
 def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
     from desktop.main_window import MainWindow
     from desktop.translation import install_translators, remove_translators
-    from models.bundle import install_bundle
+    from models.bundle_install import install_bundle
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="imago-shots-"))

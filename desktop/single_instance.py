@@ -2,7 +2,8 @@
 
 The protocol is one JSON object per line (`{"archive": ..., "find_similar": ...}`); the server answers
 `ok`. The server name is per user and per data directory, so test runs (own IMAGO_HOME) and other
-users never talk to each other's windows.
+users never talk to each other's windows. QLocalServer is a Unix-domain socket on Linux and macOS (a
+crashed instance leaves it behind: `listen` removes it) and a named pipe on Windows (gone with its process).
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ sections `image_model`, `preprocessing`, `embedding_dim`.
 
 Kind "git" (see `models.captioner`): its files and sections are defined by `models.export.git`;
 only the common part and `preprocessing` (when present) are checked here.
+
+`find_bundle` is the one way from a bundle name or folder to a bundle; installing and removing bundles
+is in `models.bundle_install`.
 """
 
 from __future__ import annotations
@@ -46,16 +49,10 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import stat
-import tempfile
-import zipfile
-import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from models.errors import BundleError
+from models.errors import BundleError, BundleNotFoundError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +60,6 @@ MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 KINDS = ("clip", "git", "head", "image")
 _REQUIRED_ROLES = {"clip": ("image", "text", "tokenizer"), "head": ("model",), "git": (), "image": ("model",)}
-_INSTALL_PREFIX = ".install-"
-# Install limits. The largest real bundle (CLIP ViT-L/14 with a multilingual tower, fp32 + int8) is
-# about 3 GiB; ONNX weights compress by ~1.1x, tokenizers by ~5x, while a zip bomb expands >1000x.
-MAX_BUNDLE_BYTES = 16 << 30
-MAX_ZIP_ENTRIES = 10_000
-MAX_ZIP_RATIO = 200
-MAX_ZIP_RATIO_FROM = 1 << 20  # small entries (a manifest, a vocabulary) may compress as they like
 
 
 @dataclass
@@ -95,6 +85,10 @@ class Bundle:
     def model_id(self) -> str:
         """Stable id of this model and version, e.g. 'clip-vit-b32@1'."""
         return f"{self.name}@{self.version}"
+
+    def is_named(self, name: str) -> bool:
+        """Whether `name` names this bundle: its manifest name, its folder name or its model id."""
+        return name in (self.name, self.path.name, self.model_id)
 
     def has(self, role: str) -> bool:
         return role in self.manifest["files"]
@@ -131,7 +125,7 @@ def _portable_name(part: str) -> bool:
     return part.split(".")[0].rstrip(" ").upper() not in _WINDOWS_DEVICES
 
 
-def _safe_relative(rel: str) -> bool:
+def safe_relative(rel: str) -> bool:
     """Whether `rel` is a relative path that stays inside its folder on every OS.
 
     Backslashes are separators first (`..\\evil.onnx` is `../evil.onnx`, as Windows reads it); then no
@@ -160,7 +154,7 @@ def _validate(manifest: object, where: Path) -> dict:
         raise BundleError(
             f"{where}: field 'kind' is {manifest['kind']!r}, expected one of {', '.join(KINDS)}"
         )
-    if not _safe_relative(manifest["name"]) or "/" in manifest["name"] or manifest["name"].startswith("."):
+    if not safe_relative(manifest["name"]) or "/" in manifest["name"] or manifest["name"].startswith("."):
         raise BundleError(f"{where}: field 'name' {manifest['name']!r} is not a valid folder name")
     files = manifest.get("files")
     if not isinstance(files, dict):
@@ -168,7 +162,7 @@ def _validate(manifest: object, where: Path) -> dict:
     for role, entry in files.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             raise BundleError(f"{where}: files.{role} must be an object with a 'path'")
-        if not _safe_relative(entry["path"]):
+        if not safe_relative(entry["path"]):
             raise BundleError(f"{where}: files.{role}.path {entry['path']!r} leaves the bundle folder")
         digest = entry.get("sha256")
         if not isinstance(digest, str) or len(digest) != 64:
@@ -250,248 +244,6 @@ def verify_bundle(bundle: Bundle | Path) -> Bundle:
     return bundle
 
 
-def list_bundles(models_dir: Path) -> list[Bundle]:
-    """Valid bundles installed in `models_dir`, sorted by name; invalid folders are logged and skipped."""
-    models_dir = Path(models_dir)
-    if not models_dir.is_dir():
-        return []
-    bundles = []
-    for child in sorted(models_dir.iterdir()):
-        if not child.is_dir() or child.name.startswith(".") or not (child / MANIFEST).exists():
-            continue
-        try:
-            bundles.append(load_bundle(child))
-        except BundleError as exc:
-            logger.warning("skipping broken model bundle: %s", exc)
-    return bundles
-
-
-def find_bundle(models_dir: Path, kind: str, name: str | None = None) -> Bundle:
-    """The installed bundle of `kind` called `name` (folder or manifest name), or the default one.
-
-    With `name` None: the only bundle of that kind, else the one whose manifest says `"default": true`,
-    else the first by name. `name` may also be a path to a bundle folder.
-    """
-    if name is not None and (os.sep in name or "/" in name) and Path(name).is_dir():
-        bundle = load_bundle(Path(name))
-        if bundle.kind != kind:
-            raise BundleError(f"bundle {bundle.path} is a {bundle.kind!r} bundle, not {kind!r}")
-        return bundle
-    candidates = [b for b in list_bundles(models_dir) if b.kind == kind]
-    if name is not None:
-        matches = [b for b in candidates if name in (b.name, b.path.name, b.model_id)]
-        if not matches:
-            known = ", ".join(b.name for b in candidates) or "none"
-            raise BundleError(f"no {kind} model bundle named {name!r} in {models_dir} (installed: {known})")
-        return matches[0]
-    if not candidates:
-        raise BundleError(
-            f"no {kind} model bundle installed in {models_dir}; install one with "
-            f"'imago models install PATH_OR_ZIP' (or set IMAGO_MODELS / --models)"
-        )
-    defaults = [b for b in candidates if b.manifest.get("default") is True]
-    return (defaults or candidates)[0]
-
-
-def _extract_zip(src: Path, dest: Path) -> None:
-    """Unpack the bundle archive `src` into `dest`, refusing it whole before anything is written when
-    an entry is unsafe (traversal, absolute, Windows-special names), a symbolic link, or when it
-    unpacks to more than MAX_BUNDLE_BYTES or MAX_ZIP_ENTRIES, or an entry is compressed suspiciously
-    well (a zip bomb). Sizes are counted while writing too, so a header that lies cannot exceed them."""
-    try:
-        archive = zipfile.ZipFile(src)
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise BundleError(f"cannot open bundle archive {src}: {exc}") from exc
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
-            raise BundleError(
-                f"refusing bundle archive {src}: {len(infos)} entries (at most {MAX_ZIP_ENTRIES})"
-            )
-        total = 0
-        for info in infos:
-            _check_zip_entry(src, info)
-            total += info.file_size
-        if total > MAX_BUNDLE_BYTES:
-            raise BundleError(
-                f"refusing bundle archive {src}: it unpacks to {total / 2**30:.1f} GiB "
-                f"(at most {MAX_BUNDLE_BYTES / 2**30:.0f} GiB)"
-            )
-        _check_free_space(dest.parent, total, src)
-        try:
-            for info in infos:
-                _extract_entry(archive, info, dest, src)
-        except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
-            raise BundleError(f"cannot extract bundle archive {src}: {_reason(exc)}") from exc
-
-
-def _check_zip_entry(src: Path, info: zipfile.ZipInfo) -> None:
-    name = info.filename
-    if not _safe_relative(name.rstrip("/")) or name.startswith(("/", "\\")):
-        raise BundleError(f"refusing bundle archive {src}: unsafe entry {name!r}")
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        raise BundleError(f"refusing bundle archive {src}: symbolic link entry {name!r}")
-    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: a zip written without Unix modes
-        raise BundleError(f"refusing bundle archive {src}: entry {name!r} is not a file or folder")
-    ratio = info.file_size // max(info.compress_size, 1)
-    if info.file_size > MAX_ZIP_RATIO_FROM and ratio > MAX_ZIP_RATIO:
-        raise BundleError(
-            f"refusing bundle archive {src}: entry {name!r} expands {ratio} times (a zip bomb?)"
-        )
-
-
-def _extract_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, src: Path) -> None:
-    target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
-    if info.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with archive.open(info) as data, open(target, "xb") as out:  # "x": a duplicate entry is an error
-        while block := data.read(1 << 20):
-            written += len(block)
-            if written > info.file_size:
-                raise BundleError(
-                    f"refusing bundle archive {src}: entry {info.filename!r} is larger than it says"
-                )
-            out.write(block)
-
-
-def _check_free_space(folder: Path, needed: int, src: Path) -> None:
-    """Say so before writing when the model folder's disk cannot hold `needed` bytes (and some room)."""
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return  # unknown: writing will tell
-    if needed + (64 << 20) > free:
-        raise BundleError(
-            f"not enough disk space to install {src} into {folder}: it needs {needed / 2**20:.0f} MiB, "
-            f"{free / 2**20:.0f} MiB free"
-        )
-
-
-def _reason(exc: BaseException) -> str:
-    """An OSError as its message and file (no errno prefix), anything else as its text."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-def _checked_folder_bundle(root: Path, src: Path) -> Bundle:
-    """Refuse a bundle folder whose manifest or named files are symbolic links (or pass through one),
-    or are not regular files (a FIFO would block the copy), or that holds more than MAX_BUNDLE_BYTES."""
-
-    def regular(rel: str) -> int:
-        current = root
-        for part in PurePosixPath(rel.replace("\\", "/")).parts:
-            current = current / part
-            try:
-                mode = os.lstat(current).st_mode
-            except FileNotFoundError:
-                raise BundleError(f"bundle {root}: file {rel!r} is missing") from None
-            if stat.S_ISLNK(mode):
-                raise BundleError(f"refusing bundle {src}: {current} is a symbolic link")
-        if not stat.S_ISREG(mode):
-            raise BundleError(f"refusing bundle {src}: {current} is not a regular file")
-        return os.lstat(current).st_size
-
-    if root != src and os.path.islink(root):
-        raise BundleError(f"refusing bundle {src}: {root} is a symbolic link")
-    regular(MANIFEST)
-    bundle = load_bundle(root)
-    total = sum(regular(entry["path"]) for entry in bundle.manifest["files"].values())
-    if total > MAX_BUNDLE_BYTES:
-        raise BundleError(
-            f"refusing bundle {src}: {total / 2**30:.1f} GiB (at most {MAX_BUNDLE_BYTES / 2**30:.0f} GiB)"
-        )
-    return bundle
-
-
-def _bundle_root(folder: Path, src: Path) -> Path:
-    """The folder holding manifest.json: `folder` itself or its single subfolder."""
-    if (folder / MANIFEST).is_file():
-        return folder
-    children = [c for c in folder.iterdir() if not c.name.startswith((".", "__MACOSX"))]
-    if len(children) == 1 and (children[0] / MANIFEST).is_file():
-        return children[0]
-    raise BundleError(f"{src} is not a model bundle: no {MANIFEST} at its top level")
-
-
-def install_bundle(src: Path, models_dir: Path, replace: bool = False) -> Bundle:
-    """Install a bundle from a folder or .zip into `models_dir/<name>`, verifying every hash.
-
-    The bundle is staged in a temporary folder inside `models_dir` and renamed into place, so a
-    failed or interrupted install leaves nothing half-written. An existing bundle of the same name is
-    refused unless `replace` is true.
-    """
-    src, models_dir = Path(src), Path(models_dir)
-    if not src.exists():
-        raise BundleError(f"bundle to install not found: {src}")
-    try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=_INSTALL_PREFIX, dir=models_dir))
-    except OSError as exc:
-        raise BundleError(f"cannot write to the model folder {models_dir}: {exc}") from exc
-    try:
-        return _install_staged(src, models_dir, staging, replace)
-    except OSError as exc:
-        raise BundleError(f"cannot install bundle {src} into {models_dir}: {_reason(exc)}") from exc
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _install_staged(src: Path, models_dir: Path, staging: Path, replace: bool) -> Bundle:
-    if src.is_dir():
-        _copy_files(_checked_folder_bundle(_bundle_root(src, src), src), staging)
-    elif not src.is_file():  # a FIFO or device would block the zip reader
-        raise BundleError(f"{src} is neither a bundle folder nor a .zip file")
-    else:
-        _extract_zip(src, staging / "unpacked")
-        _copy_files(load_bundle(_bundle_root(staging / "unpacked", src)), staging, move=True)
-        shutil.rmtree(staging / "unpacked")
-    staged = verify_bundle(staging)
-    target = models_dir / staged.name
-    if target.exists():
-        if not replace:
-            raise BundleError(f"a bundle named {staged.name!r} is already installed at {target}")
-        old = Path(tempfile.mkdtemp(prefix=_INSTALL_PREFIX, dir=models_dir))
-        os.replace(target, old / "old")
-        try:
-            os.replace(staging, target)
-        except OSError:
-            os.replace(old / "old", target)  # put the previous bundle back
-            raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
-    logger.info("installed model bundle %s into %s", staged.model_id, target)
-    return load_bundle(target)
-
-
-def _copy_files(bundle: Bundle, dest: Path, move: bool = False) -> None:
-    """Copy (or move) the manifest and the files it names, and nothing else, into `dest`."""
-    paths: Iterable[str] = dict.fromkeys([MANIFEST, *(e["path"] for e in bundle.manifest["files"].values())])
-    for rel in paths:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.move if move else shutil.copy2)(bundle.path / rel, target)
-
-
-def remove_bundle(models_dir: Path, name: str) -> Path:
-    """Delete the installed bundle called `name`; returns the folder that was removed."""
-    models_dir = Path(models_dir)
-    matches = [b for b in list_bundles(models_dir) if name in (b.name, b.path.name, b.model_id)]
-    target = matches[0].path if matches else models_dir / name
-    if not _safe_relative(name) or target.parent.resolve() != models_dir.resolve() or not target.is_dir():
-        raise BundleError(f"no model bundle named {name!r} in {models_dir}")
-    shutil.rmtree(target)
-    logger.info("removed model bundle %s", target)
-    return target
-
-
 def write_manifest(folder: Path, manifest: dict) -> Bundle:
     """Fill in the sha256 of every file in `manifest['files']`, write manifest.json, return the bundle."""
     folder = Path(folder)
@@ -505,3 +257,73 @@ def write_manifest(folder: Path, manifest: dict) -> Bundle:
     ordered = {"format": manifest.pop("format"), **manifest}
     (folder / MANIFEST).write_text(json.dumps(ordered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return load_bundle(folder)
+
+
+def list_bundles(models_dir: Path, kind: str | None = None) -> list[Bundle]:
+    """Valid bundles (of `kind`, when given) installed in `models_dir`, sorted by folder name; invalid
+    folders are logged and skipped."""
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return []
+    bundles = []
+    for child in sorted(models_dir.iterdir()):
+        if not child.is_dir() or child.name.startswith(".") or not (child / MANIFEST).exists():
+            continue
+        try:
+            bundle = load_bundle(child)
+        except BundleError as exc:
+            logger.warning("skipping broken model bundle: %s", exc)
+            continue
+        if kind in (None, bundle.kind):
+            bundles.append(bundle)
+    return bundles
+
+
+def has_bundle(models_dir: Path, kind: str) -> bool:
+    """Whether a valid bundle of `kind` is installed in `models_dir`."""
+    return bool(list_bundles(models_dir, kind))
+
+
+def find_bundle(models_dir: Path, kind: str | None, name: str | None = None) -> Bundle:
+    """The bundle `name` means; every lookup of a bundle by name or folder goes through here.
+
+    - a path to a bundle folder (it has a path separator, or the folder holds manifest.json): that
+      bundle, installed or not;
+    - else the bundle installed in `models_dir` whose name, folder name or model id is `name`;
+    - `name` None: the installed bundle of `kind`: the only one, else the one whose manifest says
+      `"default": true`, else the first by name.
+
+    With `kind`, a bundle of another kind is refused; `kind` None accepts any kind (and needs a name).
+    BundleNotFoundError when no installed bundle answers to the name (or none of the kind is installed).
+    """
+    if name is not None and _is_folder(name):
+        bundle = load_bundle(Path(name))
+        if kind is not None and bundle.kind != kind:
+            raise BundleError(f"bundle {bundle.path} is a {bundle.kind!r} bundle, not {kind!r}")
+        return bundle
+    candidates = list_bundles(models_dir, kind)
+    if name is not None:
+        matches = [b for b in candidates if b.is_named(name)]
+        if matches:
+            return matches[0]
+        if kind is None:
+            raise BundleNotFoundError(f"no model bundle named {name!r} in {models_dir}")
+        known = ", ".join(b.name for b in candidates) or "none"
+        raise BundleNotFoundError(
+            f"no {kind} model bundle named {name!r} in {models_dir} (installed: {known})"
+        )
+    if kind is None:
+        raise InputError("name the model bundle (its name or its folder)")
+    if not candidates:
+        raise BundleNotFoundError(
+            f"no {kind} model bundle installed in {models_dir}; install one with "
+            f"'imago models install PATH_OR_ZIP' (or set IMAGO_MODELS / --models)"
+        )
+    defaults = [b for b in candidates if b.manifest.get("default") is True]
+    return (defaults or candidates)[0]
+
+
+def _is_folder(name: str) -> bool:
+    """Whether a bundle name the user gave is a path to a folder rather than an installed bundle's name."""
+    path = Path(name)
+    return (path / MANIFEST).is_file() or ((os.sep in name or "/" in name) and path.is_dir())

@@ -5,14 +5,14 @@ A "git" bundle (written by `models.export.git`) holds `image.onnx` (pixel_values
 `preprocessing`, `git` and `generation` sections. Decoding (greedy or beam search, repetition handling)
 is in `models.git_decoding` and reproduces transformers' `GitForCausalLM.generate()` token for token.
 
-Thread safety: sessions load lazily once, behind a lock; `caption`/`generate` may be called from several
-threads (onnxruntime sessions are safe for concurrent `run`).
+Thread safety: the sessions and the tokenizer load lazily once, behind locks (models.session.Lazy);
+`caption`/`generate` may be called from several threads (onnxruntime sessions are safe for concurrent
+`run`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,10 +21,10 @@ import numpy as np
 from PIL import Image
 
 from models.bundle import Bundle, find_bundle, load_bundle
-from models.errors import BundleError, InputError
+from models.errors import BundleError, BundleNotFoundError, InputError
 from models.git_decoding import GenerationSettings, beam_search, greedy_search
 from models.preprocess import PreprocessSpec, load_image, preprocess
-from models.session import SessionOptions, create_session
+from models.session import Lazy, LazySession, SessionOptions
 from models.tokenizer import load_tokenizer_file
 
 logger = logging.getLogger(__name__)
@@ -125,10 +125,20 @@ class GitCaptioner:
         self._clean_up = bool(
             self.bundle.manifest.get("tokenizer_options", {}).get("clean_up_tokenization_spaces", True)
         )
-        self._lock = threading.Lock()
-        self._image_session = None
-        self._decoder_session = None
-        self._tokenizer = None
+        self._past_names = [
+            f"past_{kind}_{i}" for i in range(self.git["num_layers"]) for kind in ("key", "value")
+        ]
+        self._tokenizer = Lazy(self._load_tokenizer)
+        self._image = LazySession(self.bundle.file("image"), self.options, check=self._check_image)
+        self._decoder = LazySession(self.bundle.file("decoder"), self.options, check=self._check_decoder)
+
+    @property
+    def _image_session(self):
+        return self._image.get()
+
+    @property
+    def _decoder_session(self):
+        return self._decoder.get()
 
     @property
     def input_size(self) -> int:
@@ -136,33 +146,32 @@ class GitCaptioner:
         return self.spec.input_size
 
     def load(self) -> None:
-        """Load the graphs and the tokenizer now (otherwise on first use); checks they fit together."""
-        with self._lock:
-            if self._decoder_session is not None:
-                return
-            tokenizer = load_tokenizer_file(self.bundle.file("tokenizer"))
-            vocab = self.git["vocab_size"]
-            if tokenizer.get_vocab_size() != vocab:
-                raise BundleError(
-                    f"{self.bundle.file('tokenizer')}: tokenizer has {tokenizer.get_vocab_size()} tokens, "
-                    f"the model's vocabulary has {vocab}"
-                )
-            image = create_session(self.bundle.file("image"), self.options)
-            decoder = create_session(self.bundle.file("decoder"), self.options)
-            self._check_graphs(image, decoder)
-            self._tokenizer, self._image_session, self._decoder_session = tokenizer, image, decoder
-            logger.info("loaded GIT captioner %s from %s", self.model_id, self.bundle.path)
+        """Load the tokenizer and the graphs now (otherwise on first use); checks they fit the manifest."""
+        self._tokenizer.get()
+        self._image.get()
+        self._decoder.get()
 
-    def _check_graphs(self, image, decoder) -> None:
-        image_path, decoder_path = self.bundle.file("image"), self.bundle.file("decoder")
-        git = self.git
+    def _load_tokenizer(self):
+        tokenizer = load_tokenizer_file(self.bundle.file("tokenizer"))
+        vocab = self.git["vocab_size"]
+        if tokenizer.get_vocab_size() != vocab:
+            raise BundleError(
+                f"{self.bundle.file('tokenizer')}: tokenizer has {tokenizer.get_vocab_size()} tokens, "
+                f"the model's vocabulary has {vocab}"
+            )
+        logger.info("loading GIT captioner %s from %s", self.model_id, self.bundle.path)
+        return tokenizer
+
+    def _check_image(self, image) -> None:
         outputs = {o.name: o.shape for o in image.get_outputs()}
-        if "image_features" not in outputs or outputs["image_features"][-1] != git["hidden_size"]:
-            raise BundleError(f"{image_path}: expected output image_features [b, n, {git['hidden_size']}]")
+        hidden = self.git["hidden_size"]
+        if "image_features" not in outputs or outputs["image_features"][-1] != hidden:
+            raise BundleError(f"{self.bundle.file('image')}: expected output image_features [b, n, {hidden}]")
+
+    def _check_decoder(self, decoder) -> None:
+        decoder_path, git = self.bundle.file("decoder"), self.git
         names = {i.name for i in decoder.get_inputs()}
-        wanted = {"image_features", "input_ids"} | {
-            f"past_{kind}_{i}" for i in range(git["num_layers"]) for kind in ("key", "value")
-        }
+        wanted = {"image_features", "input_ids", *self._past_names}
         if not wanted <= names:
             raise BundleError(f"{decoder_path}: missing decoder inputs {', '.join(sorted(wanted - names))}")
         logits = {o.name: o.shape for o in decoder.get_outputs()}.get("logits")
@@ -171,7 +180,6 @@ class GitCaptioner:
             raise BundleError(
                 f"{decoder_path}: logits have vocabulary size {shown}, the manifest says {git['vocab_size']}"
             )
-        self._past_names = [f"past_{kind}_{i}" for i in range(git["num_layers"]) for kind in ("key", "value")]
         presents = [o.name for o in decoder.get_outputs()][1:]
         if presents != [name.replace("past_", "present_", 1) for name in self._past_names]:
             raise BundleError(
@@ -180,8 +188,8 @@ class GitCaptioner:
 
     def close(self) -> None:
         """Release the sessions; the next call loads them again."""
-        with self._lock:
-            self._image_session = self._decoder_session = self._tokenizer = None
+        for lazy in (self._image, self._decoder, self._tokenizer):
+            lazy.close()
 
     # -- generation --------------------------------------------------------------------------------
 
@@ -211,8 +219,7 @@ class GitCaptioner:
 
     def decode(self, token_ids: Sequence[int]) -> str:
         """Text of `token_ids` without special tokens, spaced as transformers' tokenizer decodes it."""
-        self.load()
-        text = self._tokenizer.decode(list(token_ids), skip_special_tokens=True)
+        text = self._tokenizer.get().decode(list(token_ids), skip_special_tokens=True)
         if self._clean_up:
             for old, new in _CLEAN_UP:
                 text = text.replace(old, new)
@@ -263,11 +270,9 @@ def open_captioner(
     With `explicit` false (the name comes from the settings, not the user), a missing bundle of that
     name falls back to the installed default GIT bundle.
     """
-    if name is not None and (Path(name) / "manifest.json").is_file():
-        return GitCaptioner(load_bundle(Path(name)), options, beams=beams, max_tokens=max_tokens)
     try:
         bundle = find_bundle(models_dir, "git", name)
-    except BundleError:
+    except BundleNotFoundError:
         if explicit or name is None:
             raise
         bundle = find_bundle(models_dir, "git", None)

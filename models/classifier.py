@@ -28,15 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from models.bundle import Bundle, install_bundle, list_bundles, write_manifest
-from models.clip import LazySession
+from models.bundle import Bundle, list_bundles, write_manifest
+from models.bundle_install import install_bundle
 from models.errors import BundleError, ImagoError, InputError, VocabularyError
-from models.session import SessionOptions
+from models.label_names import HEADS
+from models.session import LazySession, SessionOptions
 from resources import resource_path
 
 logger = logging.getLogger(__name__)
 
-HEADS = ("category", "name")
 VOCABULARY_FILES = {"category": "categories.json", "name": "names.json"}
 LANGUAGES = ("en", "ru")
 
@@ -413,8 +413,8 @@ def load_heads(
     """
     dim = int(clip_bundle.manifest["embedding_dim"])
     trained: dict[str, LinearHead] = {}
-    for bundle in list_bundles(models_dir):
-        if bundle.kind != "head" or bundle.manifest.get("base_model") != clip_bundle.model_id:
+    for bundle in list_bundles(models_dir, "head"):
+        if bundle.manifest.get("base_model") != clip_bundle.model_id:
             continue
         try:
             head = LinearHead(bundle, options)

@@ -8,7 +8,6 @@ float32 and L2-normalised (the graphs normalise; we normalise again so float16 g
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,61 +15,12 @@ import numpy as np
 from PIL import Image
 
 from models.bundle import Bundle
-from models.errors import BundleError, InferenceError, InputError
+from models.errors import BundleError, InputError
 from models.preprocess import PreprocessSpec, preprocess
-from models.session import SessionOptions, create_session
+from models.session import Lazy, LazySession, SessionOptions
 from models.tokenizer import TextTokenizer
 
 logger = logging.getLogger(__name__)
-
-_NUMPY_TYPES = {
-    "tensor(float)": np.float32,
-    "tensor(float16)": np.float16,
-    "tensor(double)": np.float64,
-    "tensor(int64)": np.int64,
-    "tensor(uint8)": np.uint8,
-    "tensor(int32)": np.int32,
-}
-
-
-class LazySession:
-    """An onnxruntime session created on first use (thread-safe), with its input names and dtypes."""
-
-    def __init__(self, path: Path, options: SessionOptions | None) -> None:
-        self.path = Path(path)
-        self.options = options
-        self._lock = threading.Lock()
-        self._session = None
-        self.input_types: dict[str, type] = {}
-        self.input_shapes: dict[str, list] = {}
-
-    def get(self):
-        with self._lock:
-            if self._session is None:
-                session = create_session(self.path, self.options)
-                for arg in session.get_inputs():
-                    if arg.type not in _NUMPY_TYPES:
-                        raise BundleError(f"{self.path}: input {arg.name!r} has unsupported type {arg.type}")
-                    self.input_types[arg.name] = _NUMPY_TYPES[arg.type]
-                    self.input_shapes[arg.name] = list(arg.shape)
-                self._session = session
-            return self._session
-
-    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        session = self.get()
-        missing = sorted(set(self.input_types) - set(feeds))
-        if missing:
-            raise InferenceError(f"{self.path} needs inputs {missing}; this encoder feeds {sorted(feeds)}")
-        typed = {name: feeds[name].astype(dtype, copy=False) for name, dtype in self.input_types.items()}
-        try:
-            return session.run(None, typed)[0]
-        except Exception as exc:  # onnxruntime's own exception types; report them as ours
-            shapes = {name: value.shape for name, value in typed.items()}
-            raise InferenceError(f"{self.path} failed on inputs {shapes}: {exc}") from exc
-
-    def close(self) -> None:
-        with self._lock:
-            self._session = None
 
 
 def _normalise(vectors: np.ndarray, dim: int, source: Path) -> np.ndarray:
@@ -167,17 +117,13 @@ class ClipTextEncoder:
         self.model_id = f"{bundle.model_id}-{'multilingual' if self.multilingual else 'text'}"
         self.dim = int(bundle.manifest["embedding_dim"])
         self.batch_size = max(1, batch_size)
-        self._tokenizer_args = (bundle.file(section["tokenizer"]), section["max_length"], section["pad_id"])
-        self._tokenizer: TextTokenizer | None = None
-        self._lock = threading.Lock()
+        tokenizer_args = (bundle.file(section["tokenizer"]), section["max_length"], section["pad_id"])
+        self._tokenizer = Lazy(lambda: TextTokenizer(*tokenizer_args))
         self._session = LazySession(bundle.file(section["model"]), options)
 
     @property
     def tokenizer(self) -> TextTokenizer:
-        with self._lock:
-            if self._tokenizer is None:
-                self._tokenizer = TextTokenizer(*self._tokenizer_args)
-            return self._tokenizer
+        return self._tokenizer.get()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` in batches; InputError names an empty or non-string text."""

@@ -1,7 +1,7 @@
 """Typed exceptions shared by the core packages.
 
 Every error raised by `models/` and `store/` derives from `ImagoError`, names the file or value that
-caused it, and is mapped to an exit code by `main.py` and to a dialog by `desktop/`.
+caused it, and is mapped to an exit code by the command line (`desktop/cli/`) and to a dialog by `desktop/`.
 """
 
 
@@ -35,3 +35,11 @@ class VocabularyError(ImagoError):
 
 class InferenceError(ImagoError):
     """onnxruntime failed while running a loaded model (unexpected input shapes or types)."""
+
+
+class DeviceError(ModelLoadError):
+    """The settings ask for the GPU (device: gpu) and onnxruntime cannot use it."""
+
+
+class BundleNotFoundError(BundleError):
+    """No installed model bundle has the name asked for (or none of the kind asked for is installed)."""

@@ -31,10 +31,9 @@ from PIL import Image
 
 from models.bundle import Bundle
 from models.classifier import softmax, top_k
-from models.clip import LazySession
 from models.errors import BundleError, InferenceError
 from models.preprocess import PreprocessSpec, preprocess, resized_pixels
-from models.session import SessionOptions
+from models.session import LazySession, SessionOptions
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from resources import resource_path
 
 logger = logging.getLogger(__name__)
 
+HEADS = ("category", "name")  # the two label lists every image gets: categories, object/place names
 VOCABULARY_FILES = ("names.json", "categories.json", "imagenet.json")
 
 

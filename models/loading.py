@@ -21,9 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 class ModelSettings(Protocol):
-    """The settings model loading reads."""
+    """The settings model loading reads (`device`: see models.session.SessionOptions)."""
 
-    force_cpu: bool
+    device: str
     intra_op_threads: int
     caption_model: str
     caption_beams: int
@@ -33,7 +33,7 @@ def session_options(settings: ModelSettings):
     """onnxruntime options from the user's settings (device, threads)."""
     from models.session import SessionOptions
 
-    return SessionOptions(force_cpu=settings.force_cpu, intra_op_threads=settings.intra_op_threads)
+    return SessionOptions(device=settings.device, intra_op_threads=settings.intra_op_threads)
 
 
 def bundled_models_dir() -> Path:
@@ -47,13 +47,12 @@ def image_model_bundle(models_dir: Path):
     """The bundle that embeds images: an installed CLIP bundle leads (it also serves text search);
     else an installed image bundle; else the image model shipped with Imago. `models_dir` may itself
     be a bundle folder."""
-    from models.bundle import MANIFEST, find_bundle, list_bundles, load_bundle
+    from models.bundle import MANIFEST, find_bundle, has_bundle, load_bundle
 
     if (models_dir / MANIFEST).is_file():
         return load_bundle(models_dir)
-    installed = {b.kind for b in list_bundles(models_dir)}
     for kind in ("clip", "image"):
-        if kind in installed:
+        if has_bundle(models_dir, kind):
             return find_bundle(models_dir, kind)
     return find_bundle(bundled_models_dir(), "image")
 
@@ -68,7 +67,7 @@ def load_index_models(
     model (see `image_model_bundle`), which names objects with its own classifier. Without a GIT
     bundle (or with `captions` false) the captioner is None and indexing runs without descriptions.
     """
-    from models.bundle import list_bundles
+    from models.bundle import has_bundle
 
     encoder, text_encoder = load_search_encoders(models_dir, settings)
     classifiers: list[ZeroShotHead | TrainedHead] = []
@@ -81,7 +80,7 @@ def load_index_models(
         )  # fmt: skip
     captioner = None
     if captions:
-        if any(b.kind == "git" for b in list_bundles(models_dir)):
+        if has_bundle(models_dir, "git"):
             captioner = load_captioner(models_dir, settings)
         else:
             logger.warning("no captioner (GIT) bundle in %s: indexing without descriptions", models_dir)

@@ -1,20 +1,26 @@
-"""onnxruntime session factory: picks execution providers that actually work, with explicit threads.
+"""onnxruntime sessions: a factory that picks execution providers that actually work, with explicit
+threads, and the lazily created, locked session every model class holds.
 
 Providers are tried in preference order (CUDA, then CPU), filtered by what onnxruntime reports and by
 what actually loads: onnxruntime-gpu lists CUDAExecutionProvider even when the CUDA/cuDNN libraries are
 missing, and then silently runs on the CPU. We detect that by looking at the providers the created
-session really uses, and log one clear line saying what was chosen.
+session really uses, and log one clear line saying what was chosen. The device setting decides what
+happens then: "auto" falls back to the CPU, "gpu" raises DeviceError, "cpu" never tries the GPU.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
+import numpy as np
 import onnxruntime as ort
 
-from models.errors import ModelLoadError
+from models.errors import BundleError, DeviceError, InferenceError, InputError, ModelLoadError
 from resources import resource_path
 
 logger = logging.getLogger(__name__)
@@ -24,15 +30,28 @@ logger = logging.getLogger(__name__)
 ort.set_default_logger_severity(4)
 
 PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+GPU_PROVIDERS = ("CUDAExecutionProvider",)
+DEVICES = ("auto", "cpu", "gpu")
 PROBE_MODEL = "probe/identity.onnx"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class SessionOptions:
-    """How to create sessions: `force_cpu` skips GPUs; `intra_op_threads` 0 lets onnxruntime choose."""
+    """How to create sessions. `device`: "auto" (the GPU when it works, else the CPU), "cpu", or "gpu"
+    (the GPU or DeviceError); `force_cpu` is device "cpu". `intra_op_threads` 0 lets onnxruntime choose.
+    """
 
     force_cpu: bool = False
     intra_op_threads: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise InputError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.force_cpu:
+            object.__setattr__(self, "device", "cpu")
+        object.__setattr__(self, "force_cpu", self.device == "cpu")
 
 
 # Providers that failed to run a session in this process (e.g. CUDA libraries missing): not retried,
@@ -60,12 +79,15 @@ def _session_options(options: SessionOptions) -> ort.SessionOptions:
 
 
 def create_session(model: Path | bytes, options: SessionOptions | None = None) -> ort.InferenceSession:
-    """Create an InferenceSession on the best provider that really loads, falling back to the CPU."""
+    """Create an InferenceSession on the best provider that really loads: with device "auto" falling back
+    to the CPU, with device "gpu" on the GPU or raising DeviceError."""
     options = options or SessionOptions()
     name = str(model) if isinstance(model, Path) else "<in-memory model>"
     if isinstance(model, Path) and not model.is_file():
         raise ModelLoadError(f"model file not found: {model}")
     source = str(model) if isinstance(model, Path) else model
+    if options.device == "gpu":
+        return _create_on_gpu(source, name, options)
     providers = candidate_providers(options.force_cpu)
     last_error: Exception | None = None
     for index, provider in enumerate(providers):
@@ -84,6 +106,37 @@ def create_session(model: Path | bytes, options: SessionOptions | None = None) -
         logger.info("onnxruntime session for %s on %s", name, used)
         return session
     raise ModelLoadError(f"onnxruntime cannot load {name}: {last_error}")
+
+
+def _create_on_gpu(source: str | bytes, name: str, options: SessionOptions) -> ort.InferenceSession:
+    """A session on the first GPU provider, never a silent CPU fallback (the settings say device: gpu)."""
+
+    def refuse(reason: str) -> DeviceError:
+        return DeviceError(
+            f"the GPU was asked for in the settings (device: gpu) but {reason}: choose auto or cpu"
+        )
+
+    available = ort.get_available_providers()
+    gpus = [p for p in GPU_PROVIDERS if p in available]
+    if not gpus:
+        raise refuse(f"this onnxruntime has no GPU provider (it offers {', '.join(available) or 'none'})")
+    provider = gpus[0]
+    if provider in _unusable:
+        raise refuse(f"{provider} did not work earlier in this run (GPU libraries missing or no GPU)")
+    try:
+        # CPU stays listed for the few operators the GPU provider lacks; enable_fallback=0 keeps
+        # onnxruntime from retrying the whole session on the CPU when the GPU provider fails.
+        session = ort.InferenceSession(
+            source, _session_options(options), providers=[provider, "CPUExecutionProvider"], enable_fallback=0
+        )
+    except Exception as exc:  # onnxruntime raises several unrelated exception types
+        raise refuse(f"{provider} cannot load {name}: {exc}") from exc
+    used = session.get_providers()[0]
+    if used != provider:
+        _unusable.add(provider)
+        raise refuse(f"{provider} is not usable (GPU libraries missing or no GPU; it would run on {used})")
+    logger.info("onnxruntime session for %s on %s", name, used)
+    return session
 
 
 @dataclass(frozen=True)
@@ -114,3 +167,84 @@ def probe_providers() -> list[ProviderProbe]:
             )
         results.append(ProviderProbe(provider, usable, detail))
     return results
+
+
+_NUMPY_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(uint8)": np.uint8,
+    "tensor(int32)": np.int32,
+}
+
+
+class Lazy(Generic[T]):
+    """A value made by `factory` on the first `get()`, once, under a lock (so it is thread-safe);
+    `close()` drops it and the next `get()` makes it again. A factory that raises leaves nothing made."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._factory()
+            return self._value
+
+    def close(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+class LazySession(Lazy[ort.InferenceSession]):
+    """An onnxruntime session of the graph at `path`, created on first use (thread-safe; onnxruntime's
+    `run` may be called from several threads), with its input names, dtypes and shapes.
+
+    `check(session)`, when given, runs once after creation and raises BundleError when the graph does not
+    fit its bundle (the session is then not kept).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        options: SessionOptions | None = None,
+        check: Callable[[ort.InferenceSession], None] | None = None,
+    ) -> None:
+        super().__init__(self._create)
+        self.path = Path(path)
+        self.options = options
+        self._check = check
+        self.input_types: dict[str, type] = {}
+        self.input_shapes: dict[str, list] = {}
+
+    @property
+    def _session(self) -> ort.InferenceSession | None:
+        """The session once created; None before the first use and after `close()`."""
+        return self._value
+
+    def _create(self) -> ort.InferenceSession:
+        session = create_session(self.path, self.options)
+        for arg in session.get_inputs():
+            if arg.type not in _NUMPY_TYPES:
+                raise BundleError(f"{self.path}: input {arg.name!r} has unsupported type {arg.type}")
+            self.input_types[arg.name] = _NUMPY_TYPES[arg.type]
+            self.input_shapes[arg.name] = list(arg.shape)
+        if self._check is not None:
+            self._check(session)
+        return session
+
+    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The graph's first output for `feeds`, each cast to the dtype its input takes."""
+        session = self.get()
+        missing = sorted(set(self.input_types) - set(feeds))
+        if missing:
+            raise InferenceError(f"{self.path} needs inputs {missing}; this encoder feeds {sorted(feeds)}")
+        typed = {name: feeds[name].astype(dtype, copy=False) for name, dtype in self.input_types.items()}
+        try:
+            return session.run(None, typed)[0]
+        except Exception as exc:  # onnxruntime's own exception types; report them as ours
+            shapes = {name: value.shape for name, value in typed.items()}
+            raise InferenceError(f"{self.path} failed on inputs {shapes}: {exc}") from exc

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 APP_NAME = "Imago"
 SETTINGS_FILE = "settings.json"
-DEVICES = ("auto", "cpu", "gpu")
+DEVICES = ("auto", "cpu", "gpu")  # what they mean: models.session.SessionOptions
 VECTOR_DTYPES = ("f16", "f32", "bf16", "i8")
 MAX_RESCAN_MINUTES = 7 * 24 * 60
 
@@ -56,7 +56,7 @@ def default_index_root() -> Path:
 class Settings:
     """User-editable settings, persisted as JSON. Unknown keys in the file are ignored."""
 
-    device: str = "auto"
+    device: str = "auto"  # auto: the GPU when it works, else the CPU; cpu; gpu: the GPU or an error
     intra_op_threads: int = 0  # 0: let onnxruntime choose (physical cores)
     caption_model: str = "git-base"
     caption_beams: int = 1
@@ -110,6 +110,7 @@ class Settings:
 
     @property
     def force_cpu(self) -> bool:
+        """Whether models run on the CPU only (device "cpu")."""
         return self.device == "cpu"
 
     @classmethod

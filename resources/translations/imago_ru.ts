@@ -2,104 +2,175 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
+    <name>BrowseController</name>
+    <message>
+        <location filename="../../desktop/controllers/browse.py" line="80"/>
+        <source>Nothing indexed yet</source>
+        <translation>Пока ничего не проиндексировано</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/browse.py" line="121"/>
+        <source>Indexed images and regions: {count}</source>
+        <translation>Проиндексировано изображений и областей: {count}</translation>
+    </message>
+</context>
+<context>
+    <name>CurationController</name>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="138"/>
+        <source>The archive&apos;s index is read-only (read-only folder or medium): edits cannot be saved in it. Your edit was not saved.</source>
+        <translation>Индекс архива только для чтения (папка или носитель только для чтения): правки в нём сохранить нельзя. Ваша правка не сохранена.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="154"/>
+        <source>The edit could not be written now ({error}); it is kept and will be written later ({count} waiting)</source>
+        <translation>Правку сейчас не удалось записать ({error}); она сохранена и будет записана позже (ждут записи: {count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="159"/>
+        <source>The archive is not available: your edit is kept and will be written when it is back ({count} waiting)</source>
+        <translation>Архив недоступен: правка сохранена и будет записана, когда он вернётся (ждут записи: {count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="167"/>
+        <source>Description saved</source>
+        <translation>Описание сохранено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="171"/>
+        <source>Labels saved</source>
+        <translation>Метки сохранены</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="179"/>
+        <source>Label not saved</source>
+        <translation>Метка не сохранена</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="180"/>
+        <source>The label could not be saved: {error}</source>
+        <translation>Не удалось сохранить метку: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="187"/>
+        <source>Description not saved</source>
+        <translation>Описание не сохранено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="188"/>
+        <source>The description could not be saved: {error}</source>
+        <translation>Не удалось сохранить описание: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="209"/>
+        <source>Edits kept while the archive was unavailable are written: {count}</source>
+        <translation>Записаны правки, отложенные, пока архив был недоступен: {count}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/curation.py" line="213"/>
+        <source>; {count} were for items no longer indexed</source>
+        <translation>; {count} относились к элементам, которых больше нет в индексе</translation>
+    </message>
+</context>
+<context>
     <name>DetailsPanel</name>
     <message>
-        <location filename="../../desktop/details_panel.py" line="40"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="40"/>
         <source>Categories</source>
         <translation>Категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="41"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="41"/>
         <source>Names</source>
         <translation>Названия</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="44"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="44"/>
         <source>Add a category…</source>
         <translation>Добавить категорию…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="45"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="45"/>
         <source>Add a name…</source>
         <translation>Добавить название…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="167"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="167"/>
         <source>Curator&apos;s description (saved as you type)</source>
         <translation>Описание хранителя (сохраняется по мере ввода)</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="178"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="178"/>
         <source>Generated caption</source>
         <translation>Сгенерированная подпись</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="180"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="180"/>
         <source>Description</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="196"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="196"/>
         <source>Select an image to see its details.</source>
         <translation>Выберите изображение, чтобы увидеть подробности.</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="204"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="204"/>
         <source>Loading preview…</source>
         <translation>Загрузка просмотра…</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="208"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="208"/>
         <source>  (region {w}×{h} at {x},{y})</source>
         <translation>  (область {w}×{h} в точке {x},{y})</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="218"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="218"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="219"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="219"/>
         <source>{size} px, {bytes}</source>
         <translation>{size} пикс., {bytes}</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="221"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="221"/>
         <source>Format</source>
         <translation>Формат</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="223"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="223"/>
         <source>Indexed</source>
         <translation>Проиндексировано</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="224"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="224"/>
         <source>Item</source>
         <translation>Элемент</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="228"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="228"/>
         <source>Content hash</source>
         <translation>Хеш содержимого</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="240"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="247"/>
         <source>No preview (file missing or unreadable)</source>
         <translation>Нет просмотра (файл отсутствует или не читается)</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="47"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="47"/>
         <source>confirmed</source>
         <translation>подтверждено</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="48"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="48"/>
         <source>Confirm “{label}”</source>
         <translation>Подтвердить «{label}»</translation>
     </message>
     <message>
-        <location filename="../../desktop/details_panel.py" line="49"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="49"/>
         <source>Reject “{label}”: it is wrong for this item</source>
         <translation>Отклонить «{label}»: не подходит этому элементу</translation>
     </message>
@@ -107,133 +178,133 @@
 <context>
     <name>DuplicatesWindow</name>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="114"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="109"/>
         <source>Duplicates</source>
         <translation>Дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="128"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="121"/>
         <source>Search again</source>
         <translation>Искать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="130"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="130"/>
         <source>Similarity</source>
         <translation>Сходство</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="137"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="130"/>
         <source>Mark</source>
         <translation>Отметка</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="150"/>
-        <location filename="../../desktop/duplicates_window.py" line="339"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="143"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="333"/>
         <source>Keep</source>
         <translation>Оставить</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="151"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="144"/>
         <source>Mark the selected files as the ones to keep (K)</source>
         <translation>Отметить выбранные файлы как те, что нужно оставить (K)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="153"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="146"/>
         <source>Mark as duplicate</source>
         <translation>Отметить как дубликат</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="155"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="148"/>
         <source>Mark the selected files as duplicates (D)</source>
         <translation>Отметить выбранные файлы как дубликаты (D)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="156"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="149"/>
         <source>Clear mark</source>
         <translation>Снять отметку</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="157"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="150"/>
         <source>Remove the marks of the selected files (U)</source>
         <translation>Снять отметки с выбранных файлов (U)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="158"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="151"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="166"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="159"/>
         <source>Copy paths of duplicates</source>
         <translation>Копировать пути дубликатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="167"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="160"/>
         <source>Copy the full paths of the files marked as duplicates</source>
         <translation>Скопировать полные пути файлов, отмеченных как дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="172"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="165"/>
         <source>Imago never deletes or moves files: the marks are notes for you, saved with the archive&apos;s index.</source>
         <translation>Imago никогда не удаляет и не перемещает файлы: отметки — это заметки для вас, они хранятся вместе с индексом архива.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="204"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="197"/>
         <source>Looking for duplicates in {archive}…</source>
         <translation>Поиск дубликатов в {archive}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="233"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="227"/>
         <source>The search for duplicates was stopped.</source>
         <translation>Поиск дубликатов остановлен.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="236"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="230"/>
         <source>Could not look for duplicates: {error}</source>
         <translation>Не удалось найти дубликаты: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="253"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="247"/>
         <source>Exact copies: {count} files (same content)</source>
         <translation>Точные копии: файлов — {count} (одинаковое содержимое)</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="255"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="249"/>
         <source>Near duplicates: {count} files</source>
         <translation>Почти дубликаты: файлов — {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="284"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="278"/>
         <source>identical</source>
         <translation>идентичен</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="286"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="280"/>
         <source>reference</source>
         <translation>образец</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="292"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="286"/>
         <source>Groups found: {groups} ({exact} of exact copies, {near} of near duplicates).</source>
         <translation>Найдено групп: {groups} (точных копий: {exact}, почти дубликатов: {near}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="296"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="290"/>
         <source>No duplicates found.</source>
         <translation>Дубликаты не найдены.</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="335"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="329"/>
         <source>The marks could not be saved: {error}</source>
         <translation>Не удалось сохранить отметки: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/duplicates_window.py" line="339"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="333"/>
         <source>Duplicate</source>
         <translation>Дубликат</translation>
     </message>
@@ -241,12 +312,12 @@
 <context>
     <name>ExceptionHook</name>
     <message>
-        <location filename="../../desktop/error_dialog.py" line="25"/>
+        <location filename="../../desktop/dialogs/error_dialog.py" line="25"/>
         <source>&lt;p&gt;&lt;b&gt;Something went wrong:&lt;/b&gt; {error}&lt;/p&gt;&lt;p&gt;Your work is saved (descriptions are saved as you edit). The details are in the log folder:&lt;br&gt;&lt;code&gt;{logs}&lt;/code&gt;&lt;/p&gt;</source>
         <translation>&lt;p&gt;&lt;b&gt;Что-то пошло не так:&lt;/b&gt; {error}&lt;/p&gt;&lt;p&gt;Ваша работа сохранена (описания сохраняются по мере правки). Подробности — в папке журналов:&lt;br&gt;&lt;code&gt;{logs}&lt;/code&gt;&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/error_dialog.py" line="65"/>
+        <location filename="../../desktop/dialogs/error_dialog.py" line="65"/>
         <source>Imago — unexpected error</source>
         <translation>Imago — непредвиденная ошибка</translation>
     </message>
@@ -254,58 +325,63 @@
 <context>
     <name>FacetsPanel</name>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="66"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="66"/>
         <source>Clear filter</source>
         <translation>Сбросить фильтр</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="67"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="67"/>
         <source>Show every folder and category again</source>
         <translation>Снова показать все папки и категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="69"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="69"/>
         <source>Folders</source>
         <translation>Папки</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="70"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="70"/>
         <source>Categories</source>
         <translation>Категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="73"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="73"/>
         <source>Curator categories and each image&apos;s best model category; the count includes every image that has the category among its top ones</source>
         <translation>Категории хранителя и лучшая категория модели для каждого изображения; в число входят все изображения, у которых эта категория среди первых</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="100"/>
-        <location filename="../../desktop/facets_panel.py" line="101"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="100"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="101"/>
         <source>All folders</source>
         <translation>Все папки</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="105"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="105"/>
         <source>All categories</source>
         <translation>Все категории</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="156"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="156"/>
         <source>folder “{folder}”</source>
         <translation>папка «{folder}»</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="158"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="158"/>
         <source>category “{category}”</source>
         <translation>категория «{category}»</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="177"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="164"/>
+        <source> — filter: {restriction}</source>
+        <translation> — фильтр: {restriction}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/facets_panel.py" line="182"/>
         <source>Filter: {restriction}</source>
         <translation>Фильтр: {restriction}</translation>
     </message>
     <message>
-        <location filename="../../desktop/facets_panel.py" line="179"/>
+        <location filename="../../desktop/widgets/facets_panel.py" line="184"/>
         <source>All images</source>
         <translation>Все изображения</translation>
     </message>
@@ -313,87 +389,87 @@
 <context>
     <name>FailuresDialog</name>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="29"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="29"/>
         <source>Empty file</source>
         <translation>Пустой файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="30"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="30"/>
         <source>Not an image</source>
         <translation>Не изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="31"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="31"/>
         <source>Unsupported format</source>
         <translation>Неподдерживаемый формат</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="32"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="32"/>
         <source>Truncated file</source>
         <translation>Файл обрезан</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="33"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="33"/>
         <source>Damaged image</source>
         <translation>Повреждённое изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="34"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="34"/>
         <source>Too large</source>
         <translation>Слишком большое</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="35"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="35"/>
         <source>Suspiciously large image</source>
         <translation>Подозрительно большое изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="36"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="36"/>
         <source>Cannot be read</source>
         <translation>Не читается</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="37"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="37"/>
         <source>Broken link</source>
         <translation>Битая ссылка</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="38"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="38"/>
         <source>Link loop</source>
         <translation>Ссылка по кругу</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="52"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="52"/>
         <source>Files that could not be indexed</source>
         <translation>Файлы, которые не удалось проиндексировать</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="55"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="55"/>
         <source>Files that could not be indexed: {count}. Imago leaves them as they are; once a file is repaired or replaced, the next scan indexes it.</source>
         <translation>Файлов, которые не удалось проиндексировать: {count}. Imago их не трогает; когда файл исправят или заменят, следующее сканирование его проиндексирует.</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="60"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="60"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="60"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="60"/>
         <source>Problem</source>
         <translation>Проблема</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="60"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="60"/>
         <source>Details</source>
         <translation>Подробности</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="77"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="77"/>
         <source>Copy list</source>
         <translation>Копировать список</translation>
     </message>
     <message>
-        <location filename="../../desktop/failures_dialog.py" line="78"/>
+        <location filename="../../desktop/dialogs/failures_dialog.py" line="78"/>
         <source>Copy every row (tab-separated, in the order shown)</source>
         <translation>Скопировать все строки (через табуляцию, в показанном порядке)</translation>
     </message>
@@ -401,38 +477,286 @@
 <context>
     <name>GridModel</name>
     <message>
-        <location filename="../../desktop/grid_model.py" line="154"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="154"/>
         <source>{name} [region]</source>
         <translation>{name} [область]</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="209"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="209"/>
         <source>region x={x} y={y} w={w} h={h}</source>
         <translation>область x={x} y={y} ш={w} в={h}</translation>
     </message>
     <message>
-        <location filename="../../desktop/grid_model.py" line="214"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="214"/>
         <source>score {score:.4f}</source>
         <translation>оценка {score:.4f}</translation>
     </message>
 </context>
 <context>
+    <name>HealthController</name>
+    <message>
+        <location filename="../../desktop/controllers/health.py" line="128"/>
+        <source>The archive is available again</source>
+        <translation>Архив снова доступен</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/health.py" line="130"/>
+        <source>The index can be read again</source>
+        <translation>Индекс снова читается</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/health.py" line="151"/>
+        <source>The damaged index is kept as {path}; indexing the archive anew</source>
+        <translation>Повреждённый индекс сохранён как {path}; архив индексируется заново</translation>
+    </message>
+</context>
+<context>
+    <name>IndexStatus</name>
+    <message>
+        <location filename="../../desktop/widgets/index_status.py" line="11"/>
+        <source>Read-only index: edits cannot be saved in it</source>
+        <translation>Индекс только для чтения: правки в нём сохранить нельзя</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/index_status.py" line="26"/>
+        <source>Pause</source>
+        <translation>Пауза</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/index_status.py" line="42"/>
+        <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
+        <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>IndexingController</name>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="70"/>
+        <source>Not indexing: the index is read-only</source>
+        <translation>Индексирование не идёт: индекс только для чтения</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="82"/>
+        <source>Loading models…</source>
+        <translation>Загрузка моделей…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="112"/>
+        <source>Settings saved; indexing started again with them</source>
+        <translation>Настройки сохранены; индексация перезапущена с ними</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="114"/>
+        <source>Settings saved; they apply to the next indexing run</source>
+        <translation>Настройки сохранены; они применятся при следующей индексации</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="127"/>
+        <source>Resume</source>
+        <translation>Продолжить</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="128"/>
+        <location filename="../../desktop/controllers/indexing.py" line="151"/>
+        <source> (paused)</source>
+        <translation> (пауза)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="131"/>
+        <source>Pause</source>
+        <translation>Пауза</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="139"/>
+        <source>Scanning</source>
+        <translation>Сканирование</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="139"/>
+        <source>Indexing</source>
+        <translation>Индексация</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="139"/>
+        <source>Reading dates</source>
+        <translation>Чтение дат съёмки</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="140"/>
+        <source>Describing</source>
+        <translation>Описание</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="145"/>
+        <source>, {rate:.1f}/s</source>
+        <translation>, {rate:.1f}/с</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="172"/>
+        <source>Not indexing: no image model could be loaded</source>
+        <translation>Индексирование не идёт: не удалось загрузить модель изображений</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="175"/>
+        <source>Indexing failed</source>
+        <translation>Индексация не удалась</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="176"/>
+        <source>Indexing failed: {error}</source>
+        <translation>Индексация не удалась: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="184"/>
+        <source>Indexing cancelled</source>
+        <translation>Индексация отменена</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="184"/>
+        <source>Index up to date</source>
+        <translation>Индекс актуален</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="186"/>
+        <source>{state}: searchable {items}; since opening: new {new}, moved {moved}</source>
+        <translation>{state}: доступно для поиска {items}; с открытия архива: новых {new}, перемещено {moved}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="199"/>
+        <source> — watching for changes</source>
+        <translation> — слежу за изменениями</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/indexing.py" line="200"/>
+        <source> — rescan every {minutes} min</source>
+        <translation> — повторное сканирование каждые {minutes} мин</translation>
+    </message>
+</context>
+<context>
+    <name>ItemActions</name>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="62"/>
+        <source>Find similar</source>
+        <translation>Найти похожие</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="64"/>
+        <source>Find similar in this folder</source>
+        <translation>Найти похожие в этой папке</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="67"/>
+        <source>Only images in {folder} and its subfolders</source>
+        <translation>Только изображения в {folder} и её подпапках</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="69"/>
+        <source>Open</source>
+        <translation>Открыть</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="70"/>
+        <source>Show in file manager</source>
+        <translation>Показать в файловом менеджере</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="72"/>
+        <source>Copy path</source>
+        <translation>Копировать путь</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="76"/>
+        <source>Export selection…</source>
+        <translation>Экспортировать выбранное…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="78"/>
+        <source>Save the selected items ({count}) as JSON or CSV</source>
+        <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="80"/>
+        <source>Re-caption</source>
+        <translation>Подписать заново</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="83"/>
+        <source>Generate the captions of the selected items ({count}) again</source>
+        <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="90"/>
+        <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
+        <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="126"/>
+        <source>JSON files (*.json)</source>
+        <translation>Файлы JSON (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="126"/>
+        <source>CSV files (*.csv)</source>
+        <translation>Файлы CSV (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="129"/>
+        <source>Export selection</source>
+        <translation>Экспорт выбранного</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="135"/>
+        <source>Exporting {count} items to {path}…</source>
+        <translation>Экспорт элементов ({count}) в {path}…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="139"/>
+        <source>Exported {count} items to {path}</source>
+        <translation>Экспортировано элементов: {count}, файл {path}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="145"/>
+        <source>Generating captions for {count} items…</source>
+        <translation>Генерация подписей для элементов: {count}…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="149"/>
+        <source>New captions: {done}</source>
+        <translation>Новых подписей: {done}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="151"/>
+        <source>; failed: {failed} ({why})</source>
+        <translation>; не удалось: {failed} ({why})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="161"/>
+        <source>Not done</source>
+        <translation>Не выполнено</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/item_actions.py" line="162"/>
+        <source>{what} failed: {error}</source>
+        <translation>{what}: ошибка: {error}</translation>
+    </message>
+</context>
+<context>
     <name>ItemJobs</name>
     <message>
-        <location filename="../../desktop/item_jobs.py" line="79"/>
+        <location filename="../../desktop/workers/item_jobs.py" line="76"/>
         <source>Export to {path}</source>
         <translation>Экспорт в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/item_jobs.py" line="87"/>
+        <location filename="../../desktop/workers/item_jobs.py" line="85"/>
         <source>Re-caption</source>
         <translation>Подписать заново</translation>
     </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>MainView</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="148"/>
+        <location filename="../../desktop/widgets/main_view.py" line="19"/>
         <source>&lt;h2&gt;Open an archive folder&lt;/h2&gt;
 &lt;p&gt;Choose the folder holding your images (&lt;b&gt;File › Open archive…&lt;/b&gt;, Ctrl+O).
 Imago indexes it in the background; its index is kept in a &lt;code&gt;.imago&lt;/code&gt; folder inside it
@@ -443,332 +767,166 @@ Imago проиндексирует её в фоне; индекс хранитс
 (или в папке данных пользователя, если архив только для чтения).&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="158"/>
-        <source>&lt;h2&gt;The archive folder is not available&lt;/h2&gt;
-&lt;p&gt;&lt;code&gt;{archive}&lt;/code&gt; cannot be reached: it was renamed, moved or deleted, or the drive or
-network share holding it is not connected. Browsing, searching and indexing are stopped.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; connect the drive or share again, or give the folder back its name and place.
-Imago checks every few seconds and carries on by itself when the folder is back. Descriptions and
-labels you edit meanwhile are kept and written then.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;Папка архива недоступна&lt;/h2&gt;
-&lt;p&gt;Папка &lt;code&gt;{archive}&lt;/code&gt; недоступна: её переименовали, переместили или удалили, либо диск или
-сетевая папка, где она находится, не подключены. Просмотр, поиск и индексирование остановлены.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; снова подключите диск или сетевую папку либо верните папке прежнее имя и место.
-Imago проверяет это каждые несколько секунд и сам продолжит работу, когда папка вернётся. Описания и
-метки, изменённые за это время, сохраняются и будут записаны тогда.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="167"/>
-        <source>&lt;h2&gt;The archive&apos;s index is damaged&lt;/h2&gt;
-&lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; cannot be read: it is not a valid database any more.
-Browsing, searching and indexing are stopped so that nothing wrong is shown.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it can read it),
-or index the archive again from scratch. The damaged file is then kept beside the new one, but the
-descriptions and labels stored only in it are not carried over.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;Индекс архива повреждён&lt;/h2&gt;
-&lt;p&gt;Файл индекса &lt;code&gt;{catalog}&lt;/code&gt; не читается: это больше не исправная база данных.
-Просмотр, поиск и индексирование остановлены, чтобы не показывать неверное.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; восстановите файл из резервной копии (Imago сам продолжит работу, как только
-сможет его прочитать) или проиндексируйте архив заново. Повреждённый файл тогда сохранится рядом
-с новым, но описания и метки, хранившиеся только в нём, не переносятся.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="176"/>
-        <source>&lt;h2&gt;The archive&apos;s index was deleted&lt;/h2&gt;
-&lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; is gone. Browsing, searching and indexing are stopped.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it is back),
-or index the archive again from scratch; descriptions and labels stored only in the deleted file
-are lost.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;Индекс архива удалён&lt;/h2&gt;
-&lt;p&gt;Файла индекса &lt;code&gt;{catalog}&lt;/code&gt; больше нет. Просмотр, поиск и индексирование остановлены.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; восстановите файл из резервной копии (Imago сам продолжит работу, когда он
-вернётся) или проиндексируйте архив заново; описания и метки, хранившиеся только в удалённом файле,
-будут потеряны.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="186"/>
-        <source>Archive not available — not watching</source>
-        <translation>Архив недоступен — слежение остановлено</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="187"/>
-        <source>Index damaged — not indexing</source>
-        <translation>Индекс повреждён — индексирование остановлено</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="188"/>
-        <source>Index deleted — not indexing</source>
-        <translation>Индекс удалён — индексирование остановлено</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="392"/>
+        <location filename="../../desktop/widgets/main_view.py" line="37"/>
         <source>Search by text (Enter), or drop an image to find similar ones</source>
         <translation>Поиск по тексту (Enter) или перетащите изображение, чтобы найти похожие</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="432"/>
-        <source>Check again</source>
-        <translation>Проверить снова</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="434"/>
-        <source>Index again from scratch</source>
-        <translation>Проиндексировать заново</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="436"/>
-        <source>Keep the damaged index file aside and index the archive anew</source>
-        <translation>Отложить повреждённый файл индекса в сторону и проиндексировать архив заново</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="439"/>
-        <source>Open another archive…</source>
-        <translation>Открыть другой архив…</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="447"/>
+        <location filename="../../desktop/widgets/main_view.py" line="45"/>
         <source>More results</source>
         <translation>Больше результатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="448"/>
+        <location filename="../../desktop/widgets/main_view.py" line="46"/>
         <source>Show the results below the relevance cut-off too</source>
         <translation>Показать и результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="450"/>
+        <location filename="../../desktop/widgets/main_view.py" line="47"/>
         <source>Show all files</source>
         <translation>Показать все файлы</translation>
     </message>
+</context>
+<context>
+    <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="507"/>
+        <location filename="../../desktop/main_window.py" line="166"/>
         <source>&amp;File</source>
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="508"/>
+        <location filename="../../desktop/main_window.py" line="167"/>
         <source>&amp;Open archive…</source>
         <translation>&amp;Открыть архив…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="511"/>
+        <location filename="../../desktop/main_window.py" line="168"/>
         <source>Open &amp;recent</source>
         <translation>&amp;Недавние</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="514"/>
+        <location filename="../../desktop/main_window.py" line="173"/>
         <source>Install model bundle from &amp;folder…</source>
         <translation>Установить пакет модели из &amp;папки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="516"/>
+        <location filename="../../desktop/main_window.py" line="174"/>
         <source>Install model bundle from &amp;zip…</source>
         <translation>Установить пакет модели из &amp;zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="521"/>
+        <location filename="../../desktop/main_window.py" line="176"/>
         <source>&amp;Settings…</source>
         <translation>&amp;Настройки…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="525"/>
+        <location filename="../../desktop/main_window.py" line="178"/>
         <source>&amp;Quit</source>
         <translation>&amp;Выход</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="528"/>
+        <location filename="../../desktop/main_window.py" line="180"/>
         <source>Find</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="531"/>
+        <location filename="../../desktop/main_window.py" line="182"/>
         <source>&amp;Edit</source>
         <translation>&amp;Правка</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="532"/>
+        <location filename="../../desktop/main_window.py" line="182"/>
         <source>Find similar to the &amp;pasted image</source>
         <translation>Найти похожие на &amp;вставленное изображение</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="538"/>
+        <location filename="../../desktop/main_window.py" line="186"/>
         <source>&amp;Tools</source>
         <translation>&amp;Сервис</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="539"/>
+        <location filename="../../desktop/main_window.py" line="187"/>
         <source>Find &amp;duplicates…</source>
         <translation>Найти &amp;дубликаты…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="541"/>
+        <location filename="../../desktop/main_window.py" line="188"/>
         <source>&amp;Files that could not be indexed…</source>
         <translation>&amp;Файлы, которые не удалось проиндексировать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="553"/>
-        <location filename="../../desktop/main_window.py" line="862"/>
-        <source>Pause</source>
-        <translation>Пауза</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="622"/>
+        <location filename="../../desktop/main_window.py" line="245"/>
         <source>Open archive folder</source>
         <translation>Открыть папку архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="646"/>
+        <location filename="../../desktop/main_window.py" line="262"/>
         <source>Not a folder: {path}</source>
         <translation>Это не папка: {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="682"/>
+        <location filename="../../desktop/main_window.py" line="277"/>
         <source>The archive is read-only; its index is kept in {path}</source>
         <translation>Архив только для чтения; его индекс хранится в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="720"/>
-        <source>Nothing indexed yet</source>
-        <translation>Пока ничего не проиндексировано</translation>
+        <location filename="../../desktop/main_window.py" line="155"/>
+        <source>Cannot store the pasted image in {path}</source>
+        <translation>Не удалось сохранить вставленное изображение в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="760"/>
-        <source>Indexed images and regions: {count}</source>
-        <translation>Проиндексировано изображений и областей: {count}</translation>
+        <location filename="../../desktop/main_window.py" line="365"/>
+        <source>Settings not saved</source>
+        <translation>Настройки не сохранены</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsController</name>
+    <message>
+        <location filename="../../desktop/controllers/models.py" line="28"/>
+        <source>Model bundle folder</source>
+        <translation>Папка пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="768"/>
-        <source> — filter: {restriction}</source>
-        <translation> — фильтр: {restriction}</translation>
+        <location filename="../../desktop/controllers/models.py" line="34"/>
+        <source>Model bundle zip</source>
+        <translation>Zip-архив пакета модели</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="819"/>
-        <source>Not indexing: the index is read-only</source>
-        <translation>Индексирование не идёт: индекс только для чтения</translation>
+        <location filename="../../desktop/controllers/models.py" line="34"/>
+        <source>Zip archives (*.zip)</source>
+        <translation>Zip-архивы (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="831"/>
-        <source>Loading models…</source>
-        <translation>Загрузка моделей…</translation>
+        <location filename="../../desktop/controllers/models.py" line="41"/>
+        <source>Installing model bundle from {path}…</source>
+        <translation>Установка пакета модели из {path}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="858"/>
-        <source>Resume</source>
-        <translation>Продолжить</translation>
+        <location filename="../../desktop/controllers/models.py" line="46"/>
+        <source>Installed model bundle {name}</source>
+        <translation>Установлен пакет модели {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="859"/>
-        <location filename="../../desktop/main_window.py" line="881"/>
-        <source> (paused)</source>
-        <translation> (пауза)</translation>
+        <location filename="../../desktop/controllers/models.py" line="50"/>
+        <source>Could not install the bundle: {error}</source>
+        <translation>Не удалось установить пакет: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="869"/>
-        <source>Scanning</source>
-        <translation>Сканирование</translation>
+        <location filename="../../desktop/controllers/models.py" line="51"/>
+        <source>Model bundle not installed</source>
+        <translation>Пакет модели не установлен</translation>
     </message>
+</context>
+<context>
+    <name>ModelsNotice</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="869"/>
-        <source>Indexing</source>
-        <translation>Индексация</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="869"/>
-        <source>Reading dates</source>
-        <translation>Чтение дат съёмки</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="870"/>
-        <source>Describing</source>
-        <translation>Описание</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="875"/>
-        <source>, {rate:.1f}/s</source>
-        <translation>, {rate:.1f}/с</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="902"/>
-        <source>&lt;a href=&apos;#&apos;&gt;Failed: {count}&lt;/a&gt;</source>
-        <translation>&lt;a href=&apos;#&apos;&gt;Ошибок: {count}&lt;/a&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="921"/>
-        <source>Indexing failed</source>
-        <translation>Индексация не удалась</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="923"/>
-        <source>Indexing failed: {error}</source>
-        <translation>Индексация не удалась: {error}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="932"/>
-        <source>Indexing cancelled</source>
-        <translation>Индексация отменена</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="932"/>
-        <source>Index up to date</source>
-        <translation>Индекс актуален</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1388"/>
-        <source>The edit could not be written now ({error}); it is kept and will be written later ({count} waiting)</source>
-        <translation>Правку сейчас не удалось записать ({error}); она сохранена и будет записана позже (ждут записи: {count})</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1439"/>
-        <source>Edits kept while the archive was unavailable are written: {count}</source>
-        <translation>Записаны правки, отложенные, пока архив был недоступен: {count}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1443"/>
-        <source>; {count} were for items no longer indexed</source>
-        <translation>; {count} относились к элементам, которых больше нет в индексе</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1459"/>
-        <source>Edits waiting to be written: {count}</source>
-        <translation>Правок ждут записи: {count}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1538"/>
-        <source>The archive is available again</source>
-        <translation>Архив снова доступен</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1540"/>
-        <source>The index can be read again</source>
-        <translation>Индекс снова читается</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1563"/>
-        <source>The damaged index is kept as {path}; indexing the archive anew</source>
-        <translation>Повреждённый индекс сохранён как {path}; архив индексируется заново</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="946"/>
-        <source> — watching for changes</source>
-        <translation> — слежу за изменениями</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="124"/>
-        <source>Read-only index: edits cannot be saved in it</source>
-        <translation>Индекс только для чтения: правки в нём сохранить нельзя</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="125"/>
-        <source>The archive&apos;s index is read-only (read-only folder or medium): edits cannot be saved in it. Your edit was not saved.</source>
-        <translation>Индекс архива только для чтения (папка или носитель только для чтения): правки в нём сохранить нельзя. Ваша правка не сохранена.</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="131"/>
+        <location filename="../../desktop/widgets/models_notice.py" line="11"/>
         <source>Find similar and object names use the built-in image model. Text search by meaning needs a CLIP model bundle; until then text search matches file names, tags and descriptions.</source>
         <translation>Поиск похожих и названия предметов работают на встроенной модели изображений. Для поиска по смыслу текста нужен пакет модели CLIP; пока его нет, текстовый поиск ищет по именам файлов, меткам и описаниям.</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="136"/>
+        <location filename="../../desktop/widgets/models_notice.py" line="16"/>
         <source>&lt;p&gt;On a computer with internet access (Imago&apos;s &lt;code&gt;[export]&lt;/code&gt; extra: torch, transformers):&lt;/p&gt;
 &lt;pre&gt;python main.py models export clip openai/clip-vit-base-patch32 --out clip-b32 \
     --text-model sentence-transformers/clip-ViT-B-32-multilingual-v1 --quantize int8
@@ -783,406 +941,285 @@ python main.py models export git microsoft/git-base-coco --out git-base&lt;/pre&
 &lt;code&gt;imago models install clip-b32&lt;/code&gt;. Пакеты устанавливаются в &lt;code&gt;{models_dir}&lt;/code&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="406"/>
+        <location filename="../../desktop/widgets/models_notice.py" line="42"/>
         <source>Install model…</source>
         <translation>Установить модель…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="409"/>
+        <location filename="../../desktop/widgets/models_notice.py" line="45"/>
         <source>From zip…</source>
         <translation>Из zip…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="411"/>
+        <location filename="../../desktop/widgets/models_notice.py" line="47"/>
         <source>Hide this notice</source>
         <translation>Скрыть это сообщение</translation>
     </message>
+</context>
+<context>
+    <name>ProblemPanel</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="918"/>
-        <source>Not indexing: no image model could be loaded</source>
-        <translation>Индексирование не идёт: не удалось загрузить модель изображений</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="14"/>
+        <source>&lt;h2&gt;The archive folder is not available&lt;/h2&gt;
+&lt;p&gt;&lt;code&gt;{archive}&lt;/code&gt; cannot be reached: it was renamed, moved or deleted, or the drive or
+network share holding it is not connected. Browsing, searching and indexing are stopped.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; connect the drive or share again, or give the folder back its name and place.
+Imago checks every few seconds and carries on by itself when the folder is back. Descriptions and
+labels you edit meanwhile are kept and written then.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Папка архива недоступна&lt;/h2&gt;
+&lt;p&gt;Папка &lt;code&gt;{archive}&lt;/code&gt; недоступна: её переименовали, переместили или удалили, либо диск или
+сетевая папка, где она находится, не подключены. Просмотр, поиск и индексирование остановлены.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; снова подключите диск или сетевую папку либо верните папке прежнее имя и место.
+Imago проверяет это каждые несколько секунд и сам продолжит работу, когда папка вернётся. Описания и
+метки, изменённые за это время, сохраняются и будут записаны тогда.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="947"/>
-        <source> — rescan every {minutes} min</source>
-        <translation> — повторное сканирование каждые {minutes} мин</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="23"/>
+        <source>&lt;h2&gt;The archive&apos;s index is damaged&lt;/h2&gt;
+&lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; cannot be read: it is not a valid database any more.
+Browsing, searching and indexing are stopped so that nothing wrong is shown.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it can read it),
+or index the archive again from scratch. The damaged file is then kept beside the new one, but the
+descriptions and labels stored only in it are not carried over.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Индекс архива повреждён&lt;/h2&gt;
+&lt;p&gt;Файл индекса &lt;code&gt;{catalog}&lt;/code&gt; не читается: это больше не исправная база данных.
+Просмотр, поиск и индексирование остановлены, чтобы не показывать неверное.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; восстановите файл из резервной копии (Imago сам продолжит работу, как только
+сможет его прочитать) или проиндексируйте архив заново. Повреждённый файл тогда сохранится рядом
+с новым, но описания и метки, хранившиеся только в нём, не переносятся.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="967"/>
-        <source>Model bundle folder</source>
-        <translation>Папка пакета модели</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="32"/>
+        <source>&lt;h2&gt;The archive&apos;s index was deleted&lt;/h2&gt;
+&lt;p&gt;The index file &lt;code&gt;{catalog}&lt;/code&gt; is gone. Browsing, searching and indexing are stopped.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; restore the file from a backup (Imago carries on by itself once it is back),
+or index the archive again from scratch; descriptions and labels stored only in the deleted file
+are lost.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Индекс архива удалён&lt;/h2&gt;
+&lt;p&gt;Файла индекса &lt;code&gt;{catalog}&lt;/code&gt; больше нет. Просмотр, поиск и индексирование остановлены.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Что делать:&lt;/b&gt; восстановите файл из резервной копии (Imago сам продолжит работу, когда он
+вернётся) или проиндексируйте архив заново; описания и метки, хранившиеся только в удалённом файле,
+будут потеряны.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="973"/>
-        <source>Model bundle zip</source>
-        <translation>Zip-архив пакета модели</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="42"/>
+        <source>Archive not available — not watching</source>
+        <translation>Архив недоступен — слежение остановлено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="973"/>
-        <source>Zip archives (*.zip)</source>
-        <translation>Zip-архивы (*.zip)</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="43"/>
+        <source>Index damaged — not indexing</source>
+        <translation>Индекс повреждён — индексирование остановлено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="980"/>
-        <source>Installing model bundle from {path}…</source>
-        <translation>Установка пакета модели из {path}…</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="44"/>
+        <source>Index deleted — not indexing</source>
+        <translation>Индекс удалён — индексирование остановлено</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="988"/>
-        <source>Installed model bundle {name}</source>
-        <translation>Установлен пакет модели {name}</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="70"/>
+        <source>Check again</source>
+        <translation>Проверить снова</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="997"/>
-        <source>Could not install the bundle: {error}</source>
-        <translation>Не удалось установить пакет: {error}</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="71"/>
+        <source>Index again from scratch</source>
+        <translation>Проиндексировать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="999"/>
-        <source>Model bundle not installed</source>
-        <translation>Пакет модели не установлен</translation>
+        <location filename="../../desktop/widgets/problem_panel.py" line="73"/>
+        <source>Keep the damaged index file aside and index the archive anew</source>
+        <translation>Отложить повреждённый файл индекса в сторону и проиндексировать архив заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1027"/>
+        <location filename="../../desktop/widgets/problem_panel.py" line="75"/>
+        <source>Open another archive…</source>
+        <translation>Открыть другой архив…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/problem_panel.py" line="92"/>
+        <source>Edits waiting to be written: {count}</source>
+        <translation>Правок ждут записи: {count}</translation>
+    </message>
+</context>
+<context>
+    <name>SearchController</name>
+    <message>
+        <location filename="../../desktop/controllers/search.py" line="83"/>
         <source>similar to item #{id}</source>
         <translation>похожие на элемент №{id}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1028"/>
+        <location filename="../../desktop/controllers/search.py" line="84"/>
         <source>similar to {name}</source>
         <translation>похожие на {name}</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1039"/>
+        <location filename="../../desktop/controllers/search.py" line="89"/>
         <source>Open an archive first (File › Open archive…)</source>
         <translation>Сначала откройте архив (Файл › Открыть архив…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1048"/>
+        <location filename="../../desktop/controllers/search.py" line="98"/>
         <source>Searching {query}…</source>
         <translation>Поиск: {query}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1065"/>
+        <location filename="../../desktop/controllers/search.py" line="116"/>
         <source> — more exist below the relevance cut-off</source>
         <translation> — есть ещё результаты ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="1066"/>
+        <location filename="../../desktop/controllers/search.py" line="117"/>
         <source>{query} — found: {count}</source>
         <translation>{query} — найдено: {count}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1139"/>
-        <source>Cannot store the pasted image in {path}</source>
-        <translation>Не удалось сохранить вставленное изображение в {path}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1167"/>
-        <source>Settings not saved</source>
-        <translation>Настройки не сохранены</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1173"/>
-        <source>Settings saved; indexing started again with them</source>
-        <translation>Настройки сохранены; индексация перезапущена с ними</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1176"/>
-        <source>Settings saved; they apply to the next indexing run</source>
-        <translation>Настройки сохранены; они применятся при следующей индексации</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1198"/>
-        <source>Find similar</source>
-        <translation>Найти похожие</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1200"/>
-        <source>Find similar in this folder</source>
-        <translation>Найти похожие в этой папке</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1203"/>
-        <source>Only images in {folder} and its subfolders</source>
-        <translation>Только изображения в {folder} и её подпапках</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1205"/>
-        <source>Open</source>
-        <translation>Открыть</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1206"/>
-        <source>Show in file manager</source>
-        <translation>Показать в файловом менеджере</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1208"/>
-        <source>Copy path</source>
-        <translation>Копировать путь</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1211"/>
-        <source>Export selection…</source>
-        <translation>Экспортировать выбранное…</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1213"/>
-        <source>Save the selected items ({count}) as JSON or CSV</source>
-        <translation>Сохранить выбранные элементы ({count}) в JSON или CSV</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1215"/>
-        <source>Re-caption</source>
-        <translation>Подписать заново</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1218"/>
-        <source>Generate the captions of the selected items ({count}) again</source>
-        <translation>Заново сгенерировать подписи выбранных элементов ({count})</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1225"/>
-        <source>No caption model is installed: install a GIT model bundle (File › Install model bundle) to generate captions</source>
-        <translation>Модель подписей не установлена: установите пакет модели GIT (Файл › Установить пакет модели), чтобы генерировать подписи</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1261"/>
-        <source>JSON files (*.json)</source>
-        <translation>Файлы JSON (*.json)</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1261"/>
-        <source>CSV files (*.csv)</source>
-        <translation>Файлы CSV (*.csv)</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1264"/>
-        <source>Export selection</source>
-        <translation>Экспорт выбранного</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1271"/>
-        <source>Exporting {count} items to {path}…</source>
-        <translation>Экспорт элементов ({count}) в {path}…</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1277"/>
-        <source>Exported {count} items to {path}</source>
-        <translation>Экспортировано элементов: {count}, файл {path}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1285"/>
-        <source>Generating captions for {count} items…</source>
-        <translation>Генерация подписей для элементов: {count}…</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1290"/>
-        <source>New captions: {done}</source>
-        <translation>Новых подписей: {done}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1292"/>
-        <source>; failed: {failed} ({why})</source>
-        <translation>; не удалось: {failed} ({why})</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1303"/>
-        <source>Not done</source>
-        <translation>Не выполнено</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1303"/>
-        <source>{what} failed: {error}</source>
-        <translation>{what}: ошибка: {error}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1393"/>
-        <source>The archive is not available: your edit is kept and will be written when it is back ({count} waiting)</source>
-        <translation>Архив недоступен: правка сохранена и будет записана, когда он вернётся (ждут записи: {count})</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1408"/>
-        <source>Labels saved</source>
-        <translation>Метки сохранены</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1416"/>
-        <source>Label not saved</source>
-        <translation>Метка не сохранена</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1417"/>
-        <source>The label could not be saved: {error}</source>
-        <translation>Не удалось сохранить метку: {error}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1401"/>
-        <source>Description saved</source>
-        <translation>Описание сохранено</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="934"/>
-        <source>{state}: searchable {items}; since opening: new {new}, moved {moved}</source>
-        <translation>{state}: доступно для поиска {items}; с открытия архива: новых {new}, перемещено {moved}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1424"/>
-        <source>Description not saved</source>
-        <translation>Описание не сохранено</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="1425"/>
-        <source>The description could not be saved: {error}</source>
-        <translation>Не удалось сохранить описание: {error}</translation>
     </message>
 </context>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="35"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="35"/>
         <source>Automatic (GPU when usable)</source>
         <translation>Автоматически (GPU, если доступен)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="36"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="36"/>
         <source>CPU only</source>
         <translation>Только CPU</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="37"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="37"/>
         <source>GPU (CUDA)</source>
         <translation>GPU (CUDA)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="40"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="40"/>
         <source>GIT base (faster)</source>
         <translation>GIT base (быстрее)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="41"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="41"/>
         <source>GIT large (better)</source>
         <translation>GIT large (качественнее)</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="43"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="43"/>
         <source>System language</source>
         <translation>Язык системы</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="83"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="79"/>
         <source>This computer: the GPU (CUDA) works.</source>
         <translation>Этот компьютер: GPU (CUDA) работает.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="85"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="81"/>
         <source>This computer: no usable GPU ({detail}); models run on the CPU.</source>
         <translation>Этот компьютер: GPU недоступен ({detail}); модели работают на CPU.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="89"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="85"/>
         <source>This computer: no GPU support; models run on the CPU.</source>
         <translation>Этот компьютер: поддержки GPU нет; модели работают на CPU.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="92"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="88"/>
         <source>This computer: could not check the devices (see the log).</source>
         <translation>Этот компьютер: не удалось проверить устройства (см. журнал).</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="102"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="99"/>
         <source>Imago settings</source>
         <translation>Настройки Imago</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="106"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="103"/>
         <source>This computer: checking the devices…</source>
         <translation>Этот компьютер: проверка устройств…</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="114"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="111"/>
         <source>Automatic</source>
         <translation>Автоматически</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="118"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="115"/>
         <source>Watch the archive for changes</source>
         <translation>Следить за изменениями в архиве</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="119"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="116"/>
         <source>Index new, changed, moved and deleted files as they happen</source>
         <translation>Индексировать новые, изменённые, перемещённые и удалённые файлы сразу</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="121"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="118"/>
         <source>Never</source>
         <translation>Никогда</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="122"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="119"/>
         <source> min</source>
         <translation> мин</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="124"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="121"/>
         <source>Scan the whole archive again at this interval: for network shares, which often report no changes</source>
         <translation>Заново сканировать весь архив с этим интервалом: для сетевых папок, которые часто не сообщают об изменениях</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="131"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="128"/>
         <source>Where the index of an archive you cannot write to (DVD, read-only share) is kept; empty: the default folder shown. Indexes already made stay where they are.</source>
         <translation>Где хранится индекс архива, в который нельзя писать (DVD, сетевая папка только для чтения); пусто — показанная папка по умолчанию. Уже созданные индексы остаются на месте.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="134"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="131"/>
         <source>Choose…</source>
         <translation>Выбрать…</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="140"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="137"/>
         <source>Device</source>
         <translation>Устройство</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="142"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="139"/>
         <source>Threads per model</source>
         <translation>Потоков на модель</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="143"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="140"/>
         <source>Caption model</source>
         <translation>Модель подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="144"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="141"/>
         <source>Caption beams</source>
         <translation>Лучей поиска подписей</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="145"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="142"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="147"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="144"/>
         <source>Rescan every</source>
         <translation>Сканировать заново каждые</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="148"/>
-        <location filename="../../desktop/settings_dialog.py" line="181"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="145"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="178"/>
         <source>Index location for read-only archives</source>
         <translation>Папка индексов архивов только для чтения</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="152"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="149"/>
         <source>Changes apply at once to search and to indexing (which restarts), the index location when a read-only archive is next opened, the language at the next start.</source>
         <translation>Изменения сразу применяются к поиску и индексации (она перезапускается), папка индексов — при следующем открытии архива только для чтения, язык — при следующем запуске.</translation>
     </message>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="174"/>
+        <location filename="../../desktop/dialogs/settings_dialog.py" line="171"/>
         <source>Settings not valid</source>
         <translation>Неверные настройки</translation>
     </message>

@@ -5,6 +5,11 @@ FIFO swapped in, a device node), and a query file comes from anywhere (`similar 
 a FIFO for reading blocks until a writer appears; reading a device never ends. So every read of an
 image goes through `open_regular`: it opens without blocking and checks the file type on the open
 descriptor, so there is no window between the check and the read.
+
+Windows has no FIFOs in folders and no O_NONBLOCK: opening never waits there (a named pipe
+connects or fails at once; CON, NUL and other devices open without reading), and os.fstat reports them
+as S_IFIFO / S_IFCHR (from GetFileType), so the same check refuses them. Opening a folder there fails
+with "access denied" instead of succeeding, and is reported as a folder all the same.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from typing import BinaryIO
 
 from store.errors import NotAnImageError, UnreadableFileError
 
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # absent on Windows, where FIFOs cannot appear in folders
-_BINARY = getattr(os, "O_BINARY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # absent on Windows (see above)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def open_regular(path: Path | bytes | str, shown: str | None = None) -> BinaryIO:
@@ -32,6 +37,8 @@ def open_regular(path: Path | bytes | str, shown: str | None = None) -> BinaryIO
     except FileNotFoundError:
         raise
     except PermissionError as exc:
+        if os.path.isdir(path):  # Windows: a folder cannot be opened at all
+            raise NotAnImageError(f"not a file but a folder: {shown}") from exc
         raise UnreadableFileError(f"permission denied: {shown}") from exc
     except IsADirectoryError as exc:
         raise NotAnImageError(f"not a file but a folder: {shown}") from exc

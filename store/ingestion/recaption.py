@@ -18,10 +18,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from store.boxes import Box
 from store.errors import FileIndexError
 from store.ingestion.decoder import decode_file
 from store.protocols import Captioner
-from store.storage.catalog import VISIBLE, Catalog, id_chunks
+from store.storage.catalog import Catalog
+from store.storage.views import item_files
 
 logger = logging.getLogger(__name__)
 
@@ -34,30 +36,6 @@ class RecaptionResult:
     captioned: list[int] = field(default_factory=list)  # item ids, in the order they were done
     failed: list[tuple[int, str]] = field(default_factory=list)  # (item id, why)
     cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class _Item:
-    item_id: int
-    raw_path: bytes
-    path: str
-    bbox: tuple[int, int, int, int] | None
-
-
-def _visible(catalog: Catalog, item_ids: Sequence[int]) -> list[_Item]:
-    """The visible items among `item_ids`, grouped by file (path order)."""
-    found: list[_Item] = []
-    for chunk, marks in id_chunks(item_ids):
-        rows = catalog.conn.execute(
-            "SELECT items.id, files.raw_path, files.path, items.kind, items.x, items.y, items.w, items.h "
-            f"FROM items JOIN files ON files.id = items.file_id WHERE {VISIBLE} "
-            f"AND items.id IN ({marks})",
-            chunk,
-        )
-        for r in rows:
-            bbox = None if r[3] == "file" else (int(r[4]), int(r[5]), int(r[6]), int(r[7]))
-            found.append(_Item(int(r[0]), bytes(r[1]), r[2], bbox))
-    return sorted(found, key=lambda i: (i.path, i.item_id))
 
 
 def recaption(
@@ -77,31 +55,27 @@ def recaption(
 
     def flush() -> None:
         texts = captioner.caption([image for _, image in pending])
-        with catalog.transaction():
-            for (item_id, _), text in zip(pending, texts, strict=True):
-                catalog.put_caption(item_id, captioner.model_id, text)
-            catalog.refresh_fts([item_id for item_id, _ in pending])
+        catalog.put_captions(captioner.model_id, zip([item_id for item_id, _ in pending], texts, strict=True))
         result.captioned += [item_id for item_id, _ in pending]
         pending.clear()
 
-    items = _visible(catalog, item_ids)
-    by_file: dict[bytes, list[_Item]] = {}
-    for item in items:
-        by_file.setdefault(item.raw_path, []).append(item)
+    by_file: dict[bytes, list[tuple[int, str, Box | None]]] = {}
+    for item_id, raw_path, path, bbox in item_files(catalog, item_ids):
+        by_file.setdefault(raw_path, []).append((item_id, path, bbox))
     for raw_path, file_items in by_file.items():
         if should_stop is not None and should_stop():
             result.cancelled = True
             break
-        max_side = REGION_MAX_SIDE if any(i.bbox for i in file_items) else 1024
+        max_side = REGION_MAX_SIDE if any(bbox for _, _, bbox in file_items) else 1024
         try:
             _, decoded = decode_file(os.path.join(base, raw_path), target_size=DECODE_SIDE, max_side=max_side)
         except (FileNotFoundError, FileIndexError) as exc:
             why = "file not found" if isinstance(exc, FileNotFoundError) else str(exc)
-            logger.warning("cannot caption %s again: %s", file_items[0].path, why)
-            result.failed += [(i.item_id, why) for i in file_items]
+            logger.warning("cannot caption %s again: %s", file_items[0][1], why)
+            result.failed += [(item_id, why) for item_id, _, _ in file_items]
             continue
-        for item in file_items:
-            pending.append((item.item_id, decoded.image if item.bbox is None else decoded.crop(item.bbox)))
+        for item_id, _, bbox in file_items:
+            pending.append((item_id, decoded.image if bbox is None else decoded.crop(bbox)))
             if len(pending) >= batch_size:
                 flush()
     if pending and not result.cancelled:

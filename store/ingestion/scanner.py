@@ -34,7 +34,7 @@ from store.errors import (
     UnreadableFileError,
 )
 from store.ingestion.file_access import file_kind, open_regular
-from store.storage.catalog import FileState, is_under
+from store.storage.files import FileState, is_under
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ IMAGE_EXTENSIONS = frozenset(
 SYSTEM_DIRS = frozenset(
     {b"$RECYCLE.BIN", b"System Volume Information", b"__MACOSX", b"@eaDir", b"lost+found", b"#recycle"}
 )
+_SYSTEM_DIRS_FOLDED = frozenset(name.upper() for name in SYSTEM_DIRS)
 HASH_CHUNK = 1 << 20
 # Failure kinds (store.errors) whose cause may have gone without the file changing: retried every scan.
 RETRY_KINDS = frozenset({"unreadable", "error"})
@@ -127,6 +128,26 @@ def _is_hidden(name: bytes, st: os.stat_result | None) -> bool:
     )
 
 
+def _listed_stat(entry: os.DirEntry) -> os.stat_result | None:
+    """The stat Windows' directory listing already holds (attributes included); None elsewhere,
+    where it would cost a system call per name."""
+    if os.name != "nt":
+        return None
+    try:
+        return entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def is_system_dir(name: bytes, st: os.stat_result | None = None, platform: str = os.name) -> bool:
+    """A folder the scanner never enters: hidden, or one the system or a NAS keeps. Windows names are
+    case-insensitive (the system drive's recycle bin is `$Recycle.Bin`) and its hidden or system
+    folders carry attributes instead of a leading dot (`st` from the directory listing, free there)."""
+    if name.startswith(b".") or name in SYSTEM_DIRS:
+        return True
+    return platform == "nt" and (name.upper() in _SYSTEM_DIRS_FOLDED or _is_hidden(name, st))
+
+
 def _link_problem(rel: bytes, full: bytes, exc: OSError) -> Problem:
     shown = rel.decode("utf-8", "backslashreplace")
     if exc.errno == errno.ELOOP:
@@ -208,7 +229,7 @@ def walk(
         for entry in entries:
             name = entry.name
             rel = rel_dir + b"/" + name if rel_dir else name
-            if name.startswith(b".") or name in SYSTEM_DIRS:
+            if is_system_dir(name, _listed_stat(entry)):
                 continue
             try:
                 is_dir = entry.is_dir()

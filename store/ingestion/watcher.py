@@ -3,9 +3,10 @@
 Events only mark paths as "touched". A touched path becomes ready once no event arrived for it for
 `debounce_s` and its size and mtime did not change between two checks `debounce_s` apart, so a file
 still being copied is indexed once, when complete. Deleted paths are ready after the debounce.
-Network shares often deliver no events: `polling=True` (or a native observer that cannot start)
-uses watchdog's PollingObserver, and a periodic full rescan catches anything missed. Either part can
-be switched off: `observe=False` (rescans only) or `rescan_interval_s=None` (events only).
+Network shares often deliver no events (store.platform.network_shares tells them, on every platform):
+`polling=True` (or a native observer that cannot start) uses watchdog's PollingObserver, and a periodic
+full rescan catches anything missed. Either part can be switched off: `observe=False` (rescans only)
+or `rescan_interval_s=None` (events only).
 """
 
 from __future__ import annotations
@@ -23,38 +24,10 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from store.ingestion.indexer import Indexer, IndexSummary, Progress
+from store.platform.network_shares import is_network_filesystem
 from store.storage.archive import INDEX_DIR_NAME
 
 logger = logging.getLogger(__name__)
-
-
-NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "9p", "fuse.sshfs", "fuse.rclone", "davfs", "fuse.davfs2"}
-)
-
-
-def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> str | None:
-    """The type of the filesystem holding `path` (Linux, from /proc/mounts), or None if unknown."""
-    try:
-        lines = Path(mounts).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    target = os.path.realpath(path)
-    best, best_type = "", None
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 3:
-            continue
-        point = fields[1].replace("\\040", " ")
-        inside = target == point or target.startswith(point.rstrip("/") + "/")
-        if inside and len(point) > len(best):
-            best, best_type = point, fields[2]
-    return best_type
-
-
-def is_network_filesystem(path: Path, mounts: str = "/proc/mounts") -> bool:
-    """Whether change events are unreliable there (NFS, SMB, sshfs...): poll instead."""
-    return filesystem_type(path, mounts) in NETWORK_FILESYSTEMS
 
 
 @dataclass(frozen=True)
@@ -82,6 +55,8 @@ class ChangeCollector:
     def relative(self, path: str | bytes) -> bytes | None:
         """The archive-relative path, or None for paths outside it, hidden or in the index folder."""
         raw = os.fsencode(path)
+        if os.altsep:  # Windows also accepts "/" in paths
+            raw = raw.replace(os.altsep.encode(), os.sep.encode())
         if raw == self.base or not raw.startswith(self.base + os.sep.encode()):
             return None
         rel = raw[len(self.base) + 1 :].replace(os.sep.encode(), b"/")
@@ -237,14 +212,18 @@ def watch(
     *,
     captions: bool = True,
     on_run_done: Callable[[IndexSummary], None] | None = None,
+    still_there: Callable[[], bool] | None = None,
 ) -> Iterator[Progress]:
     """Keep `indexer` in step with the archive: index each batch of changes as it becomes stable.
 
     Yields the indexer's progress and calls `on_run_done` with each run's summary; captions give
-    way to new changes (they resume on the next run)."""
+    way to new changes (they resume on the next run). Before each run `still_there()`, when given,
+    checks that the archive and its index are still there; watching ends when it says no."""
     watcher.start()
     try:
         for change in watcher.changes():
+            if still_there is not None and not still_there():
+                return
             only = None if change.full else outermost(change.paths)
             logger.info(
                 "indexing %s", "everything (periodic rescan)" if change.full else f"{len(only)} changed paths"
@@ -252,5 +231,34 @@ def watch(
             yield from indexer.run(only, captions=captions, caption_interrupt=lambda: watcher.has_pending)
             if on_run_done is not None:
                 on_run_done(indexer.summary)
+    finally:
+        watcher.stop()
+
+
+def index_and_watch(
+    indexer: Indexer,
+    watcher: ArchiveWatcher | None,
+    *,
+    captions: bool = True,
+    on_run_done: Callable[[IndexSummary], None] | None = None,
+    still_there: Callable[[], bool] | None = None,
+) -> Iterator[Progress]:
+    """The sequence both front ends run: a full run, then, with a watcher and unless the run was
+    cancelled, `watch` until the watcher stops. The watcher starts before the full run, so changes
+    made during it are not missed; `on_run_done` follows every run, the full one included."""
+    if watcher is None:
+        yield from indexer.run(captions=captions)
+        if on_run_done is not None:
+            on_run_done(indexer.summary)
+        return
+    watcher.start()
+    try:
+        yield from indexer.run(captions=captions)
+        if on_run_done is not None:
+            on_run_done(indexer.summary)
+        if not indexer.cancelled:
+            yield from watch(
+                indexer, watcher, captions=captions, on_run_done=on_run_done, still_there=still_there
+            )
     finally:
         watcher.stop()

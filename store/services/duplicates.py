@@ -29,9 +29,10 @@ from PIL import Image
 
 from store.errors import FileIndexError
 from store.ingestion.decoder import decode_file
-from store.storage.catalog import VISIBLE, Catalog
+from store.storage.catalog import Catalog
 from store.storage.thumbnails import ThumbnailCache
 from store.storage.vector_index import VectorIndex
+from store.storage.views import visible_file_items
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,7 @@ def find_duplicates(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[DuplicateGroup]:
     """Exact groups (same hash) first, then near groups, each listed by path."""
-    rows = catalog.conn.execute(
-        "SELECT items.id, files.id, files.path, files.hash, files.raw_path FROM items "
-        f"JOIN files ON files.id = items.file_id WHERE items.kind = 'file' AND {VISIBLE} ORDER BY files.path"
-    ).fetchall()
-    info = {int(r[0]): (r[2], r[3], bytes(r[4])) for r in rows}
+    info = {item_id: (path, digest, raw) for item_id, path, digest, raw in visible_file_items(catalog)}
     by_hash: dict[str, list[int]] = {}
     for item_id, (_, digest, _) in info.items():
         if digest:

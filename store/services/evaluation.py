@@ -56,7 +56,7 @@ def read_list(dataset: Path, list_file: Path) -> list[Sample]:
         parts = Path(rel).parts
         if Path(rel).is_absolute() or ".." in parts or len(parts) < 2:
             raise InputError(f"{list_file}:{n}: expected a relative path class/file, not {rel!r}")
-        samples.append(Sample(os.path.relpath(root / rel, dataset), parts[0]))
+        samples.append(Sample(Path(os.path.relpath(root / rel, dataset)).as_posix(), parts[0]))
     return samples
 
 
@@ -76,7 +76,7 @@ def default_split(dataset: Path) -> tuple[list[Sample], list[Sample]]:
     for folder in classes:
         files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         for n, path in enumerate(files):
-            sample = Sample(os.path.relpath(path, dataset), folder.name)
+            sample = Sample(Path(os.path.relpath(path, dataset)).as_posix(), folder.name)
             (queries if n % 3 == 2 else gallery).append(sample)
     return gallery, queries
 
@@ -261,7 +261,7 @@ def _captions(dataset: Path, queries: Sequence[Sample], failed: list[int]) -> li
     for n, sample in enumerate(queries):
         if n in skip:
             continue
-        rel = os.path.relpath(dataset / sample.path, root)
+        rel = Path(os.path.relpath(dataset / sample.path, root)).as_posix()
         text = mapping.get(rel) or mapping.get(sample.path)
         if isinstance(text, str) and text.strip():
             out.append((text, row))

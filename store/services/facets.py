@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from store.services.search import NO_FILTER, SearchFilter
-from store.storage.catalog import VISIBLE, Catalog
+from store.storage.catalog import Catalog
+from store.storage.filters import NO_FILTER, SearchFilter
+from store.storage.views import category_item_counts, count_visible, folder_counts
 
 
 @dataclass
@@ -48,17 +49,6 @@ class Facets:
     in_folder: int  # items in the chosen folder, whatever their category
 
 
-def folder_counts(catalog: Catalog, filters: SearchFilter = NO_FILTER) -> dict[str, int]:
-    """Visible items passing `filters` directly in each folder ("" is the archive root)."""
-    where, params = filters.sql()
-    rows = catalog.conn.execute(
-        "SELECT files.folder, count(*) FROM items JOIN files ON files.id = items.file_id "
-        f"WHERE {VISIBLE}{where} GROUP BY files.folder",
-        params,
-    )
-    return {folder: int(n) for folder, n in rows}
-
-
 def folder_tree(counts: dict[str, int]) -> FolderNode:
     """The folders of `counts` (and their parents) as a tree, children by name, totals summed up."""
     root = FolderNode("")
@@ -85,29 +75,15 @@ def folder_tree(counts: dict[str, int]) -> FolderNode:
 def category_counts(catalog: Catalog, filters: SearchFilter = NO_FILTER) -> list[CategoryCount]:
     """Categories that are the curator category or top-1 model category of some visible item
     passing `filters`, with the number of those items carrying them at any rank; most frequent first."""
-    where, params = filters.sql()
-    # lower() folds ASCII case only, as COLLATE NOCASE in SearchFilter does, and groups faster; the
-    # CROSS JOINs make SQLite scan labels once instead of probing them item by item.
-    rows = catalog.conn.execute(
-        "SELECT min(labels.label), count(DISTINCT labels.item_id) FROM labels "
-        "CROSS JOIN items ON items.id = labels.item_id CROSS JOIN files ON files.id = items.file_id "
-        f"WHERE labels.head = 'category' AND {VISIBLE}{where} GROUP BY lower(labels.label) "
-        "HAVING max(labels.source = 'curator' OR labels.rank = 0)",
-        params,
-    )
-    found = [CategoryCount(label, int(n)) for label, n in rows]
+    found = [CategoryCount(label, n) for label, n in category_item_counts(catalog, filters)]
     return sorted(found, key=lambda c: (-c.items, c.label.casefold()))
 
 
 def read_facets(catalog: Catalog, folder: str | None = None, category: str | None = None) -> Facets:
     """Both facets, given the folder and category the curator chose (None: not restricted)."""
     in_folder = SearchFilter(folder=folder)
-    where, params = in_folder.sql()
-    total = catalog.conn.execute(
-        f"SELECT count(*) FROM items JOIN files ON files.id = items.file_id WHERE {VISIBLE}{where}", params
-    ).fetchone()[0]
     return Facets(
         folder_tree(folder_counts(catalog, SearchFilter(category=category))),
         category_counts(catalog, in_folder),
-        int(total),
+        count_visible(catalog, in_folder),
     )

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,43 +30,24 @@ from store.errors import ArchiveError, FileIndexError
 from store.ingestion.decoder import DecodedImage, decode_file
 from store.ingestion.scanner import hash_bytes
 from store.protocols import ImageEncoder, TextEncoder
+from store.services.keywords import MAX_QUERY_CHARS, keyword_matches, matched_columns, query_terms
 from store.storage.archive import locate_index
-from store.storage.catalog import VISIBLE, Catalog, id_chunks
+from store.storage.catalog import Catalog
+from store.storage.filters import NO_FILTER, SearchFilter
 from store.storage.vector_index import VectorIndex
+from store.storage.views import file_items_with_hash, item_rows
 
 logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual RRF constant (Cormack et al. 2009): damps the influence of the very top ranks
 FTS_WEIGHT = 2.0  # a keyword match counts twice a vector rank in the fused score
 CANDIDATES = 200  # vector candidates examined per query before the cut-off
-FTS_LIMIT = 500
-FTS_RANK_MAX = 2000  # above this many keyword matches only the vector candidates are ranked by bm25
 SAMPLE_SIZE = 2000
 MIN_SAMPLE = 8  # below this many vectors no distribution can be estimated: no cut-off
 CUTOFF_Z = 3.0
 MIN_SIGMA = 1e-3
 FALLBACK_RESULTS = 3  # shown (marked as weak) when nothing passes the cut-off
-MAX_QUERY_CHARS = 1000  # longer text queries are truncated (CLIP reads 77 tokens anyway)
-MAX_TERMS = 16
-MAX_TERM_CHARS = 64
 MAX_TOP = 10_000
-
-_WORD = re.compile(r"[^\W_]+")  # like FTS5's unicode61 tokenizer: letters and digits; '_' separates
-
-# Words that carry no meaning for keyword matching (they still go to the text encoder).
-_STOP_WORD_TEXT = """
-    a an and are as at be but by for from has have in into is it its near not of on or that the
-    their there these this to was were which with without
-    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было
-    вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас
-    нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их
-    чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой
-    совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при
-    наконец два об другой хоть после над больше тот через эти нас про всего них какая много разве
-    три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда
-    конечно всю между"""
-STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
-
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -111,112 +89,6 @@ class SearchResults:
         return [r.item_id for r in self.results]
 
 
-@dataclass(frozen=True)
-class SearchFilter:
-    """Restrictions on results, and their order ("relevance", or "date": newest first among the
-    relevant results). `date` says which date `since`/`until` (epoch seconds) and the date order use:
-    "file" (modification time) or "taken" (EXIF date; files without one fail a date range and come
-    last in date order)."""
-
-    folder: str | None = None  # archive-relative folder: it and its subfolders
-    category: str | None = None  # a curator category, or one of the model's top categories
-    since: float | None = None
-    until: float | None = None
-    has_caption: bool | None = None
-    confirmed: bool | None = None  # has curator-confirmed categories or names
-    order: str = "relevance"
-    date: str = "file"
-
-    def __post_init__(self) -> None:
-        if self.order not in ("relevance", "date"):
-            raise InputError(f"order must be 'relevance' or 'date', not {self.order!r}")
-        if self.date not in ("file", "taken"):
-            raise InputError(f"date must be 'file' or 'taken', not {self.date!r}")
-        if self.since is not None and self.until is not None and self.since > self.until:
-            raise InputError(f"the date range is empty: {self.since} is after {self.until}")
-
-    @property
-    def restricts(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.folder, self.category, self.since, self.until, self.has_caption, self.confirmed)
-        )
-
-    def sql(self) -> tuple[str, list]:
-        """A WHERE fragment over `items` and `files` (always starting with AND), and its parameters."""
-        clauses: list[str] = []
-        params: list = []
-        if self.folder is not None:
-            folder = self.folder.replace("\\", "/").strip("/")
-            if folder:
-                escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                clauses.append("(files.folder = ? OR files.folder LIKE ? ESCAPE '\\')")
-                params += [folder, escaped + "/%"]
-        if self.category is not None:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM labels l WHERE l.item_id = items.id AND l.head = 'category' "
-                "AND l.label = ? COLLATE NOCASE)"
-            )
-            params.append(self.category)
-        column, per_second = ("files.taken_at", 1) if self.date == "taken" else ("files.mtime_ns", 10**9)
-        if self.since is not None:
-            clauses.append(f"{column} >= ?")
-            params.append(self.since * per_second if self.date == "taken" else int(self.since * per_second))
-        if self.until is not None:
-            clauses.append(f"{column} <= ?")
-            params.append(self.until * per_second if self.date == "taken" else int(self.until * per_second))
-        if self.has_caption is not None:
-            has = "EXISTS (SELECT 1 FROM captions c WHERE c.item_id = items.id)"
-            clauses.append(has if self.has_caption else f"NOT {has}")
-        if self.confirmed is not None:
-            has = "EXISTS (SELECT 1 FROM labels l WHERE l.item_id = items.id AND l.source = 'curator')"
-            clauses.append(has if self.confirmed else f"NOT {has}")
-        return "".join(f" AND {c}" for c in clauses), params
-
-    def newest_first(self, row: _Row) -> tuple[float, int]:
-        """Sort key of the date order; rows without the chosen date last."""
-        when = row.mtime_ns / 1e9 if self.date == "file" else row.taken_at
-        return (-when if when is not None else float("inf"), row.item_id)
-
-
-NO_FILTER = SearchFilter()
-
-
-# -- query text ------------------------------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    """Case- and diacritics-insensitive form (as FTS5 unicode61 with remove_diacritics 2)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def words(text: str) -> list[str]:
-    """The words of `text` as FTS5 sees them: folded letters/digits runs."""
-    if text.isascii():  # most names and captions: folding is just lower-casing, and far cheaper
-        return _WORD.findall(text.lower())
-    return _WORD.findall(_fold(text))
-
-
-def query_terms(text: str) -> list[str]:
-    """Keyword terms of a query: distinct words without stop-words, at most MAX_TERMS of them."""
-    terms: list[str] = []
-    for word in words(text[: MAX_QUERY_CHARS * 4]):
-        if word in STOP_WORDS or word in terms:
-            continue
-        terms.append(word[:MAX_TERM_CHARS])
-        if len(terms) == MAX_TERMS:
-            break
-    return terms
-
-
-def fts_match(terms: Sequence[str], mode: str = "and") -> str:
-    """An FTS5 MATCH expression for `terms`; each is a quoted string, so nothing in user input can
-    act as FTS syntax (NEAR, *, -, ^, column filters)."""
-    quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
-    return (" OR " if mode == "or" else " ").join(quoted)
-
-
 def _check_top(top: int) -> int:
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise InputError(f"the number of results must be a positive integer, not {top!r}")
@@ -236,18 +108,6 @@ def parse_bbox(text: str) -> tuple[int, int, int, int]:
 
 
 # -- the service -----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Row:
-    item_id: int
-    file_id: int
-    kind: str
-    bbox: tuple[int, int, int, int] | None
-    path: str
-    hash: str | None
-    mtime_ns: int = 0
-    taken_at: float | None = None
 
 
 class SearchService:
@@ -343,7 +203,7 @@ class SearchService:
     ) -> SearchResults:  # fmt: skip
         """Items similar to an indexed item (excluding it). `duplicates`: "group" shows other files
         with the same content first, marked; "hide" leaves them out. `all`: no relevance cut-off."""
-        rows = self._rows([item_id])
+        rows = item_rows(self.catalog, [item_id])
         if not rows:
             raise InputError(f"no visible item with id {item_id} in {self.catalog.path}")
         keys, vectors = self.catalog.vectors(self.model_id, [item_id])
@@ -361,7 +221,7 @@ class SearchService:
         duplicates: str = "group", filters: SearchFilter | None = None,
     ) -> SearchResults:  # fmt: skip
         """Items similar to a rectangle (full-size pixels) of an indexed item's file."""
-        rows = self._rows([item_id])
+        rows = item_rows(self.catalog, [item_id])
         if not rows:
             raise InputError(f"no visible item with id {item_id} in {self.catalog.path}")
         if self.archive is None:
@@ -431,14 +291,16 @@ class SearchService:
         exact: list[SearchResult] = []
         if query_hash is not None:
             same = "exact duplicate: same file content as the query"
+            ids = file_items_with_hash(self.catalog, query_hash)
+            found = item_rows(self.catalog, ids, filters)
             exact = [
-                SearchResult(r.item_id, r.path, 1.0, None, [same], r.file_id, r.hash)
-                for r in self._file_items_with_hash(query_hash, filters)
-                if r.item_id not in exclude
+                SearchResult(i, found[i].path, 1.0, None, [same], found[i].file_id, found[i].hash)
+                for i in ids
+                if i in found and i not in exclude
             ]
         dup_ids = {r.item_id for r in exact}
         hits = [(i, s) for i, s in hits if i not in dup_ids]
-        rows = self._rows([i for i, _ in hits], filters)
+        rows = item_rows(self.catalog, [i for i, _ in hits], filters)
         hits = [(i, s) for i, s in hits if i in rows]
         threshold = self._threshold(vector)
         kept, more = _apply_cutoff(hits, threshold, top, all)
@@ -481,7 +343,7 @@ class SearchService:
                 vector, max(CANDIDATES * (10 if filters.restricts else 1), top)
             )
             if filters.restricts:
-                allowed = self._rows([i for i, _ in vec_hits], filters)
+                allowed = item_rows(self.catalog, [i for i, _ in vec_hits], filters)
                 vec_hits = [(i, s) for i, s in vec_hits if i in allowed]
             threshold = self._threshold(vector)
         elif not terms:
@@ -489,8 +351,10 @@ class SearchService:
                 f"{query[:80]!r} has only common words and no text model is installed to search by meaning"
             )
         prefer = [i for i, _ in vec_hits]
-        fts_all = self._fts(terms, "and", filters, prefer) if terms else []
-        fts_any = self._fts(terms, "or", filters, prefer) if len(terms) > 1 and not fts_all else []
+        fts_all = keyword_matches(self.catalog, terms, "and", filters, prefer) if terms else []
+        fts_any = []
+        if len(terms) > 1 and not fts_all:
+            fts_any = keyword_matches(self.catalog, terms, "or", filters, prefer)
 
         if fts_all or fts_any:  # keyword matches exist: vector matches must pass the cut-off
             vec_kept = vec_hits if all or threshold is None else [h for h in vec_hits if h[1] >= threshold]
@@ -513,10 +377,10 @@ class SearchService:
         if len(order) > top:
             more = True
             order = order[:top]
-        rows = self._rows(order)
+        rows = item_rows(self.catalog, order)
         if filters.order == "date":
             order.sort(key=lambda i: filters.newest_first(rows[i]) if i in rows else (float("inf"), i))
-        columns = self._matched_columns(order, terms) if terms else {}
+        columns = matched_columns(self.catalog, order, terms) if terms else {}
         results = []
         for item_id in order:
             row = rows.get(item_id)
@@ -535,70 +399,6 @@ class SearchService:
                 SearchResult(item_id, row.path, fused[item_id], row.bbox, reasons, row.file_id, row.hash)
             )
         return SearchResults(results, more=more, threshold=threshold)
-
-    def _fts(
-        self, terms: Sequence[str], mode: str, filters: SearchFilter, prefer: Sequence[int] = ()
-    ) -> list[int]:
-        """Visible items matching `terms` (all of them, or any) and the filters, best bm25 first
-        (column weights: name 10, description 5, labels 3, folder 2, caption 1).
-
-        bm25 costs time per matching row (tens of ms per 1,000 rows on a busy 2-core machine), so
-        when more than FTS_RANK_MAX items match, the matches among `prefer` (the vector candidates,
-        in their order, tested against their FTS text in Python) come first and up to FTS_LIMIT other
-        matches follow unranked; fusion then orders them by vector rank. (Restricting bm25 with
-        `rowid IN (...)` is no faster: FTS5 evaluates the MATCH once per listed rowid.)"""
-        match = fts_match(terms, mode)
-        count = len(
-            self.catalog.conn.execute(
-                "SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?", (match, FTS_RANK_MAX + 1)
-            ).fetchall()
-        )
-        where, params = filters.sql()
-        sql = (
-            "SELECT items_fts.rowid FROM items_fts CROSS JOIN items ON items.id = items_fts.rowid "
-            f"CROSS JOIN files ON files.id = items.file_id WHERE items_fts MATCH ? AND {VISIBLE}{where}"
-        )
-        ranked = " ORDER BY bm25(items_fts, 10.0, 2.0, 1.0, 5.0, 3.0), items_fts.rowid LIMIT ?"
-        if count <= FTS_RANK_MAX:
-            rows = self.catalog.conn.execute(sql + ranked, (match, *params, FTS_LIMIT))
-            return [int(r[0]) for r in rows]
-        first = self._match_in_python([int(i) for i in prefer], terms, mode)
-        allowed = self._rows(first, filters)
-        out = [i for i in first if i in allowed]
-        seen = set(out)
-        rest = self.catalog.conn.execute(sql + " LIMIT ?", (match, *params, FTS_LIMIT + len(seen)))
-        out += [int(r[0]) for r in rest if int(r[0]) not in seen]
-        return out[:FTS_LIMIT]
-
-    def _match_in_python(self, item_ids: list[int], terms: Sequence[str], mode: str) -> list[int]:
-        """The items among `item_ids` whose FTS text has all (or any) of `terms`, in the given order;
-        the same words as FTS5 sees them (see `words`), without running MATCH per item."""
-        columns = self._matched_columns(item_ids, terms)
-        out = []
-        for item_id in item_ids:
-            found = {t for _, hit in columns.get(item_id, []) for t in hit}
-            if (len(found) == len(set(terms))) if mode == "and" else found:
-                out.append(item_id)
-        return out
-
-    def _matched_columns(
-        self, item_ids: Sequence[int], terms: Sequence[str]
-    ) -> dict[int, list[tuple[str, list[str]]]]:
-        out: dict[int, list[tuple[str, list[str]]]] = {}
-        names = ("name", "folder", "caption", "description", "labels")
-        for chunk, marks in id_chunks(item_ids):
-            rows = self.catalog.conn.execute(
-                f"SELECT rowid, {', '.join(names)} FROM items_fts WHERE rowid IN ({marks})", chunk
-            )
-            for row in rows:
-                matches = []
-                for column, text in zip(names, row[1:], strict=True):
-                    present = set(words(text or ""))
-                    hit = [t for t in terms if t in present]
-                    if hit:
-                        matches.append((column, hit))
-                out[int(row[0])] = matches
-        return out
 
     # -- shared -----------------------------------------------------------------------------------
 
@@ -624,38 +424,6 @@ class SearchService:
             self._sample = matrix
         return self._sample
 
-    def _rows(self, item_ids: Sequence[int], where_filter: SearchFilter = NO_FILTER) -> dict[int, _Row]:
-        """Visible items among `item_ids` that pass the filter, by id."""
-        where, params = where_filter.sql()
-        out: dict[int, _Row] = {}
-        for chunk, marks in id_chunks(item_ids):
-            rows = self.catalog.conn.execute(
-                "SELECT items.id, items.file_id, items.kind, items.x, items.y, items.w, items.h, files.path, "
-                "files.hash, files.mtime_ns, files.taken_at "
-                "FROM items CROSS JOIN files ON files.id = items.file_id "
-                f"WHERE {VISIBLE}{where} AND items.id IN ({marks})",
-                [*params, *chunk],
-            )
-            for r in rows:
-                bbox = (
-                    None if r[2] == "file" or r[3] is None else (int(r[3]), int(r[4]), int(r[5]), int(r[6]))
-                )
-                out[int(r[0])] = _Row(int(r[0]), int(r[1]), r[2], bbox, r[7], r[8], int(r[9]), r[10])
-        return out
-
-    def _file_items_with_hash(self, content_hash: str, filters: SearchFilter = NO_FILTER) -> list[_Row]:
-        rows = self.catalog.conn.execute(
-            # `+files.status`: look the hash up in its index, not every indexed file by status.
-            "SELECT items.id FROM files CROSS JOIN items ON files.id = items.file_id "
-            "WHERE files.hash = ? AND items.kind = 'file' AND +files.status = 'indexed' AND items.hidden = 0 "
-            "ORDER BY files.path",
-            (content_hash,),
-        )
-        ids = [int(r[0]) for r in rows]
-        found = self._rows(ids, filters)
-        return [found[i] for i in ids if i in found]
-
-
 def _apply_cutoff(
     hits: list[tuple[int, float]], threshold: float | None, top: int, all: bool
 ) -> tuple[list[tuple[int, float]], bool]:
@@ -673,9 +441,7 @@ def _apply_cutoff(
 def pick_model(catalog: Catalog, wanted: str | None) -> tuple[str, int]:
     """The image model id (and dimension) whose vectors to search: `wanted` when the archive has
     vectors of it, else the model with the most vectors."""
-    rows = catalog.conn.execute(
-        "SELECT model_id, dim, count(*) FROM embeddings GROUP BY model_id, dim ORDER BY count(*) DESC"
-    ).fetchall()
+    rows = catalog.embedding_models()
     if not rows:
         raise ArchiveError(f"{catalog.path} holds no image vectors yet; index the archive first")
     for model_id, dim, _ in rows:

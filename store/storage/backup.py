@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from store.errors import BackupError, CatalogError, NotACatalogError
-from store.storage.catalog import check_catalog_file, check_catalog_schema
+from store.storage.database import check_catalog_file, check_catalog_schema
 from store.storage.schema import schema_version
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Whether the open archive and its index are still there: one check, fed by every source of doubt.
 
 The window runs `check_archive` in its pool every few seconds, at once after a failed catalog open
-or write, and the indexing thread runs it before each watched run (`desktop.index_worker`). A problem
+or write, and the indexing thread runs it before each watched run (`desktop.workers.index_worker`). A problem
 puts the window in one "archive unavailable / index damaged" state; a later check that finds all
 well ends it. Nothing here needs Qt; it only looks at the file system (a few stat calls, the
 first 16 bytes of the catalog and, through a query-only connection, its list of tables), so it is
@@ -9,11 +9,12 @@ cheap enough to run often, and it calls damaged every catalog `Catalog()` would 
 (NotACatalogError): an empty file, another program's database, one with tables missing.
 
 `open_catalog` is how the window's background jobs open an existing catalog: unlike `Catalog(path)`,
-it refuses a missing catalog and one that is not an Imago catalog (`store.storage.catalog.check_catalog_file`,
-`check_catalog_schema`: SQLite itself may go on reading a garbled file's first page from its
-write-ahead log), and one replaced while it was being opened. (`Catalog(path)` still creates an empty
-catalog when the file vanishes between the check and the open; that is reported, not prevented: only a
-store option to open without creating, an sqlite `mode=rw` open, would close that gap.)
+it refuses a missing catalog and one that is not an Imago catalog
+(`store.storage.database.check_catalog_file`, `check_catalog_schema`: SQLite itself may go on reading
+a garbled file's first page from its write-ahead log), and one replaced while it was being opened.
+(`Catalog(path)` still creates an empty catalog when the file vanishes between the check and the
+open; that is reported, not prevented: only a store option to open without creating, an sqlite
+`mode=rw` open, would close that gap.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from pathlib import Path
 
 from store.errors import CatalogError, NotACatalogError
 from store.storage.archive import IndexLocation
-from store.storage.catalog import Catalog, check_catalog_file, check_catalog_schema
+from store.storage.catalog import Catalog
+from store.storage.database import check_catalog_file, check_catalog_schema
 
 logger = logging.getLogger(__name__)
 

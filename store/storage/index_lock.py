@@ -1,7 +1,8 @@
 """One indexer per archive: an OS lock on `<index folder>/indexer.lock`, which holds the owner's pid.
 
-The lock is an advisory OS lock (fcntl.flock on POSIX, msvcrt.locking on Windows), so the operating
-system frees it when its process dies, even by kill -9: a stale lock file never blocks the next run.
+The lock is an advisory OS lock (store.platform.file_locks: flock on POSIX, msvcrt.locking on Windows),
+so the operating system frees it when its process dies, even by kill -9: a stale lock file never blocks
+the next run.
 Where the file system offers no locks (some network shares), the pid in the file decides: a lock whose
 process no longer exists is taken over.
 
@@ -12,61 +13,18 @@ exclude each other also within one process (each has its own open file).
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
-import sys
 from pathlib import Path
 
 from store.errors import IndexerBusyError, IndexLockError
+from store.platform import file_locks
 
 logger = logging.getLogger(__name__)
 
 LOCK_FILE = "indexer.lock"
-_WINDOWS_LOCK_OFFSET = 1 << 20  # Windows locks a byte past the pid, so others can still read the pid
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _os_lock(fd: int) -> None:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _os_unlock(fd: int) -> None:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-    _BUSY = (errno.EACCES, errno.EDEADLK)
-else:
-    import fcntl
-
-    def _os_lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _os_unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-    _BUSY = (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # pragma: no cover
-        import ctypes
-
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        ctypes.windll.kernel32.CloseHandle(handle)
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+_BUSY = file_locks.busy_errnos()
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation of the pid
 
 
 class IndexLock:
@@ -87,20 +45,20 @@ class IndexLock:
         if self._fd is not None:
             return
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
         except OSError as exc:
             reason = exc.strerror or exc
             raise IndexLockError(f"cannot create the indexer lock {self.path}: {reason}") from exc
         try:
             try:
-                _os_lock(fd)
+                file_locks.lock(fd)
                 self._os_locked = True
             except OSError as exc:
                 if exc.errno not in _BUSY and not isinstance(exc, BlockingIOError):
                     # No OS locks here (e.g. ENOLCK on a network share): the recorded pid decides.
                     logger.warning("no OS file locks for %s (%s); using the pid in it", self.path, exc)
                     owner = self._owner(fd)
-                    if owner and owner != os.getpid() and _pid_alive(owner):
+                    if owner and owner != os.getpid() and file_locks.pid_alive(owner):
                         raise self._busy(owner) from None
                 else:
                     raise self._busy(self._owner(fd)) from None
@@ -121,7 +79,7 @@ class IndexLock:
             os.ftruncate(fd, 0)  # no pid left behind for a reader to report
         if self._os_locked:
             with contextlib.suppress(OSError):
-                _os_unlock(fd)
+                file_locks.unlock(fd)
         self._os_locked = False
         os.close(fd)
 

@@ -14,7 +14,8 @@ import time
 from collections.abc import Iterable
 
 from models.errors import InputError
-from store.storage.catalog import Catalog, id_chunks
+from store.storage.catalog import Catalog
+from store.storage.sql import id_chunks
 
 KEEP = "keep"
 DUPLICATE = "duplicate"

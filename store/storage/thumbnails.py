@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image
+
+from store.storage.atomic import atomic_replace
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +74,6 @@ class ThumbnailCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         thumb = image.copy()
         thumb.thumbnail((self.size, self.size), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        fd, tmp = tempfile.mkstemp(prefix=".thumb-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                thumb.save(out, "JPEG", quality=self.quality)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_replace(path, prefix=".thumb-") as tmp:
+            thumb.save(tmp, "JPEG", quality=self.quality)
         return path

@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import threading
 import zlib
 from collections.abc import Sequence
@@ -47,6 +46,7 @@ if sys.platform.startswith("linux"):
 from usearch.index import Index
 
 from store.errors import VectorIndexError
+from store.storage.atomic import atomic_replace
 
 if TYPE_CHECKING:
     from store.storage.catalog import Catalog
@@ -251,35 +251,26 @@ class VectorIndex:
             raise VectorIndexError(f"vector index {self.path} was opened read-only")
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=self.folder)
-            os.close(fd)
-            try:
-                self._index.save(tmp)
+            with atomic_replace(self.path, prefix=".vectors-") as tmp:
+                self._index.save(str(tmp))
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())
                 size = os.path.getsize(tmp)
-                crc = _crc32(Path(tmp))
+                crc = _crc32(tmp)
                 # Remove the old metadata first: a crash between the two replaces then leaves a file
                 # without metadata (rebuilt), never a new file described by old metadata.
                 self.meta_path.unlink(missing_ok=True)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
             meta = {"format": META_FORMAT, "model_id": self.model_id, "dim": self.dim, "dtype": self.dtype,
                     "connectivity": self.connectivity, "bytes": size, "count": len(self._index),
                     "crc32": crc, "generation": self._generation or 0,
                     "catalog_id": self._catalog_id}  # fmt: skip
-            fd, tmp_meta = tempfile.mkstemp(prefix=".vectors-", suffix=".json.tmp", dir=self.folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(meta, out)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp_meta, self.meta_path)
-            except BaseException:
-                Path(tmp_meta).unlink(missing_ok=True)
-                raise
+            with (
+                atomic_replace(self.meta_path, prefix=".vectors-", suffix=".json.tmp") as tmp_meta,
+                open(tmp_meta, "w", encoding="utf-8") as out,
+            ):
+                json.dump(meta, out)
+                out.flush()
+                os.fsync(out.fileno())
             _fsync_dir(self.folder)
             self._dirty = False
 

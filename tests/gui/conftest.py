@@ -10,7 +10,7 @@ import pytest
 from gui_fixtures import CLIP_TINY, FIXTURES
 from PIL import Image
 
-from models.bundle import install_bundle
+from models.bundle_install import install_bundle
 from store import config
 
 

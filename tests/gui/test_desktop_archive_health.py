@@ -8,8 +8,8 @@ import os
 import pytest
 from gui_fixtures import ARCHIVE_FILES, INDEX_TIMEOUT_MS, open_indexed
 
-from desktop.grid_model import EntryRole
 from desktop.pending_edits import CuratorEdit
+from desktop.widgets.grid_model import EntryRole
 from store.storage.catalog import Catalog
 from store.storage.health import INDEX_DAMAGED, INDEX_MISSING, UNAVAILABLE
 
@@ -104,7 +104,7 @@ def test_archive_renamed_away_keeps_edits_and_resumes_when_back(qtbot, models_di
 def test_watching_thread_stops_on_a_damaged_index(qtbot, models_dir, archive):
     from PIL import Image
 
-    from desktop.index_worker import IndexWorker
+    from desktop.workers.index_worker import IndexWorker
     from store.config import Settings
 
     worker = IndexWorker(archive, models_dir, Settings(), captions=False)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QTextCursor
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from desktop.details_panel import DetailsPanel, outlined
+from desktop.widgets.details_panel import DetailsPanel, outlined
 from store.services.browse import ItemDetails
 
 pytestmark = pytest.mark.gui

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from desktop.error_dialog import ExceptionHook
+from desktop.dialogs.error_dialog import ExceptionHook
 from store import config
 
 pytestmark = pytest.mark.gui
@@ -27,7 +27,7 @@ def test_unexpected_error_is_logged_and_shown(qapp, caplog):
     hook.show = lambda message, details: shown.append((message, details))
     try:
         assert sys.excepthook is hook
-        with caplog.at_level(logging.ERROR, logger="desktop.error_dialog"):
+        with caplog.at_level(logging.ERROR, logger="desktop.dialogs.error_dialog"):
             hook(*_raise_and_capture())
     finally:
         hook.uninstall()

@@ -6,8 +6,8 @@ import pytest
 from gui_fixtures import ARCHIVE_FILES, open_indexed
 from PySide6.QtCore import Qt
 
-from desktop.grid_model import EntryRole
 from desktop.main_window import MainWindow
+from desktop.widgets.grid_model import EntryRole
 
 pytestmark = pytest.mark.gui
 

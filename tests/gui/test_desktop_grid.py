@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from desktop.grid_model import GridEntry, GridModel
+from desktop.widgets.grid_model import GridEntry, GridModel
 from store.storage.thumbnails import ThumbnailCache
 
 pytestmark = pytest.mark.gui
@@ -38,7 +38,7 @@ def test_rows_sharing_a_thumbnail_are_all_repainted(qtbot, tmp_path):
 
 
 def test_thumbnail_pixmaps_stay_within_their_byte_budget(qtbot, tmp_path, monkeypatch):
-    from desktop import grid_model
+    from desktop.widgets import grid_model
 
     cache = ThumbnailCache(tmp_path / "thumbs")
     entries = []

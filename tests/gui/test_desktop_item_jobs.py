@@ -9,10 +9,10 @@ import pytest
 from gui_fixtures import ARCHIVE_FILES, FIXTURES, open_indexed
 from PySide6.QtCore import QItemSelectionModel
 
-from desktop.grid_model import EntryRole
-from desktop.item_jobs import export_target
 from desktop.main_window import MainWindow
-from models.bundle import install_bundle
+from desktop.widgets.grid_model import EntryRole
+from desktop.workers.item_jobs import export_target
+from models.bundle_install import install_bundle
 from store.storage.catalog import Catalog
 
 pytestmark = pytest.mark.gui
@@ -58,7 +58,9 @@ def test_export_selection_as_csv_and_json(qtbot, models_dir, archive, tmp_path, 
         (str(tmp_path / "picked"), "CSV files (*.csv)"),
         (str(tmp_path / "picked.json"), "CSV files (*.csv)"),
     ]
-    monkeypatch.setattr("desktop.main_window.QFileDialog.getSaveFileName", lambda *args: answers.pop(0))
+    monkeypatch.setattr(
+        "desktop.controllers.item_actions.QFileDialog.getSaveFileName", lambda *args: answers.pop(0)
+    )
 
     menu = window.context_menu(window.grid_model.index(4).data(EntryRole))  # right-click inside the selection
     with qtbot.waitSignal(window.item_jobs.exported, timeout=TIMEOUT_MS) as done:

@@ -49,7 +49,7 @@ def test_new_files_are_indexed_while_watching(qtbot, models_dir, archive):
 
 
 def test_periodic_rescan_without_watching(qtbot, models_dir, archive, monkeypatch):
-    monkeypatch.setattr("desktop.index_worker.SECONDS_PER_MINUTE", 0.3)  # "every minute", sped up
+    monkeypatch.setattr("desktop.workers.index_worker.SECONDS_PER_MINUTE", 0.3)  # "every minute", sped up
     window = _open(qtbot, models_dir, archive, Settings(watch_archive=False, rescan_minutes=1))
     assert window.index_label.text().endswith("rescan every 1 min")
     with qtbot.waitSignal(window.index_finished, timeout=TIMEOUT_MS, check_params_cb=_indexed_new_file):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from gui_fixtures import ARCHIVE_FILES, CLIP_TINY, INDEX_TIMEOUT_MS, open_indexed
+from gui_fixtures import ARCHIVE_FILES, CLIP_TINY, FIXTURES, INDEX_TIMEOUT_MS, open_indexed
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
-from desktop.grid_model import EntryRole
 from desktop.main_window import MainWindow
+from desktop.widgets.grid_model import EntryRole
 from store.config import Settings
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
@@ -172,6 +172,20 @@ def test_drop_on_search_field_searches_by_image(qtbot, models_dir, archive, tmp_
     assert not enter.isAccepted()
 
 
+@pytest.mark.parametrize("name", ["scan.jfif", "phone.HEIC"])
+def test_dropped_file_with_a_suffix_the_scanner_indexes_is_taken(qtbot, tmp_path, name):
+    window = MainWindow(models_dir=tmp_path / "models")
+    qtbot.addWidget(window)
+    dropped = tmp_path / name
+    dropped.write_bytes((FIXTURES / "images" / "pagoda.jpg").read_bytes())
+    _mime, enter, drop = _drag_events(dropped)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(window.query_images.chosen, timeout=5_000) as chosen:
+        window.event(drop)
+    assert chosen.args == [dropped]
+
+
 def test_pause_and_resume_indexing(qtbot, models_dir, archive):
     window = MainWindow(models_dir=models_dir)
     qtbot.addWidget(window)
@@ -254,7 +268,7 @@ def test_browsing_works_without_models(qtbot, models_dir, archive, tmp_path):
 
 def test_broken_bundle_install_is_reported(qtbot, tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("desktop.main_window.QMessageBox.warning", lambda *args: shown.append(args[2]))
+    monkeypatch.setattr("desktop.controllers.models.QMessageBox.warning", lambda *args: shown.append(args[2]))
     window = MainWindow(models_dir=tmp_path / "models")
     qtbot.addWidget(window)
     window.show()
@@ -340,7 +354,9 @@ def test_settings_dialog_saves_settings(qtbot, tmp_path, imago_home, monkeypatch
     assert again.index_dir.text() == str(tmp_path / "indexes")
     # A relative folder is refused with a message; the dialog stays open and nothing is saved.
     warnings = []
-    monkeypatch.setattr("desktop.settings_dialog.QMessageBox.warning", lambda *args: warnings.append(args[2]))
+    monkeypatch.setattr(
+        "desktop.dialogs.settings_dialog.QMessageBox.warning", lambda *args: warnings.append(args[2])
+    )
     again.index_dir.setText("relative/folder")
     again.accept()
     assert again.isVisible() and "fallback_index_dir" in warnings[0]
@@ -349,7 +365,7 @@ def test_settings_dialog_saves_settings(qtbot, tmp_path, imago_home, monkeypatch
 
 
 def test_device_report_in_words(qapp):
-    from desktop.settings_dialog import describe_providers
+    from desktop.dialogs.settings_dialog import describe_providers
     from models.session import ProviderProbe
 
     cpu = ProviderProbe("CPUExecutionProvider", True, "ok")

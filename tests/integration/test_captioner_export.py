@@ -19,7 +19,7 @@ CASES = {"greedy": (1, None, None), "beam3_penalised": (3, 1.3, 3), "beam4_ngram
 @pytest.mark.parametrize("shape", ["base", "large"])
 def test_reexported_tiny_git_matches_transformers(shape, tmp_path, capsys):
     from models.captioner import GitCaptioner
-    from models.export.git import build_tiny_git, reference_outputs
+    from models.export.tiny_git import build_tiny_git, reference_outputs
     from models.preprocess import load_image
 
     out = tmp_path / f"git-tiny-{shape}"
@@ -74,7 +74,8 @@ def test_checkpoint_folder_export_path(tmp_path):
     from transformers import BertTokenizerFast, CLIPImageProcessor, GitProcessor
 
     from models.captioner import GitCaptioner
-    from models.export.git import build_tiny_git, export_git_bundle, reference_outputs
+    from models.export.git import export_git_bundle
+    from models.export.tiny_git import build_tiny_git, reference_outputs
     from models.preprocess import load_image
 
     model, tokenizer = build_tiny_git("large")
@@ -100,7 +101,7 @@ def test_committed_beam_references_are_what_transformers_generates(shape):
     """beam-reference.json (length_penalty, early_stopping cases) still is transformers' output."""
     import importlib.util
 
-    from models.export.git import build_tiny_git
+    from models.export.tiny_git import build_tiny_git
     from models.preprocess import load_image
 
     script = FIXTURES / "models" / "git_beam_references.py"

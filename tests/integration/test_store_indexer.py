@@ -383,7 +383,7 @@ def test_vectors_in_catalog_match_the_encoder(setup):
 
 
 def test_measure_throughput_reports_both_rates(tmp_path):
-    from store.ingestion.indexer import measure_throughput
+    from benchmarks.throughput import measure_throughput
 
     make_archive(tmp_path / "a", 6)
     result = measure_throughput(tmp_path / "a", FakeEncoder(), batch_size=4, model_only_images=6)
@@ -455,13 +455,13 @@ def test_real_photographs_index_cleanly(tmp_path):
 
 
 def test_large_files_are_streamed_with_the_same_result(setup, tmp_path, monkeypatch):
-    import store.ingestion.indexer as indexer_mod
+    import store.ingestion.decode_work as decode_work
 
     setup.run()
     expected = setup.catalog.vectors(FakeEncoder.model_id)
     other = tmp_path / "copy"
     shutil.copytree(setup.root, other, ignore=shutil.ignore_patterns(".imago"))
-    monkeypatch.setattr(indexer_mod, "STREAM_ABOVE_BYTES", 0)  # every file counts as "large"
+    monkeypatch.setattr(decode_work, "STREAM_ABOVE_BYTES", 0)  # every file counts as "large"
     streamed = Setup(other)
     assert streamed.run().items == 12
     got = streamed.catalog.vectors(FakeEncoder.model_id)

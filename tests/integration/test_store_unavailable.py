@@ -27,7 +27,8 @@ from store_fakes import FakeEncoder, make_archive, make_image
 
 from store.ingestion.indexer import Indexer, IndexSummary
 from store.storage.archive import locate_index
-from store.storage.catalog import MISSING_GRACE_S, Catalog
+from store.storage.catalog import Catalog
+from store.storage.files import MISSING_GRACE_S
 from store.storage.vector_index import VectorIndex
 
 REPO = Path(__file__).resolve().parents[2]

@@ -67,8 +67,12 @@ def home(tmp_path) -> Path:
 
 def _bundled_module_names(app: FrozenApp) -> set[str]:
     """Top-level names of the Python modules in the executable's PYZ archive."""
-    archive = CArchiveReader(str(app.exe)).open_embedded_archive("PYZ.pyz")
-    return {name.split(".")[0] for name in archive.toc}
+    return {name.split(".")[0] for name in _bundled_modules(app)}
+
+
+def _bundled_modules(app: FrozenApp) -> set[str]:
+    """Full names of the Python modules in the executable's PYZ archive."""
+    return set(CArchiveReader(str(app.exe)).open_embedded_archive("PYZ.pyz").toc)
 
 
 NETWORK_PROBE = """
@@ -105,6 +109,16 @@ def test_bundle_has_no_export_or_test_packages(frozen_app):
         assert not path.name.startswith(("libtorch", "libc10")), f"torch library in the bundle: {rel}"
         # Model bundles live in the user's model dir, never in the app (resources/probe is a 1 KB probe).
         assert path.suffix != ".onnx" or rel.parts[0] == "resources", f"model inside the app: {rel}"
+
+
+def test_bundle_has_no_benchmark_synthetic_data_or_export_code(frozen_app):
+    tooling = [m for m in _bundled_modules(frozen_app) if m.split(".")[0] == "benchmarks"
+               or m == "models.export" or m.startswith("models.export.")]  # fmt: skip
+    assert tooling == [], f"tooling modules in the PYZ: {tooling}"
+    assert "desktop.cli.evaluation" in _bundled_modules(frozen_app)  # the CLI that refuses `bench` is there
+    files = [p.relative_to(frozen_app.internal) for p in frozen_app.internal.rglob("*")]
+    tooling_files = [f for f in files if f.parts[0] == "benchmarks" or f.parts[:2] == ("models", "export")]
+    assert tooling_files == [], f"tooling files in the bundle: {tooling_files}"
 
 
 def test_bundle_has_resources_onnxruntime_and_qt_plugins(frozen_app):
@@ -198,6 +212,35 @@ def test_models_import_onnx_works_frozen(frozen_app, strace, home, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "installed tiny@1 (image)" in run.stdout
     assert (home / "models" / "tiny" / "manifest.json").is_file()
+
+
+def test_bench_says_it_needs_a_source_checkout(frozen_app, strace, home, tmp_path):
+    run = run_traced(strace, frozen_app, ["bench", "--quick"], home, tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr == (
+        "imago: error: 'bench' needs a source checkout: the benchmarks are not part of the installed app\n"
+    )
+    assert run.network_calls == []
+
+
+def test_classify_train_works_frozen(frozen_app, strace, home, tmp_path):
+    """`classify train` writes its head with the `onnx` package, which the app ships for it."""
+    shutil.copytree(ROOT / "tests" / "fixtures" / "models" / "clip-tiny", home / "models" / "clip-tiny")
+    fixtures = ROOT / "tests" / "fixtures" / "images"
+    images = sorted(p for p in fixtures.iterdir() if p.suffix in IMAGE_SUFFIXES)
+    labels = tmp_path / "labels.csv"
+    rows = [f"{p},{'architecture' if p.stem == 'pagoda' else 'object'}" for p in images]
+    labels.write_text("path,label\n" + "\n".join(rows) + "\n")
+    args = ["classify", "train", "--labels", str(labels), "--head", "category", "--json"]
+    run = run_traced(strace, frozen_app, args, home, tmp_path)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["metrics"]["examples"] == len(images) and report["metrics"]["classes"] == 2
+    assert (home / "models" / "head-category-clip-tiny" / "head.onnx").is_file()
+    classified = run_traced(strace, frozen_app, ["classify", str(images[0]), "--json"], home, tmp_path)
+    assert classified.returncode == 0, classified.stderr
+    assert json.loads(classified.stdout)[0]["heads"]["category"]["model"] == report["bundle"]
+    assert run.network_calls == classified.network_calls == []
 
 
 @pytest.mark.parametrize("extra_args", [[], ["--find-similar", "IMAGE"]], ids=["plain", "find-similar"])

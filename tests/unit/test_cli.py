@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import main
+from desktop.cli import commands as cli
 
 ROOT = Path(main.__file__).resolve().parent
 
@@ -90,7 +91,7 @@ def test_failure_is_one_line_on_stderr_without_traceback(monkeypatch, capsys):
         raise ImagoError("archive /x is not a folder")
 
     parser_main = main.build_parser
-    monkeypatch.setattr(main, "build_parser", lambda: _with_handler(parser_main(), broken))
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_handler(parser_main(), broken))
     assert main.main(["doctor"]) == 1
     err = capsys.readouterr().err
     assert err == "imago: error: archive /x is not a folder\n"
@@ -108,7 +109,7 @@ def test_debug_shows_the_traceback(monkeypatch, capsys):
         raise ImagoError("boom")
 
     parser_main = main.build_parser
-    monkeypatch.setattr(main, "build_parser", lambda: _with_handler(parser_main(), broken))
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_handler(parser_main(), broken))
     assert main.main(["--debug", "doctor"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "imago: error: boom" in err
@@ -262,7 +263,7 @@ def test_os_and_database_errors_are_one_line(monkeypatch, capsys, error, message
         raise error
 
     parser_main = main.build_parser
-    monkeypatch.setattr(main, "build_parser", lambda: _with_handler(parser_main(), broken))
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_handler(parser_main(), broken))
     assert main.main(["doctor"]) == 1
     assert capsys.readouterr().err == f"imago: error: {message}\n"
 
@@ -316,3 +317,35 @@ def test_argument_combinations_that_mean_nothing_exit_2_with_the_usage(capsys, a
     assert main.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(usage) and message in err
+
+
+# -- tools the installed app does not ship -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "missing", "message"),
+    [
+        (["bench", "--quick"], ["benchmarks", "benchmarks.harness"], "'bench' needs a source checkout"),
+        (["models", "export", "clip", "SRC", "--out", "OUT"],
+         ["models.export", "models.export.clip", "models.export.git"],
+         "'models export' needs a source checkout with the [export] extra"),
+    ],
+)  # fmt: skip
+def test_tools_missing_from_the_build_are_refused_plainly(monkeypatch, capsys, argv, missing, message):
+    """The frozen app holds no benchmarks and no exporters: a plain one-line refusal, no traceback."""
+    for name in missing:
+        monkeypatch.setitem(sys.modules, name, None)  # what an import of a module not in the build sees
+    assert main.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"imago: error: {message}") and err.count("\n") == 1
+
+
+def test_a_missing_dependency_of_a_tool_is_not_taken_for_the_missing_tool(monkeypatch, capsys):
+    import benchmarks.harness
+
+    monkeypatch.delitem(sys.modules, "benchmarks.harness")  # imported afresh, then
+    monkeypatch.delattr(benchmarks, "harness")
+    monkeypatch.setitem(sys.modules, "resource", None)  # a module the harness needs is missing
+    assert main.main(["bench", "--quick"]) == 1
+    err = capsys.readouterr().err
+    assert "ModuleNotFoundError" in err and "source checkout" not in err

@@ -20,7 +20,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
 
 
 def copy_tree(dest: Path) -> Path:
-    for package in ("models", "store", "desktop", "resources"):
+    for package in ("models", "store", "desktop", "resources", "benchmarks"):
         shutil.copytree(
             ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "sample-archive")
         )

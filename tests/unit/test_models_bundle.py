@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from models.bundle import (
-    MANIFEST,
-    find_bundle,
-    install_bundle,
-    list_bundles,
-    load_bundle,
-    remove_bundle,
-    verify_bundle,
-    write_manifest,
-)
+from models.bundle import MANIFEST, find_bundle, list_bundles, load_bundle, verify_bundle, write_manifest
+from models.bundle_install import install_bundle, remove_bundle
 from models.errors import BundleError
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
@@ -289,7 +281,7 @@ def test_install_refuses_windows_reserved_names(tmp_path, entry):
 
 
 def test_ordinary_names_that_look_reserved_are_fine(tmp_path):
-    from models.bundle import _safe_relative
+    from models.bundle import safe_relative as _safe_relative
 
     for rel in ("console.onnx", "nullable/x.onnx", "com10.onnx", "aux_head.onnx", "sub/.hidden", "a.b.c"):
         assert _safe_relative(rel), rel
@@ -303,7 +295,7 @@ def test_install_refuses_a_zip_bomb(tmp_path):
 
 
 def test_install_refuses_a_zip_over_the_size_limit(tmp_path, monkeypatch):
-    import models.bundle as bundle_module
+    import models.bundle_install as bundle_module
 
     monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", 1000)
     archive = _zip_with(tmp_path, "weights.bin", os.urandom(2000))
@@ -317,7 +309,7 @@ def test_install_refuses_a_zip_over_the_size_limit(tmp_path, monkeypatch):
 
 
 def test_install_checks_free_disk_space_first(tmp_path, monkeypatch):
-    import models.bundle as bundle_module
+    import models.bundle_install as bundle_module
 
     usage = shutil.disk_usage(tmp_path)._replace(free=1000)
     monkeypatch.setattr(bundle_module.shutil, "disk_usage", lambda _: usage)
@@ -328,7 +320,7 @@ def test_install_checks_free_disk_space_first(tmp_path, monkeypatch):
 def test_disk_full_while_copying_is_one_clear_error(tmp_path, monkeypatch):
     import errno
 
-    import models.bundle as bundle_module
+    import models.bundle_install as bundle_module
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -25,7 +25,8 @@ from tiny_image_graphs import (
     write_uint8_nhwc_fixed,
 )
 
-from models.bundle import install_bundle, load_bundle, verify_bundle
+from models.bundle import load_bundle, verify_bundle
+from models.bundle_install import install_bundle
 from models.errors import BundleError
 from models.image_model import ImageModelEncoder
 from models.onnx_import import ImportOptions, import_onnx

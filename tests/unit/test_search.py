@@ -12,9 +12,11 @@ from PIL import Image, ImageOps
 
 from models.errors import ImagoError, InputError
 from store.ingestion.indexer import Indexer
-from store.services.search import SearchFilter, SearchService, fts_match, parse_bbox, query_terms
+from store.services.keywords import query_terms
+from store.services.search import SearchFilter, SearchService, parse_bbox
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
+from store.storage.fulltext import fts_match
 
 DIM = 32
 
@@ -614,10 +616,10 @@ def test_results_json_shape(service):
 
 
 def test_many_keyword_matches_rank_vector_candidates_first(service, monkeypatch):
-    import store.services.search
+    import store.services.keywords
 
     ranked = service.search_text("pattern", top=50, all=True)
-    monkeypatch.setattr(store.services.search, "FTS_RANK_MAX", 3)
+    monkeypatch.setattr(store.services.keywords, "FTS_RANK_MAX", 3)
     fast = service.search_text("pattern", top=50, all=True)
     # Same set of keyword matches (all in the first tier), whichever way they were ranked.
     keyword = {r.path for r in ranked.results if any("keyword match" in w for w in r.why)}
@@ -640,16 +642,16 @@ def test_keyword_matches_name_their_columns(own_service):
 def test_many_keyword_matches_boundary_and_filters(own_service, monkeypatch):
     """At most FTS_RANK_MAX keyword matches are ranked by bm25; above it the vector candidates among
     them come first, in vector order, and filters still apply."""
-    import store.services.search
+    import store.services.keywords
 
     s = own_service
     best = item_of(s, "other/pattern_17.png")
     _, vec = s.catalog.vectors(s.model_id, [best])
     s.text_encoder = FakeTextEncoder({"pattern": vec[0]})
     ranked = [(r.item_id, r.score) for r in s.search_text("pattern", top=50, all=True).results]
-    monkeypatch.setattr(store.services.search, "FTS_RANK_MAX", 30)  # exactly the 30 matches: still bm25
+    monkeypatch.setattr(store.services.keywords, "FTS_RANK_MAX", 30)  # exactly the 30 matches: still bm25
     assert [(r.item_id, r.score) for r in s.search_text("pattern", top=50, all=True).results] == ranked
-    monkeypatch.setattr(store.services.search, "FTS_RANK_MAX", 29)
+    monkeypatch.setattr(store.services.keywords, "FTS_RANK_MAX", 29)
     fast = s.search_text("pattern", top=50, all=True).results
     assert fast[0].item_id == best and fast[0].score == pytest.approx(2.0 / 61 + 1.0 / 61)
     assert [r.item_id for r in fast] != [i for i, _ in ranked]

@@ -15,7 +15,9 @@ from test_search import FakeImageEncoder, FakeTextEncoder, build_archive, index
 import main
 from models.errors import InputError
 from store.services.curation import CurationService
-from store.services.export import export_items, import_curator_fields, open_vector_index, read_import
+from store.services.export import export_items, open_vector_index
+from store.services.import_file import read_import
+from store.services.importer import import_curator_fields
 from store.services.search import SearchFilter, SearchService
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
@@ -350,13 +352,13 @@ def test_export_reports_a_full_disk_in_one_line(archive, tmp_path, capsys, monke
 
 
 def test_import_reads_row_by_row(catalog, tmp_path, monkeypatch):
-    import store.services.export
+    from store.services import import_file
 
     rows = export(catalog)
     rows[0]["description"] = "edited, read in 7-character pieces"
     doc = tmp_path / "edited.json"
     doc.write_text(json.dumps({"format": "imago-export", "version": 1, "items": rows}, indent=1), "utf-8")
-    monkeypatch.setattr(store.services.export, "_READ_CHARS", 7)  # every row crosses many read boundaries
+    monkeypatch.setattr(import_file, "_READ_CHARS", 7)  # every row crosses many read boundaries
     report = import_curator_fields(catalog, read_import(doc))
     assert report.as_json() == {"applied": 1, "unchanged": 11, "rejected": [], "unmatched": []}
     # Rows come one at a time: the first is there before the broken rest of the file is read.
@@ -438,9 +440,9 @@ def test_import_rejects_lone_surrogates_and_huge_numbers_row_by_row(catalog, tmp
 
 
 def test_import_report_lists_the_first_problems_and_counts_all(catalog, tmp_path, monkeypatch, capsys):
-    import store.services.export
+    import store.services.importer
 
-    monkeypatch.setattr(store.services.export, "MAX_LISTED_PROBLEMS", 2)
+    monkeypatch.setattr(store.services.importer, "MAX_LISTED_PROBLEMS", 2)
     doc = tmp_path / "rows.json"
     doc.write_text(json.dumps([{"path": f"missing/{n}.png"} for n in range(5)] + [3, 4, 5]), "utf-8")
     report = import_curator_fields(catalog, read_import(doc))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models.errors import ModelLoadError
+from models.errors import DeviceError, InputError, ModelLoadError
 from models.session import SessionOptions, candidate_providers, create_session, probe_providers
 from resources import resource_path
 
@@ -95,3 +95,90 @@ def test_a_provider_that_fell_back_is_not_retried(monkeypatch, caplog):
     # Said once, in the log only: no console warning on every command of a computer without a GPU.
     said = [r for r in caplog.records if "is not usable" in r.getMessage()]
     assert [(r.levelname, "CUDAExecutionProvider" in r.getMessage()) for r in said] == [("INFO", True)]
+
+
+class FakeOrt:
+    """onnxruntime offering `available` providers; its sessions report running on `runs_on` (None: the
+    GPU provider fails to start). Records the providers each session asked for."""
+
+    def __init__(self, monkeypatch, available, runs_on):
+        import models.session as session_module
+
+        monkeypatch.setattr(session_module, "_unusable", set())
+        monkeypatch.setattr(session_module.ort, "get_available_providers", lambda: list(available))
+        monkeypatch.setattr(session_module.ort, "InferenceSession", self.session)
+        self.asked = []
+        self.runs_on = runs_on
+
+    def session(self, source, options, providers, **kwargs):
+        self.asked.append(providers)
+        runs_on = "CPUExecutionProvider" if providers == ["CPUExecutionProvider"] else self.runs_on
+        if runs_on is None:
+            raise RuntimeError("CUDA failure 100: no CUDA-capable device is detected")
+        fake = type("FakeSession", (), {})()
+        fake.get_providers = lambda: list(dict.fromkeys([runs_on, "CPUExecutionProvider"]))
+        return fake
+
+
+GPU_AND_CPU = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+PROBE = resource_path("probe", "identity.onnx")
+
+
+def test_device_gpu_without_a_gpu_provider_is_a_clear_error(monkeypatch):
+    fake = FakeOrt(monkeypatch, ["CPUExecutionProvider"], "CPUExecutionProvider")
+    message = r"\(device: gpu\) but this onnxruntime has no GPU provider .*: choose auto or cpu"
+    with pytest.raises(DeviceError, match=message):
+        create_session(PROBE, SessionOptions(device="gpu"))
+    assert fake.asked == []
+
+
+@pytest.mark.parametrize(
+    ("runs_on", "reason"),
+    [("CPUExecutionProvider", "CUDAExecutionProvider is not usable"), (None, "no CUDA-capable device")],
+)
+def test_device_gpu_never_falls_back_to_the_cpu(monkeypatch, runs_on, reason):
+    """onnxruntime-gpu without CUDA libraries runs on the CPU, or the GPU provider fails: both refused."""
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, runs_on)
+    with pytest.raises(DeviceError, match=rf"device: gpu.*{reason}.*: choose auto or cpu"):
+        create_session(PROBE, SessionOptions(device="gpu"))
+    assert fake.asked == [GPU_AND_CPU]
+    with pytest.raises(DeviceError, match="device: gpu"):  # asked again: refused again, never the CPU
+        create_session(PROBE, SessionOptions(device="gpu"))
+
+
+def test_device_gpu_runs_on_a_working_gpu(monkeypatch):
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    session = create_session(PROBE, SessionOptions(device="gpu"))
+    assert session.get_providers()[0] == "CUDAExecutionProvider" and fake.asked == [GPU_AND_CPU]
+
+
+def test_device_auto_falls_back_to_the_cpu_with_a_log_line(monkeypatch, caplog):
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, None)
+    with caplog.at_level("INFO", logger="models.session"):
+        session = create_session(PROBE, SessionOptions(device="auto"))
+    assert session.get_providers() == ["CPUExecutionProvider"]
+    assert fake.asked == [GPU_AND_CPU, ["CPUExecutionProvider"]]
+    assert any("on CPUExecutionProvider" in r.getMessage() for r in caplog.records)
+
+
+def test_device_cpu_never_asks_for_the_gpu(monkeypatch):
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    session = create_session(PROBE, SessionOptions(device="cpu"))
+    assert session.get_providers() == ["CPUExecutionProvider"] and fake.asked == [["CPUExecutionProvider"]]
+
+
+def test_session_options_device_values():
+    assert SessionOptions().device == "auto" and not SessionOptions().force_cpu
+    assert SessionOptions(force_cpu=True) == SessionOptions(device="cpu")
+    assert SessionOptions(device="cpu").force_cpu and not SessionOptions(device="gpu").force_cpu
+    with pytest.raises(InputError, match="device must be one of auto, cpu, gpu"):
+        SessionOptions(device="tpu")
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu", "gpu"])
+def test_model_loading_passes_the_device_setting(device):
+    from models.loading import session_options
+    from store.config import Settings
+
+    options = session_options(Settings(device=device, intra_op_threads=3))
+    assert (options.device, options.intra_op_threads) == (device, 3)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from store_fakes import FakeClassifier, FakeEncoder, make_archive, quadrant_detector
 
-from models.bundle import install_bundle
+from models.bundle_install import install_bundle
 from models.errors import BundleError
 from models.loading import load_captioner, load_index_models, load_search_encoders, load_text_encoder
 from store.config import Settings

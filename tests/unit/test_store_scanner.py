@@ -26,7 +26,7 @@ from store.ingestion.scanner import (
     sniff,
     walk,
 )
-from store.storage.catalog import FileState
+from store.storage.files import FileState
 
 
 def test_sniff_recognises_formats_by_content(tmp_path):
@@ -316,3 +316,21 @@ def test_a_pipe_named_like_an_image_is_reported_with_its_name_escaped(tmp_path):
     assert problems == [
         (b"pipe-\xff.jpg", NotAnImageError, "not a regular file (a named pipe): pipe-\\xff.jpg")
     ]
+
+
+def test_system_folders_are_matched_as_each_platform_names_them():
+    import stat
+    from types import SimpleNamespace
+
+    from store.ingestion.scanner import is_system_dir
+
+    hidden = SimpleNamespace(st_file_attributes=stat.FILE_ATTRIBUTE_HIDDEN)
+    plain = SimpleNamespace(st_file_attributes=stat.FILE_ATTRIBUTE_DIRECTORY)
+    assert is_system_dir(b"$RECYCLE.BIN", platform="posix")
+    assert is_system_dir(b".git", platform="posix")
+    assert not is_system_dir(b"$Recycle.Bin", platform="posix")  # case-sensitive: an ordinary name there
+    assert is_system_dir(b"$Recycle.Bin", platform="nt")
+    assert is_system_dir(b"system volume information", platform="nt")
+    assert is_system_dir(b"Thumbs folder", hidden, platform="nt")
+    assert not is_system_dir(b"Thumbs folder", hidden, platform="posix")
+    assert not is_system_dir(b"Photos 1912", plain, platform="nt")

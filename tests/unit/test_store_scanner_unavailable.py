@@ -9,7 +9,7 @@ import pytest
 from store_fakes import make_image
 
 from store.ingestion.scanner import Entry, Unavailable, plan_scan, walk
-from store.storage.catalog import FileState
+from store.storage.files import FileState
 
 
 def _scandir_fails(monkeypatch, folder, exc: OSError) -> None:

@@ -153,7 +153,7 @@ def test_rescans_only_or_events_only(tmp_path):
 def test_network_filesystems_are_polled(tmp_path):
     from pathlib import Path
 
-    from store.ingestion.watcher import filesystem_type, is_network_filesystem
+    from store.platform.network_shares import filesystem_type, is_network_filesystem
 
     mounts = tmp_path / "mounts"
     mounts.write_text(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QBrush,
@@ -40,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.tasks import TaskRunner
+from desktop.workers.tasks import TaskRunner
 from store.services.duplicates import DuplicateGroup, DuplicateMember, find_duplicates
 from store.services.export import open_vector_index
 from store.storage.archive import IndexLocation
@@ -66,19 +67,13 @@ class _Cancelled(Exception):
     """The window was closed or the search restarted while duplicates were being looked for."""
 
 
-class _Progress(QObject):
-    """Lives on the GUI thread; the search emits it from the pool thread (queued delivery)."""
-
-    step = Signal(int, int, int)  # search generation, representatives compared, all of them
-
-
 def _find(
-    location: IndexLocation, progress: _Progress, generation: int, cancel: threading.Event
+    location: IndexLocation, cancel: threading.Event, step: Callable[[object], None]
 ) -> DuplicatesFound:
     def report(done: int, total: int) -> None:
         if cancel.is_set():
             raise _Cancelled
-        progress.step.emit(generation, done, total)
+        step((done, total))  # representatives compared, all of them
 
     with Catalog(location.catalog_path) as catalog:
         groups = find_duplicates(
@@ -120,8 +115,6 @@ class DuplicatesWindow(QWidget):
         self._cancel = threading.Event()
         # item id -> its rows (a file may head a near group and belong to an exact group too)
         self._rows: dict[int, list[QTreeWidgetItem]] = {}
-        self._progress = _Progress(self)
-        self._progress.step.connect(self._on_progress)
 
         self.status = QLabel(wordWrap=True)
         self.busy = QProgressBar(maximumWidth=260, textVisible=False)
@@ -207,9 +200,10 @@ class DuplicatesWindow(QWidget):
         self.again_button.setEnabled(False)
         self._update_actions()
         self.tasks.submit(
-            lambda: _find(location, self._progress, generation, cancel),
+            lambda step: _find(location, cancel, step),
             lambda found: self._show(generation, found),
             lambda exc: self._failed(generation, exc),
+            lambda done_total: self._on_progress(generation, *done_total),
         )
 
     def search_again(self) -> None:

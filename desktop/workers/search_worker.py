@@ -1,8 +1,8 @@
-"""Searches off the GUI thread: a worker QObject living in its own QThread owns the SearchService.
+"""Searches off the GUI thread: a `Searcher` owns the SearchService and runs on a one-thread TaskRunner.
 
-A SearchService holds a Catalog connection, so it must stay on one thread; requests arrive through
-queued signals and answers go back as `SearchOutcome` dataclasses. Each request carries an id so
-the window can drop answers to queries the curator has already replaced.
+A SearchService holds a Catalog connection, so it stays on the runner's one thread (it never expires);
+requests are submitted to it in order and answers come back as `SearchOutcome` dataclasses. Each request
+carries an id so the window can drop answers to queries the curator has already replaced.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
+from desktop.workers.tasks import TaskRunner
 from models.errors import BundleError, ImagoError
 from models.loading import load_search_encoders
 from store.config import Settings
@@ -44,11 +45,10 @@ class SearchOutcome:
     error: str | None = None
 
 
-class _SearchWorker(QObject):
-    answered = Signal(object)
+class Searcher:
+    """Answers search requests; used only on the search runner's thread. `settings`: its own copy."""
 
     def __init__(self, models_dir: Path, settings: Settings) -> None:
-        super().__init__()
         self.models_dir = models_dir
         self.settings = settings
         self._service: SearchService | None = None
@@ -75,7 +75,6 @@ class _SearchWorker(QObject):
             self._service_archive = archive
         return self._service
 
-    @Slot()
     def reset(self) -> None:
         """Forget the open service (the index changed); the next request reopens it."""
         if self._service is not None:
@@ -83,13 +82,12 @@ class _SearchWorker(QObject):
         self._service = None
         self._service_archive = None
 
-    @Slot()
-    def reload_models(self) -> None:
+    def reload_models(self, settings: Settings) -> None:
+        self.settings = settings
         self._encoders = None
         self.reset()
 
-    @Slot(object)
-    def handle(self, request: SearchRequest) -> None:
+    def answer(self, request: SearchRequest) -> SearchOutcome:
         try:
             service = self._service_for(request.archive)
             options = dict(top=TOP, all=request.all, filters=request.filters)
@@ -100,34 +98,22 @@ class _SearchWorker(QObject):
             else:
                 found = service.similar_to_image(request.image, **options)
         except ImagoError as exc:
-            self.answered.emit(SearchOutcome(request, error=str(exc)))
-            return
+            return SearchOutcome(request, error=str(exc))
         except Exception as exc:  # an unexpected failure: logged with its traceback, shown as text
             logger.exception("search failed: %s", request)
-            self.answered.emit(SearchOutcome(request, error=f"search failed: {exc}"))
-            return
-        self.answered.emit(SearchOutcome(request, list(found.results), found.more))
+            return SearchOutcome(request, error=f"search failed: {exc}")
+        return SearchOutcome(request, list(found.results), found.more)
 
 
-class SearchController(QObject):
-    """GUI-side handle: `submit(...)` returns a request id; `answered(SearchOutcome)` comes back."""
+class SearchWorker(QObject):
+    """GUI-side handle: `submit(...)` returns the request; `answered(SearchOutcome)` comes back."""
 
     answered = Signal(object)
-    _request = Signal(object)
-    _reset = Signal()
-    _reload = Signal()
 
     def __init__(self, models_dir: Path, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread = QThread()
-        self._thread.setObjectName("imago-search")
-        self._worker = _SearchWorker(models_dir, settings)
-        self._worker.moveToThread(self._thread)
-        self._request.connect(self._worker.handle)
-        self._reset.connect(self._worker.reset)
-        self._reload.connect(self._worker.reload_models)
-        self._worker.answered.connect(self.answered)
-        self._thread.finished.connect(self._worker.deleteLater)
+        self._runner = TaskRunner(self, threads=1)
+        self._searcher = Searcher(models_dir, settings)
         self._next_id = 0
 
     def submit(self, archive: Path, *, text: str | None = None, item_id: int | None = None,
@@ -137,20 +123,17 @@ class SearchController(QObject):
         request = SearchRequest(
             self._next_id, Path(archive), text, item_id, Path(image) if image else None, all, filters
         )
-        if not self._thread.isRunning():  # started on first use; shutdown() must end it
-            self._thread.start()
-        self._request.emit(request)
+        self._runner.submit(lambda: self._searcher.answer(request), self.answered.emit)
         return request
 
     def index_changed(self) -> None:
-        self._reset.emit()
+        self._runner.submit(self._searcher.reset)
 
-    def models_changed(self) -> None:
-        self._reload.emit()
+    def models_changed(self, settings: Settings) -> None:
+        """Load the models again (with `settings`, a copy for the search thread) at the next search."""
+        self._runner.submit(lambda: self._searcher.reload_models(settings))
 
     def shutdown(self) -> None:
-        """Close the service on its own thread (sqlite connections are thread-bound), then stop."""
-        if self._thread.isRunning():
-            QMetaObject.invokeMethod(self._worker, "reset", Qt.ConnectionType.BlockingQueuedConnection)
-        self._thread.quit()
-        self._thread.wait()
+        """Close the service on its own thread (sqlite connections are thread-bound) and wait for it."""
+        self._runner.submit(self._searcher.reset)
+        self._runner.wait()

@@ -1,6 +1,9 @@
-"""Background indexing: a QThread that drives `store.ingestion.indexer.Indexer.run()` and emits its progress.
+"""Background indexing: a worker that drives `store.ingestion.indexer.Indexer.run()` and emits its progress.
 
-The thread loads the models, opens its own (writer) Catalog and iterates the indexer's generator;
+It runs as one long job on the indexing TaskRunner (its own pool, so watching never holds a thread of
+the shared pools; it has room for a cancelled run still ending, e.g. on a vanished share, beside the
+next one). The job loads the models, opens its own (writer) Catalog and iterates the
+indexer's generator;
 each `Progress` dataclass is emitted as is. With the settings `watch_archive` or `rescan_minutes`,
 the thread then keeps the index in step with the archive (`store.ingestion.watcher.watch`) until cancelled,
 emitting an `IndexOutcome` after every run. pause()/resume()/cancel() are called from the GUI thread
@@ -19,21 +22,33 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
+from desktop.workers.tasks import TaskRunner
 from models.errors import BundleError
 from models.loading import load_index_models
 from store.config import Settings, user_data_dir
 from store.ingestion.indexer import Indexer, IndexSummary
 from store.ingestion.subphotos import detect_subphotos
-from store.ingestion.watcher import ArchiveWatcher, outermost
-from store.storage.archive import IndexLocation, locate_index
+from store.ingestion.watcher import ArchiveWatcher, index_and_watch
+from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
 from store.storage.health import archive_device, check_archive
 
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_MINUTE = 60.0  # the unit of the rescan setting (tests shorten it)
+MAX_RUNNING = 16  # indexing threads at once (cancelled ones that have not ended yet count)
+_runner: TaskRunner | None = None
+
+
+def _index_runner() -> TaskRunner:
+    """The runner of every indexing job, made on first use and kept for the process's lifetime (a
+    worker may go while its job still ends; the pool must not go with it)."""
+    global _runner
+    if _runner is None:
+        _runner = TaskRunner(threads=MAX_RUNNING)
+    return _runner
 
 
 @dataclass(frozen=True)
@@ -68,18 +83,22 @@ class IndexOutcome:
     problem: str | None = None
 
 
-class IndexWorker(QThread):
+class IndexWorker(QObject):
     """Indexes one archive in the background; emits `progress(Progress)` and `outcome(IndexOutcome)`
-    (once, or after every run while watching)."""
+    (once, or after every run while watching), then `finished()` once its thread is done.
+    `settings` is the worker's own copy (the window's may change while it runs)."""
 
     progress = Signal(object)
     outcome = Signal(object)
+    finished = Signal()
 
     def __init__(self, archive: Path, models_dir: Path, settings: Settings, captions: bool = True) -> None:
         super().__init__()
         self.archive = Path(archive)
         self.models_dir = Path(models_dir)
         self.settings = settings
+        self._running = False
+        self._ended = threading.Event()
         self.captions = captions
         self._lock = threading.Lock()
         self._indexer: Indexer | None = None
@@ -115,14 +134,29 @@ class IndexWorker(QThread):
             if self._watcher is not None:
                 self._watcher.stop()
 
+    def start(self) -> None:
+        """Start indexing (once)."""
+        self._running = True
+        _index_runner().submit(self._run, lambda _: self.finished.emit())
+
+    def isRunning(self) -> bool:  # the QThread name its callers know
+        return self._running
+
+    def wait(self) -> None:
+        """Block until the worker's thread is done (after `cancel()`, it ends at the next checkpoint)."""
+        self._ended.wait()
+
     # -- the thread -------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def _run(self) -> None:
         try:
             self.outcome.emit(self._index())
         except Exception as exc:  # shown in the status bar; the traceback goes to the log
             logger.exception("indexing %s failed", self.archive)
             self.outcome.emit(IndexOutcome(self.archive, None, error=str(exc)))
+        finally:
+            self._running = False
+            self._ended.set()
 
     def _make_watcher(self, archive: Path) -> ArchiveWatcher | None:
         """The watcher the settings ask for, or None for a single run."""
@@ -158,48 +192,37 @@ class IndexWorker(QThread):
                 self._watcher = watcher
                 if self._paused:
                     indexer.pause()
-                if watcher is not None:
-                    watcher.start()  # before the first run, so changes made during it are not missed
-            try:
-                for step in indexer.run(captions=captions):
-                    self.progress.emit(step)
-                self.totals += IndexTotals.of(indexer.summary)
+            device = archive_device(location.archive)
+            problems = []
+
+            def still_there() -> bool:
+                health = check_archive(location, device)
+                if not health.ok:
+                    logger.warning("stopped watching %s: %s", self.archive, health.detail)
+                    problems.append(health)
+                return health.ok
+
+            def run_done(summary: IndexSummary) -> None:
+                self.totals += IndexTotals.of(summary)
                 if watcher is not None and not indexer.cancelled:
-                    self.outcome.emit(self._outcome(indexer.summary, watching=True))
-                    problem = self._watch(location, indexer, watcher, captions)
-                    if problem is not None:
-                        return problem
+                    self.outcome.emit(self._outcome(summary, watching=True))
+
+            try:
+                steps = index_and_watch(
+                    indexer, watcher, captions=captions, on_run_done=run_done, still_there=still_there
+                )
+                for step in steps:
+                    self.progress.emit(step)
             finally:
-                if watcher is not None:
-                    watcher.stop()
                 with self._lock:
                     self._indexer = None
                     self._watcher = None
+            if problems:
+                health = problems[0]
+                return IndexOutcome(
+                    self.archive, None, error=health.detail, totals=self.totals, problem=health.problem
+                )
             return self._outcome(indexer.summary)
 
     def _outcome(self, summary: IndexSummary | None, watching: bool = False) -> IndexOutcome:
         return IndexOutcome(self.archive, summary, watching=watching, totals=self.totals)
-
-    def _watch(
-        self, location: IndexLocation, indexer: Indexer, watcher: ArchiveWatcher, captions: bool
-    ) -> IndexOutcome | None:
-        """Index each batch of changes once stable (as `store.ingestion.watcher.watch`), checking first that
-        the archive and its catalog are still there; the outcome that ends watching when not."""
-        device = archive_device(location.archive)
-        for change in watcher.changes():
-            health = check_archive(location, device)
-            if not health.ok:
-                logger.warning("stopped watching %s: %s", self.archive, health.detail)
-                return IndexOutcome(
-                    self.archive, None, error=health.detail, totals=self.totals, problem=health.problem
-                )
-            only = None if change.full else outermost(change.paths)
-            logger.info(
-                "indexing %s", "everything (periodic rescan)" if change.full else f"{len(only)} changed paths"
-            )
-            runs = indexer.run(only, captions=captions, caption_interrupt=lambda: watcher.has_pending)
-            for step in runs:
-                self.progress.emit(step)
-            self.totals += IndexTotals.of(indexer.summary)
-            self.outcome.emit(self._outcome(indexer.summary, watching=True))
-        return None

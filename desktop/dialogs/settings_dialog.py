@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import (
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.workers.tasks import TaskRunner
 from models.errors import ConfigError
 from models.session import ProviderProbe, probe_providers
 from store.config import DEVICES, MAX_RESCAN_MINUTES, Settings, default_index_root
@@ -60,20 +60,16 @@ class _ProbeSignals(QObject):
 _found_providers: list[ProviderProbe] | None = None  # the probe's answer: it does not change while running
 
 
-def _probe_in_background(signals: _ProbeSignals) -> None:
-    """Run models.session.probe_providers (what `doctor` does: a tiny session per provider) in a
-    daemon thread; creating sessions takes long enough to be noticed on the GUI thread."""
-
-    def run() -> None:
-        global _found_providers
-        try:
-            _found_providers = probe_providers()
-            signals.done.emit(_found_providers)
-        except Exception:  # a report only: the combo box still works without it
-            logger.exception("probing execution providers failed")
-            signals.done.emit([])
-
-    threading.Thread(target=run, name="imago-provider-probe", daemon=True).start()
+def _probe() -> list[ProviderProbe]:
+    """models.session.probe_providers (what `doctor` does: a tiny session per provider), run in the
+    pool: creating sessions takes long enough to be noticed on the GUI thread."""
+    global _found_providers
+    try:
+        _found_providers = probe_providers()
+    except Exception:  # a report only: the combo box still works without it
+        logger.exception("probing execution providers failed")
+        return []
+    return _found_providers
 
 
 def describe_providers(probes: list[ProviderProbe]) -> str:
@@ -95,9 +91,10 @@ def describe_providers(probes: list[ProviderProbe]) -> str:
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of `settings`; `result_settings()` is the validated new value after accept."""
+    """Edits a copy of `settings`; `result_settings()` is the validated new value after accept. What
+    this computer can use is probed once, with `tasks`."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Imago settings"))
         self._original = settings
@@ -107,9 +104,9 @@ class SettingsDialog(QDialog):
         if _found_providers is not None:
             self._show_probe(_found_providers)
         else:
-            self._probe = _ProbeSignals()  # no parent: the probe thread may outlive the dialog
-            self._probe.done.connect(self._show_probe)
-            _probe_in_background(self._probe)
+            self._probe = _ProbeSignals()  # no parent: the probe may outlive the dialog
+            self._probe.done.connect(self._show_probe)  # disconnected by Qt when the dialog goes
+            tasks.submit(_probe, self._probe.done.emit)
         self.threads = QSpinBox(minimum=0, maximum=256, value=settings.intra_op_threads)
         self.threads.setSpecialValueText(self.tr("Automatic"))
         self.caption_model = _combo(CAPTION_MODELS, settings.caption_model)

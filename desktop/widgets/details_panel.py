@@ -233,6 +233,13 @@ class DetailsPanel(QScrollArea):
             self.details = details
             self.labels.show_labels(details.labels)
 
+    def set_read_only(self, read_only: bool, why: str) -> None:
+        """Let the description and labels be edited, or not (`why` says why not, as their tooltip)."""
+        self.description.setReadOnly(read_only)
+        self.description.setToolTip(why)
+        self.labels.setEnabled(not read_only)
+        self.labels.setToolTip(why)
+
     def show_preview(self, item_id: int, image: QImage) -> None:
         if self.details is None or self.details.item_id != item_id:
             return  # the curator moved on

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.tasks import TaskRunner
+from desktop.workers.tasks import TaskRunner
 from models.loading import load_captioner
 from store.config import Settings
 from store.ingestion.recaption import RecaptionResult, recaption
@@ -62,13 +62,10 @@ class ItemJobs(QObject):
     recaptioned = Signal(object)  # RecaptionResult
     failed = Signal(str, object)  # (what failed, in words; the exception)
 
-    def __init__(
-        self, tasks: TaskRunner, models_dir: Path, settings: Settings, parent: QObject | None = None
-    ):
+    def __init__(self, tasks: TaskRunner, models_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
         self.tasks = tasks
         self.models_dir = models_dir
-        self.settings = settings
         self._cancel = threading.Event()
 
     def export(self, location: IndexLocation, item_ids: Sequence[int], out: Path, fmt: str) -> None:
@@ -79,10 +76,11 @@ class ItemJobs(QObject):
             lambda exc: self.failed.emit(self.tr("Export to {path}").format(path=out), exc),
         )
 
-    def recaption(self, location: IndexLocation, item_ids: Sequence[int]) -> None:
+    def recaption(self, location: IndexLocation, item_ids: Sequence[int], settings: Settings) -> None:
+        """Caption `item_ids` again with the caption model `settings` (the job's own copy) name."""
         ids, cancel = list(item_ids), self._cancel
         self.tasks.submit(
-            lambda: recaption_items(location, self.models_dir, self.settings, ids, cancel),
+            lambda: recaption_items(location, self.models_dir, settings, ids, cancel),
             self.recaptioned.emit,
             lambda exc: self.failed.emit(self.tr("Re-caption"), exc),
         )

@@ -1,6 +1,9 @@
-"""Model tasks behind the CLI (`models embed`, `classify`, `classify train`), free of argument parsing.
+"""Model runs over lists of files, free of argument parsing: embed images or texts, classify or label
+image files, and train a classifier head from labelled images or stored embeddings.
 
-Each function takes explicit paths and options and returns plain data; `main.py` prints it.
+They back the CLI's `models embed`, `classify` and `classify train`; each function takes explicit
+bundles, paths and options and returns plain data for the caller to print. Bundles are found with
+`models.bundle.find_bundle`.
 """
 
 from __future__ import annotations
@@ -12,24 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from models.bundle import Bundle, find_bundle, load_bundle
-from models.classifier import HEADS, load_heads, save_head_bundle, train_linear_head
+from models.bundle import Bundle
+from models.classifier import load_heads, save_head_bundle, train_linear_head
 from models.clip import ClipImageEncoder, ClipTextEncoder
 from models.errors import InputError
+from models.label_names import HEADS
 from models.preprocess import load_image
 from models.session import SessionOptions
 
 logger = logging.getLogger(__name__)
-
-
-def resolve_clip_bundle(models_dir: Path, name_or_dir: str | None) -> Bundle:
-    """A CLIP bundle from a folder path, an installed bundle name, or (None) the default one."""
-    if name_or_dir is not None and Path(name_or_dir).is_dir():
-        bundle = load_bundle(Path(name_or_dir))
-        if bundle.kind != "clip":
-            raise InputError(f"{name_or_dir} is a {bundle.kind!r} bundle, not a CLIP bundle")
-        return bundle
-    return find_bundle(models_dir, "clip", name_or_dir)
 
 
 def embed_images(

@@ -158,6 +158,11 @@ class FacetsPanel(QWidget):
             parts.append(self.tr("category “{category}”").format(category=self.category))
         return ", ".join(parts)
 
+    def restriction_note(self) -> str:
+        """The restriction, to append to the grid's heading ("" when there is none)."""
+        described = self.describe()
+        return self.tr(" — filter: {restriction}").format(restriction=described) if described else ""
+
     def _on_clicked(self, item: QTreeWidgetItem) -> None:
         value = item.data(0, ValueRole)
         if item.treeWidget() is self.folders:

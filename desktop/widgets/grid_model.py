@@ -1,7 +1,7 @@
 """The thumbnail grid's Qt item model: a flat list of items with lazily loaded thumbnails.
 
 Rows are plain `GridEntry` dataclasses (browsing an archive or search results). Only rows the view
-paints ask for their thumbnail; the JPEG is read from the index's thumbnail cache in a pool thread
+paints ask for their thumbnail; the JPEG is read from the index's thumbnail cache by a TaskRunner job
 and the rows that asked are repainted when it arrives. An LRU of pixmaps bounded in bytes keeps memory
 flat however long the curator browses (a 160 px thumbnail is 100 KiB as a pixmap: the former bound of
 3000 of them let the window grow by 300 MB while scrolling a large archive); it holds several screens
@@ -16,18 +16,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QCoreApplication,
-    QModelIndex,
-    QObject,
-    QRunnable,
-    Qt,
-    QThreadPool,
-    Signal,
-)
+from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
+from desktop.workers.tasks import TaskRunner
 from store.storage.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
@@ -53,18 +45,10 @@ class GridEntry:
         return None if self.hash is None else (self.hash, self.region)
 
 
-class _ThumbSignals(QObject):
-    loaded = Signal(object, QImage)  # (thumb key, image; null image when unreadable)
-
-
-class _ThumbJob(QRunnable):
-    def __init__(self, key: tuple, path: Path, size: int, signals: _ThumbSignals) -> None:
-        super().__init__()
-        self.key, self.path, self.size, self.signals = key, path, size, signals
-
-    def run(self) -> None:
-        image = QImage(str(self.path))  # QImage (unlike QPixmap) may be built off the GUI thread
-        self.signals.loaded.emit(self.key, _boxed(image, self.size) if not image.isNull() else image)
+def _read_thumbnail(path: Path, size: int) -> QImage:
+    """The thumbnail at `path` boxed to `size` (a null image when unreadable); run in the pool."""
+    image = QImage(str(path))  # QImage (unlike QPixmap) may be built off the GUI thread
+    return _boxed(image, size) if not image.isNull() else image
 
 
 def _boxed(image: QImage, size: int) -> QImage:
@@ -98,7 +82,7 @@ class GridModel(QAbstractListModel):
 
     thumbnail_loaded = Signal(int)  # row, for tests and repaint accounting
 
-    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._entries: list[GridEntry] = []
         self._pixmaps: OrderedDict[tuple, QPixmap] = OrderedDict()
@@ -106,9 +90,7 @@ class GridModel(QAbstractListModel):
         self._waiting: dict[tuple, set[int]] = {}  # thumbnail being read -> rows to repaint
         self._missing: set[tuple] = set()
         self._cache: ThumbnailCache | None = None
-        self._pool = pool or QThreadPool.globalInstance()
-        self._signals = _ThumbSignals(self)
-        self._signals.loaded.connect(self._on_loaded)
+        self._tasks = TaskRunner(self)
         self._placeholder = _placeholder(ICON_SIZE)
         self._missing_icon = self._placeholder
 
@@ -175,7 +157,10 @@ class GridModel(QAbstractListModel):
             return self._missing_icon
         if key not in self._waiting:
             self._waiting[key] = set()
-            self._pool.start(_ThumbJob(key, self._cache.path(key[0], key[1]), ICON_SIZE, self._signals))
+            path = self._cache.path(key[0], key[1])
+            self._tasks.submit(
+                lambda: _read_thumbnail(path, ICON_SIZE), lambda image: self._on_loaded(key, image)
+            )
         self._waiting[key].add(row)
         return self._placeholder
 
