@@ -10,8 +10,10 @@ happens then: "auto" falls back to the CPU, "gpu" raises DeviceError, "cpu" neve
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,19 +181,27 @@ _NUMPY_TYPES = {
 }
 
 
+def _held_weakly(fn: Callable[..., T]) -> Callable[[], Callable[..., T]]:
+    """`fn` back on each call; a bound method is held by a weak reference, so a model that keeps a
+    Lazy of its own method is no reference cycle and frees its sessions as soon as it is dropped."""
+    if inspect.ismethod(fn):
+        return weakref.WeakMethod(fn)
+    return lambda: fn
+
+
 class Lazy(Generic[T]):
     """A value made by `factory` on the first `get()`, once, under a lock (so it is thread-safe);
     `close()` drops it and the next `get()` makes it again. A factory that raises leaves nothing made."""
 
     def __init__(self, factory: Callable[[], T]) -> None:
-        self._factory = factory
+        self._factory = _held_weakly(factory)
         self._lock = threading.Lock()
         self._value: T | None = None
 
     def get(self) -> T:
         with self._lock:
             if self._value is None:
-                self._value = self._factory()
+                self._value = self._factory()()
             return self._value
 
     def close(self) -> None:
@@ -216,7 +226,7 @@ class LazySession(Lazy[ort.InferenceSession]):
         super().__init__(self._create)
         self.path = Path(path)
         self.options = options
-        self._check = check
+        self._check = None if check is None else _held_weakly(check)
         self.input_types: dict[str, type] = {}
         self.input_shapes: dict[str, list] = {}
 
@@ -233,7 +243,7 @@ class LazySession(Lazy[ort.InferenceSession]):
             self.input_types[arg.name] = _NUMPY_TYPES[arg.type]
             self.input_shapes[arg.name] = list(arg.shape)
         if self._check is not None:
-            self._check(session)
+            self._check()(session)
         return session
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:

@@ -182,3 +182,38 @@ def test_model_loading_passes_the_device_setting(device):
 
     options = session_options(Settings(device=device, intra_op_threads=3))
     assert (options.device, options.intra_op_threads) == (device, 3)
+
+
+def test_a_dropped_model_frees_its_sessions_at_once():
+    """Models keep lazy sessions of their own methods; a reference cycle would keep a dropped model's
+    sessions (hundreds of MB) alive until the garbage collector happens to run."""
+    import gc
+    import weakref
+    from pathlib import Path
+
+    from PIL import Image
+
+    from models.bundle import load_bundle
+    from models.captioner import GitCaptioner
+    from models.clip import ClipImageEncoder, ClipTextEncoder
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "models"
+    clip = load_bundle(fixtures / "clip-tiny")
+    image = Image.new("RGB", (40, 30), (200, 40, 10))
+    gc.disable()
+    try:
+        git = load_bundle(fixtures / "git-tiny-base")
+        encoders = [ClipImageEncoder(clip), ClipTextEncoder(clip), GitCaptioner(git)]
+        encoders[0].encode([image])
+        encoders[1].encode(["a red square"])
+        encoders[2].load()
+        sessions = [
+            weakref.ref(encoders[0]._session.get()),
+            weakref.ref(encoders[1]._session.get()),
+            weakref.ref(encoders[2]._image_session),
+            weakref.ref(encoders[2]._decoder_session),
+        ]
+        del encoders
+        assert [ref() is None for ref in sessions] == [True] * 4
+    finally:
+        gc.enable()
