@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.search_field.returnPressed.connect(self.run_text_search)
         self.search_field.installEventFilter(self)
         self.show_all_button.clicked.connect(self.show_browse)
+        self.browse_controls.remember_in(self.window_state)
         self.status = IndexStatus(self.statusBar())
         self.index_label, self.progress_bar = self.status.label, self.status.progress_bar
         self.errors_label, self.pause_button = self.status.errors_label, self.status.pause_button
@@ -102,8 +103,9 @@ class MainWindow(QMainWindow):
     def _build_controllers(self) -> None:
         session = self.session
         self.health = HealthController(session, self.problem_panel, self.status)
-        self.browse = BrowseController(session, self.grid, self.facets, self.results_label)
-        self.search = SearchController(session, self.grid, self.facets, self.results_label)
+        grid, facets, heading, controls = self.grid, self.facets, self.results_label, self.browse_controls
+        self.browse = BrowseController(session, grid, facets, heading, controls)
+        self.search = SearchController(session, grid, facets, heading, self.query_chip, controls)
         self.indexing = IndexingController(session, self.status, self)
         self.details_view = DetailsController(session, self.grid, self.details)
         self.curation = CurationController(session, self.details, self.grid_model, self)
@@ -133,6 +135,10 @@ class MainWindow(QMainWindow):
             signal.connect(lambda: self._set_read_only(True))
         self.problem_panel.other_button.clicked.connect(self._choose_archive)
         self.facets.changed.connect(self._on_facets_changed)
+        self.browse_controls.changed.connect(self._on_facets_changed)
+        self.query_chip.cleared.connect(self.show_browse)
+        self.session.opened.connect(self.search_field.clear)  # another archive: the last search goes
+        search.similar_requested.connect(self.search_field.clear)  # the chip shows that query
         browse.current_gone.connect(details.clear)
         indexing.started.connect(browse.restart_refreshes)
         indexing.growing.connect(lambda: browse.refresh_due() and self._refresh_after_index())
@@ -146,8 +152,9 @@ class MainWindow(QMainWindow):
         actions.find_similar_in_folder.connect(self.find_similar_in_folder)
         actions.recaptioned.connect(details.reload_current)
         self.more_button.clicked.connect(search.show_more)
-        self.models_panel.install_folder.connect(self.models.choose_folder)
-        self.models_panel.install_zip.connect(self.models.choose_zip)
+        self.models_panel.install_requested.connect(self.models.show_install)
+        self.welcome.open_requested.connect(self._choose_archive)
+        self.welcome.recent_chosen.connect(self.open_archive)
         self.models_panel.dismissed.connect(self._dismiss_clip_notice)
         self.models.installed.connect(self._on_installed)
         self.query_images.chosen.connect(search.find_similar_file)
@@ -167,7 +174,7 @@ class MainWindow(QMainWindow):
         action(file_menu, self.tr("&Open archive…"), self._choose_archive, keys.Open)
         self.recent_menu = RecentMenu(self.tr("Open &recent"), self)
         file_menu.addMenu(self.recent_menu)
-        self.recent_menu.show_paths(self.settings.recent_archives)
+        self._show_recent(self.settings.recent_archives)
         self.recent_menu.chosen.connect(self.open_archive)
         file_menu.addSeparator()
         action(file_menu, self.tr("Install model bundle from &folder…"), self.models.choose_folder)
@@ -246,14 +253,9 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_archive(Path(folder))
 
-    def _remember(self, archive: Path) -> None:
-        recent = [str(archive)] + [p for p in self.settings.recent_archives if p != str(archive)]
-        self.settings.recent_archives = recent[:MAX_RECENT]
-        try:
-            self.settings.save()
-        except (ImagoError, OSError) as exc:
-            logger.warning("cannot save the recent archives: %s", exc)
-        self.recent_menu.show_paths(self.settings.recent_archives)
+    def _show_recent(self, recent: list[str]) -> None:
+        self.recent_menu.show_paths(recent)
+        self.welcome.show_recent(recent)
 
     def open_archive(self, archive: Path) -> bool:
         """Show `archive`'s indexed items and start indexing it (when a CLIP bundle is installed)."""
@@ -271,7 +273,7 @@ class MainWindow(QMainWindow):
         self.session.open(archive, location)  # the controllers let go of the last one
         self._set_read_only(location.read_only)
         self.setWindowTitle(f"Imago — {archive.name}")
-        self._remember(archive)
+        self._show_recent(self.session.remember(archive, MAX_RECENT))
         if location.fallback:
             self.statusBar().showMessage(
                 self.tr("The archive is read-only; its index is kept in {path}").format(path=location.path),

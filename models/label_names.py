@@ -21,21 +21,53 @@ VOCABULARY_FILES = ("names.json", "categories.json", "imagenet.json")
 
 
 @functools.cache
-def _names() -> dict[str, dict[str, str]]:
-    """English label -> {language: name}, from every shipped vocabulary (read once)."""
-    out: dict[str, dict[str, str]] = {}
+def _vocabularies() -> tuple[tuple[str, tuple[dict, ...]], ...]:
+    """(head, labels) of every shipped vocabulary (read once); an unreadable one is left out."""
+    out = []
     for file in VOCABULARY_FILES:
         path = resource_path("vocabularies", file)
         try:
-            labels = json.loads(path.read_text(encoding="utf-8"))["labels"]
+            data = json.loads(path.read_text(encoding="utf-8"))
+            head, labels = data["head"], data["labels"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("cannot read label names from %s: %s", path, exc)
             continue
+        valid = (label for label in labels if isinstance(label, dict) and isinstance(label.get("en"), str))
+        out.append((head, tuple(valid)))
+    return tuple(out)
+
+
+@functools.cache
+def _names() -> dict[str, dict[str, str]]:
+    """English label -> {language: name}, from every shipped vocabulary."""
+    out: dict[str, dict[str, str]] = {}
+    for _head, labels in _vocabularies():
         for label in labels:
-            if isinstance(label, dict) and isinstance(label.get("en"), str):
-                names = {k: v for k, v in label.items() if k not in ("id", "prompt") and isinstance(v, str)}
-                out.setdefault(label["en"], names)
+            names = {k: v for k, v in label.items() if k not in ("id", "prompt") and isinstance(v, str)}
+            out.setdefault(label["en"], names)
     return out
+
+
+@functools.cache
+def _labels_by_name() -> dict[str, str]:
+    """Any language's name (case-folded) -> the English label it names; the first vocabulary wins."""
+    out: dict[str, str] = {}
+    for label, names in _names().items():
+        for name in names.values():
+            out.setdefault(name.casefold(), label)
+    return out
+
+
+def vocabulary_labels(head: str) -> list[str]:
+    """The English labels the shipped vocabularies of `head` ("category", "name") hold, in their order."""
+    labels = (label["en"] for vocab_head, vocab in _vocabularies() if vocab_head == head for label in vocab)
+    return list(dict.fromkeys(labels))
+
+
+def stored_label(name: str) -> str:
+    """The English label a vocabulary name in any language stands for (e.g. "икона" -> "icon"); `name`
+    itself when no vocabulary has it: a curator's own label is stored as typed."""
+    return _labels_by_name().get(name.casefold(), name)
 
 
 def display_name(label: str, language: str) -> str:

@@ -27,6 +27,7 @@ class ModelSettings(Protocol):
     intra_op_threads: int
     caption_model: str
     caption_beams: int
+    ensemble_model: str
 
 
 def session_options(settings: ModelSettings):
@@ -104,21 +105,57 @@ def load_search_encoders(
     """The image encoder for find-similar and the text encoder for search by meaning: CLIP's towers,
     or the image model and None (text search then matches words only). BundleError when no model
     can be found at all."""
-    from models.clip import ClipImageEncoder, ClipTextEncoder
-    from models.image_model import ImageModelEncoder
+    from models.clip import ClipTextEncoder
 
     options = session_options(settings)
     bundle = image_model_bundle(models_dir)
+    encoder = image_encoder(bundle, options)
+    return encoder, ClipTextEncoder(bundle, options) if bundle.kind == "clip" else None
+
+
+def image_encoder(bundle, options) -> ClipImageEncoder | ImageModelEncoder:
+    """The image encoder of a CLIP or image bundle; BundleError for a bundle of another kind."""
+    from models.clip import ClipImageEncoder
+    from models.image_model import ImageModelEncoder
+
     if bundle.kind == "clip":
-        return ClipImageEncoder(bundle, options), ClipTextEncoder(bundle, options)
+        return ClipImageEncoder(bundle, options)
     if bundle.kind == "image":
-        return ImageModelEncoder(bundle, options), None
+        return ImageModelEncoder(bundle, options)
     from models.errors import BundleError
 
     raise BundleError(f"{bundle.path} is a {bundle.kind} bundle; it cannot embed images")
 
 
+def find_image_bundle(models_dir: Path, name: str):
+    """The bundle `name` means (a folder, or an installed bundle's name), also among the bundles
+    shipped with Imago; BundleNotFoundError names `models_dir` when neither has it."""
+    from models.bundle import find_bundle
+    from models.errors import BundleNotFoundError
+
+    try:
+        return find_bundle(models_dir, None, name)
+    except BundleNotFoundError as missing:
+        try:
+            return find_bundle(bundled_models_dir(), None, name)
+        except BundleNotFoundError:
+            raise missing from None
+
+
+def load_ensemble_encoder(
+    models_dir: Path, settings: ModelSettings, first_model_id: str
+) -> ClipImageEncoder | ImageModelEncoder | None:
+    """The second image model of a find-similar ensemble (the setting `ensemble_model`), or None when
+    the setting is empty or names the model that already embeds images (`first_model_id`)."""
+    if not settings.ensemble_model:
+        return None
+    encoder = image_encoder(find_image_bundle(models_dir, settings.ensemble_model), session_options(settings))
+    if encoder.model_id.removesuffix("-int8") == first_model_id.removesuffix("-int8"):
+        logger.warning("ensemble_model %s is the image model itself: no ensemble", settings.ensemble_model)
+        return None
+    return encoder
+
+
 def load_text_encoder(models_dir: Path, settings: ModelSettings) -> ClipTextEncoder | None:
     """The CLIP text encoder (multilingual tower when the bundle has one); None without CLIP."""
     return load_search_encoders(models_dir, settings)[1]
-

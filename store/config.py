@@ -67,6 +67,12 @@ class Settings:
     watch_archive: bool = True  # index changes as file-system events report them
     rescan_minutes: int = 0  # periodic full rescan, for shares that send no change events; 0: off
     fallback_index_dir: str = ""  # indexes of read-only archives; "": <user data dir>/indexes
+    # A second image model (bundle name or folder) indexed beside the first; find similar fuses the
+    # two models' scores. "": none.
+    ensemble_model: str = ""
+    # w in w * cosine(first model) + (1 - w) * cosine(ensemble_model). An even split, not a measured
+    # value: `imago eval DATASET --ensemble BUNDLE --pick-weight` measures one on a labelled folder.
+    ensemble_weight: float = 0.5
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field."""
@@ -102,6 +108,14 @@ class Settings:
             raise ConfigError(
                 f"setting 'fallback_index_dir' must be an absolute folder path or empty, not {folder!r}"
             )
+        if not isinstance(self.ensemble_model, str):
+            raise ConfigError(
+                f"setting 'ensemble_model' must be a model bundle's name or folder, or empty, "
+                f"not {self.ensemble_model!r}"
+            )
+        weight = self.ensemble_weight
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+            raise ConfigError(f"setting 'ensemble_weight' must be a number from 0 to 1, not {weight!r}")
 
     @property
     def index_root(self) -> Path:

@@ -22,6 +22,20 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     ev.add_argument("--no-head", action="store_true", help="skip training a linear head")
     ev.add_argument("--models", metavar="DIR", help="model bundle folder or CLIP bundle")
     ev.add_argument("--json", metavar="OUT", nargs="?", const="-", help="JSON report to OUT (- = stdout)")
+    ev.add_argument(
+        "--ensemble", metavar="BUNDLE",
+        help="a second image model (bundle folder or name): find similar by each model and fused",
+    )  # fmt: skip
+    weight = ev.add_mutually_exclusive_group()
+    weight.add_argument(
+        "--weight", type=_weight, metavar="W",
+        help="the first model's weight in the fused score, 0 to 1 (default: the setting ensemble_weight)",
+    )  # fmt: skip
+    weight.add_argument(
+        "--pick-weight", action="store_true",
+        help="measure the weight on the gallery list (part of it queries the rest), then report the "
+        "queries at it",
+    )  # fmt: skip
     ev.set_defaults(handler=cmd_eval)
 
     bench = sub.add_parser("bench", parents=[common], help="run the benchmark harness")
@@ -32,35 +46,52 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     bench.set_defaults(handler=cmd_bench)
 
 
+def _weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a weight is a number from 0 to 1, not {text!r}")
+    return value
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    from models.clip import ClipImageEncoder, ClipTextEncoder
-    from models.image_model import ImageModelEncoder
-    from models.loading import image_model_bundle
+    from models.clip import ClipTextEncoder
+    from models.loading import find_image_bundle, image_encoder, image_model_bundle
+    from store.config import Settings
     from store.services import evaluation
 
     if (args.split_file is None) != (args.query_file is None):
         raise UsageError("give both --split-file and --query-file, or neither")
+    if args.ensemble is None and (args.weight is not None or args.pick_weight):
+        raise UsageError("--weight and --pick-weight need --ensemble BUNDLE")
     dataset = Path(args.dataset)
     gallery = queries = None
     if args.split_file:
         gallery = evaluation.read_list(dataset, Path(args.split_file))
         queries = evaluation.read_list(dataset, Path(args.query_file))
-    bundle = image_model_bundle(models_dir(args, existing=True))  # CLIP when installed, else the image model
+    folder = models_dir(args, existing=True)
+    bundle = image_model_bundle(folder)  # CLIP when installed, else the image model
     options = session_options()
-    if bundle.kind == "clip":
-        image_encoder, text_encoder = (
-            ClipImageEncoder(bundle, options),
-            ClipTextEncoder(bundle, options, tower="clip"),
-        )
-    else:
-        image_encoder, text_encoder = ImageModelEncoder(bundle, options), None
+    first = image_encoder(bundle, options)
+    text_encoder = ClipTextEncoder(bundle, options, tower="clip") if bundle.kind == "clip" else None
+    second = weight = None
+    if args.ensemble is not None:
+        second = image_encoder(find_image_bundle(folder, args.ensemble), options)
+        if second.model_id == first.model_id:
+            raise UsageError(f"--ensemble names the image model itself ({first.model_id})")
+        weight = None if args.pick_weight else args.weight
+        if weight is None and not args.pick_weight:
+            weight = Settings.load().ensemble_weight
 
     def progress(stage: str, done: int, total: int) -> None:
         print(f"\r{stage}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
     report = evaluation.evaluate(
-        dataset, image_encoder, text_encoder,
+        dataset, first, text_encoder,
         gallery=gallery, queries=queries, limit=args.limit, train_head=not args.no_head, progress=progress,
+        ensemble_encoder=second, ensemble_weight=weight,
     )  # fmt: skip
     print(file=sys.stderr)
     text = json.dumps(report, indent=2, ensure_ascii=False)
@@ -70,6 +101,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     print(evaluation.to_table(report))
+    ensemble = report["ensemble"]
+    if ensemble is not None:
+        w, (a, b) = ensemble["weight"], ensemble["models"]
+        where = ensemble["weight_measured_on"]
+        said = (
+            f"measured on {dataset}, {where}: it holds for images like these, not in general"
+            if where
+            else "given, not measured (--pick-weight measures one on this folder)"
+        )
+        print(f"\nFusion weight {w:.1f} for {a} ({1 - w:.1f} for {b}) {said}.")
     return EXIT_OK
 
 

@@ -42,7 +42,7 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from models.loading import load_index_models
+    from models.loading import load_ensemble_encoder, load_index_models
     from store import config
     from store.ingestion.indexer import Indexer
     from store.ingestion.subphotos import detect_subphotos
@@ -63,6 +63,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     encoder, classifiers, captioner = load_index_models(
         folder, settings, captions=not args.no_caption, cache_dir=config.user_data_dir() / "cache"
     )
+    ensemble = load_ensemble_encoder(folder, settings, encoder.model_id)
+    if ensemble is not None:
+        print(f"imago: also embedding with {ensemble.model_id} (ensemble_model)", file=sys.stderr)
     line = _ProgressLine(sys.stderr)
 
     def report(summary) -> None:
@@ -81,7 +84,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         )  # fmt: skip
         indexer = Indexer(
             location, catalog, encoder, classifiers=classifiers, captioner=captioner,
-            region_detector=detect_subphotos, vector_index=vectors,
+            region_detector=detect_subphotos, vector_index=vectors, ensemble_encoder=ensemble,
         )  # fmt: skip
         watcher = ArchiveWatcher(location.archive) if args.watch else None
         previous_handlers = {}

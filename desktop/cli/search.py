@@ -83,22 +83,27 @@ def _search_service(args: argparse.Namespace, *, text: bool, required: bool):
     image model shipped with Imago) and, with CLIP, its text tower; without any model, `required`
     raises and otherwise the service runs model-free (keywords, --item)."""
     from models.errors import BundleError
-    from models.loading import load_search_encoders
+    from models.loading import load_ensemble_encoder, load_search_encoders
     from store.config import Settings
     from store.services.search import SearchService
 
-    image_encoder = text_encoder = None
+    image_encoder = text_encoder = ensemble = None
+    settings = Settings.load()
+    folder = models_dir(args, existing=True)
     try:
-        image_encoder, text_encoder = load_search_encoders(models_dir(args, existing=True), Settings.load())
+        image_encoder, text_encoder = load_search_encoders(folder, settings)
     except BundleError as exc:
         if required:
             raise
         logger.warning("%s; searching without an image model", exc)
+    if image_encoder is not None and not text:  # find similar fuses the setting ensemble_model's scores
+        ensemble = load_ensemble_encoder(folder, settings, image_encoder.model_id)
     if text_encoder is None and text:
         logger.info("no CLIP bundle: text search matches names, tags, captions and descriptions only")
     return SearchService.open(
-        Path(args.archive), image_encoder=image_encoder, text_encoder=text_encoder if text else None
-    )
+        Path(args.archive), image_encoder=image_encoder, text_encoder=text_encoder if text else None,
+        ensemble_encoder=ensemble, ensemble_weight=settings.ensemble_weight,
+    )  # fmt: skip
 
 
 def _print_results(found, as_json: bool) -> None:
@@ -198,7 +203,7 @@ def _indexed_item(catalog, relative: str) -> int | None:
 
 def cmd_similar(args: argparse.Namespace) -> int:
     archive = archive_folder(args.archive)  # before anything is loaded
-    from store.services.search import parse_bbox
+    from store.boxes import parse_bbox
 
     if (args.image is None) == (args.item is None):
         raise UsageError("give either an IMAGE file or --item ID")

@@ -1,5 +1,5 @@
-"""Browsing: the list of indexed items in the grid (kept in place while indexing refreshes it) and the
-folder and category facets that restrict it."""
+"""Browsing: the list of indexed items in the grid (kept in place while indexing refreshes it), in the
+order and date range the browse controls choose, and the folder and category facets that restrict it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 from desktop.controllers.session import ArchiveSession
+from desktop.widgets.browse_controls import BrowseControls
 from desktop.widgets.facets_panel import FacetsPanel
 from desktop.widgets.grid_model import GridEntry, GridModel
 from desktop.widgets.thumbnail_grid import ThumbnailGrid
@@ -23,10 +24,10 @@ REFRESH_FIRST_S = 2.0
 REFRESH_MAX_S = 30.0
 
 
-def read_browse(catalog_path: Path, filters: SearchFilter) -> list[GridEntry]:
+def read_browse(catalog_path: Path, filters: SearchFilter, order: str = "path") -> list[GridEntry]:
     with open_catalog(catalog_path) as catalog:
-        items = visible_items(catalog, filters=filters)
-    return [GridEntry(i.item_id, i.path, i.hash, i.region) for i in items]
+        items = visible_items(catalog, filters=filters, order=order)
+    return [GridEntry(i.item_id, i.path, i.hash, i.region, place=i.place) for i in items]
 
 
 def read_facets_of(catalog_path: Path, folder: str | None, category: str | None) -> Facets | None:
@@ -46,9 +47,13 @@ class BrowseController(QObject):
     current_gone = Signal()  # the item shown in the details is not in the reloaded list
     shown = Signal()  # the grid's heading or contents changed: panels follow
 
-    def __init__(self, session: ArchiveSession, grid: ThumbnailGrid, facets: FacetsPanel, heading: QLabel):
+    def __init__(
+        self, session: ArchiveSession, grid: ThumbnailGrid, facets: FacetsPanel, heading: QLabel,
+        controls: BrowseControls | None = None,
+    ):  # fmt: skip
         super().__init__(session)
         self.session, self.grid, self.facets, self.heading = session, grid, facets, heading
+        self.controls = controls or BrowseControls()
         self.model: GridModel = grid.model()
         self._loading = False
         self._last = 0.0
@@ -80,7 +85,7 @@ class BrowseController(QObject):
             self.heading.setText(self.tr("Nothing indexed yet"))
             self.items_loaded.emit(0)
             return
-        filters = self.facets.filters()
+        filters, order = self._choice()
         self._loading = True
         self._last = time.monotonic()
 
@@ -89,14 +94,20 @@ class BrowseController(QObject):
             self.job_failed.emit(exc)
 
         session.tasks.submit(
-            lambda: read_browse(path, filters), lambda entries: self._show(path, filters, entries), failed
+            lambda: read_browse(path, filters, order),
+            lambda entries: self._show(path, (filters, order), entries),
+            failed,
         )
 
-    def _show(self, catalog_path: Path, filters: SearchFilter, entries: list[GridEntry]) -> None:
+    def _choice(self) -> tuple[SearchFilter, str]:
+        """What to browse: the facets' folder and category and the date range; in which order."""
+        return self.controls.restrict(self.facets.filters()), self.controls.order
+
+    def _show(self, catalog_path: Path, choice: tuple[SearchFilter, str], entries: list[GridEntry]) -> None:
         self._loading = False
         session = self.session
         session.catalog_seen = session.catalog_seen or catalog_path == session.catalog_path
-        wanted = session.mode == "browse" and filters == self.facets.filters()
+        wanted = session.mode == "browse" and choice == self._choice()
         if catalog_path != session.catalog_path or not wanted:
             return
         if session.problem is not None:  # read before the index went away: it is not shown now
@@ -120,6 +131,7 @@ class BrowseController(QObject):
         self.heading.setText(
             self.tr("Indexed images and regions: {count}").format(count=len(entries))
             + self.facets.restriction_note()
+            + self.controls.restriction_note()
         )
         self.shown.emit()
         self.items_loaded.emit(len(entries))

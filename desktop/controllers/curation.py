@@ -23,7 +23,6 @@ from store.storage.health import open_catalog
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class EditResult:
     """A curator edit written (`details`: the item as it is now) or kept for later (`kept`: how many
@@ -61,7 +60,7 @@ def write_edit(catalog_path: Path, edit: CuratorEdit, pending: PendingEdits, try
             if not fits:
                 error = f"the index at {catalog_path} is another catalog than the edit was made in"
             elif item_id is None:
-                raise ItemGoneError(f"item #{edit.item_id} ({edit.path}) is no longer in the catalog")
+                raise ItemGoneError(f"{edit.path or 'the item'} is no longer in the catalog")
             else:
                 return EditResult(edit, True, details)
     return EditResult(edit, False, kept=pending.add(edit), error=error)
@@ -168,6 +167,8 @@ class CurationController(QObject):
             self.description_saved.emit(result.details.item_id)
         else:
             self.panel.update_labels(result.details)
+            if edit.kind == "confirm":
+                self.panel.remember_label(edit.head, edit.label)
             session.say(self.tr("Labels saved"), 5_000)
             self.labels_changed.emit()
             self.labels_saved.emit(result.details.item_id)

@@ -110,6 +110,9 @@ class IndexingController(QObject):
         if changed & RESTART_SETTINGS and self.worker is not None:
             self.restart()
             self.session.say(self.tr("Settings saved; indexing started again with them"), 10_000)
+        elif changed == {"language"}:
+            note = self.tr("Settings saved; the language changes when Imago is next started")
+            self.session.say(note, 10_000)
         else:
             self.session.say(self.tr("Settings saved; they apply to the next indexing run"), 10_000)
 

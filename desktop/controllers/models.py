@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop.controllers.session import ArchiveSession
+from desktop.dialogs.install_models_dialog import InstallModelsDialog
 from models.bundle import has_bundle
 from models.bundle_install import install_bundle
 
@@ -23,6 +24,15 @@ class ModelsController(QObject):
 
     def has_clip_bundle(self) -> bool:
         return has_bundle(self.session.models_dir, "clip")
+
+    def show_install(self) -> InstallModelsDialog:
+        """How to get bundles, then a folder or zip chooser (the notice's "Install model…")."""
+        dialog = InstallModelsDialog(self.session.models_dir, self.parent_widget)
+        dialog.from_folder.connect(self.choose_folder)
+        dialog.from_zip.connect(self.choose_zip)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.parent_widget, self.tr("Model bundle folder"))

@@ -1,5 +1,9 @@
 """Searching: text queries and "find similar" (to an item or an image file) in the search worker, the
-answers shown in the grid, the relevance cut-off lifted on request."""
+answers shown in the grid, the relevance cut-off lifted on request.
+
+Results explain themselves: the query is a chip above the grid, the heading counts strong matches (or
+says there are none and the closest are shown), matches below the cut-off come after a line in the grid
+and are dimmed, the query's exact copies are marked, and each hit has a bar for how well it matches."""
 
 from __future__ import annotations
 
@@ -9,14 +13,36 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 from desktop.controllers.session import ArchiveSession
+from desktop.widgets.browse_controls import BrowseControls
 from desktop.widgets.facets_panel import FacetsPanel
 from desktop.widgets.grid_model import GridEntry
 from desktop.widgets.problem_panel import problem_status
+from desktop.widgets.query_chip import QueryChip
 from desktop.widgets.thumbnail_grid import ThumbnailGrid
 from desktop.workers.search_worker import SearchOutcome, SearchRequest, SearchWorker
 
 # Settings the search models are loaded with (models.loading.session_options).
 SEARCH_MODEL_SETTINGS = {"device", "intra_op_threads"}
+
+
+def result_entries(outcome: SearchOutcome) -> tuple[list[GridEntry], int | None]:
+    """The grid's rows for an answer, and the row where the matches below the cut-off start (None: no
+    strong match before them, or none below). Exact copies of the query come first, then the strong
+    matches, then the possible ones, each in the service's order."""
+    query_hash = outcome.query.hash if outcome.query else None
+    ranked: dict[str, list] = {"exact": [], "strong": [], "possible": []}
+    for r in outcome.results:
+        exact = query_hash is not None and r.region is None and r.hash == query_hash
+        ranked["exact" if exact else "possible" if r.weak else "strong"].append(r)
+    best = max((r.score for r in ranked["strong"] + ranked["possible"]), default=0.0)
+    entries = [
+        GridEntry(r.item_id, r.path, r.hash, r.region, r.score, list(r.why), outcome.places.get(r.item_id),
+                  match, 1.0 if match == "exact" else max(0.0, r.score) / best if best > 0 else None)
+        for match, results in ranked.items()
+        for r in results
+    ]  # fmt: skip
+    strong = len(ranked["exact"]) + len(ranked["strong"])
+    return entries, strong if 0 < strong < len(entries) else None
 
 
 class SearchController(QObject):
@@ -25,10 +51,15 @@ class SearchController(QObject):
     results_shown = Signal(object)  # SearchOutcome
     check_wanted = Signal()  # a search failed: perhaps on a vanished index
     shown = Signal()  # the grid's heading or contents changed: panels follow
+    similar_requested = Signal()  # a find-similar query (an image, not the search field's words)
 
-    def __init__(self, session: ArchiveSession, grid: ThumbnailGrid, facets: FacetsPanel, heading: QLabel):
+    def __init__(
+        self, session: ArchiveSession, grid: ThumbnailGrid, facets: FacetsPanel, heading: QLabel,
+        chip: QueryChip | None = None, controls: BrowseControls | None = None,
+    ):  # fmt: skip
         super().__init__(session)
         self.session, self.grid, self.facets, self.heading = session, grid, facets, heading
+        self.chip, self.controls = chip or QueryChip(), controls or BrowseControls()
         self.worker = SearchWorker(session.models_dir, session.settings_copy(), self)
         self.worker.answered.connect(self._on_answer)
         self.last_results: SearchOutcome | None = None
@@ -48,9 +79,11 @@ class SearchController(QObject):
         self._submit(text=text)
 
     def find_similar_item(self, item_id: int) -> None:
+        self.similar_requested.emit()
         self._submit(item_id=item_id)
 
     def find_similar_file(self, path: Path) -> None:
+        self.similar_requested.emit()
         self._submit(image=Path(path))
 
     def show_more(self) -> None:
@@ -69,6 +102,9 @@ class SearchController(QObject):
         """Back to browsing: no search shown or awaited."""
         self.session.mode = "browse"
         self.last_results, self.last_request, self._request_id = None, None, 0
+        self.chip.clear()
+        self.grid.set_divider(None)
+        self.controls.set_browsing(True)
 
     def apply_settings(self, changed: set[str]) -> None:
         """New settings were saved (`changed`: their names): the search models follow them."""
@@ -79,9 +115,24 @@ class SearchController(QObject):
         """How a search request is named in the window (translated)."""
         if request.text is not None:
             return f"“{request.text}”"
-        if request.item_id is not None:
-            return self.tr("similar to item #{id}").format(id=request.item_id)
-        return self.tr("similar to {name}").format(name=request.image.name if request.image else "?")
+        return self.tr("similar to {name}").format(name=self._image_name(request))
+
+    def _image_name(self, request: SearchRequest, outcome: SearchOutcome | None = None) -> str:
+        """The query image's name: a dropped file's name, or the item's (as the grid names it)."""
+        if request.image is not None:
+            return request.image.name
+        if outcome is not None and outcome.query is not None:
+            query = outcome.query
+            return GridEntry(request.item_id, query.path, None, query.region, place=query.place).name
+        shown = next((e for e in self.grid.model().entries() if e.item_id == request.item_id), None)
+        return shown.name if shown is not None else self.tr("the chosen image")
+
+    def _show_chip(self, request: SearchRequest, outcome: SearchOutcome | None = None) -> None:
+        if request.text is not None:
+            self.chip.show_words(request.text)
+        else:
+            picture = outcome.query.thumbnail if outcome is not None and outcome.query else None
+            self.chip.show_image(self._image_name(request, outcome), picture)
 
     def _submit(self, **query) -> None:
         session = self.session
@@ -91,10 +142,11 @@ class SearchController(QObject):
         if session.problem is not None:
             session.say(problem_status(session.problem.problem), 10_000)
             return
-        filters = self.facets.filters()
+        filters = self.controls.restrict(self.facets.filters())
         request = self.worker.submit(session.archive, filters=filters if filters.restricts else None, **query)
         self._request_id = request.request_id
         self.last_request = request
+        self._show_chip(request)
         session.say(self.tr("Searching {query}…").format(query=self.query_title(request)))
 
     def _on_answer(self, outcome: SearchOutcome) -> None:
@@ -103,25 +155,41 @@ class SearchController(QObject):
         self.session.say("")
         self.session.mode = "results"
         self.last_results = outcome
+        self.controls.set_browsing(False)
+        self._show_chip(outcome.request, outcome)
         model = self.grid.model()
         if outcome.error:
             self.check_wanted.emit()
             model.set_entries([])
-            self.heading.setText(f"{self.query_title(outcome.request)}: {outcome.error}")
+            self.grid.set_divider(None)
+            self.heading.setText(outcome.error)
         else:
-            entries = [
-                GridEntry(r.item_id, r.path, r.hash, r.region, r.score, list(r.why)) for r in outcome.results
-            ]
+            entries, divider = result_entries(outcome)
             model.set_entries(entries)
-            more = self.tr(" — more exist below the relevance cut-off") if outcome.more else ""
-            found = self.tr("{query} — found: {count}").format(
-                query=self.query_title(outcome.request), count=len(entries)
-            )
-            self.heading.setText(found + more + self.facets.restriction_note())
+            self.grid.set_divider(divider)
+            self.heading.setText(self._counts(entries, divider, outcome) + self._restrictions())
             if entries:
                 self.grid.setCurrentIndex(model.index(0))
         self.shown.emit()
         self.results_shown.emit(outcome)
+
+    def _restrictions(self) -> str:
+        return self.facets.restriction_note() + self.controls.restriction_note()
+
+    def _counts(self, entries: list[GridEntry], divider: int | None, outcome: SearchOutcome) -> str:
+        """The heading: how many strong matches (and weaker ones below the line) are shown."""
+        strong = sum(e.match != "possible" for e in entries)
+        if not entries:
+            text = self.tr("No matches")
+        elif not strong:
+            text = self.tr("No strong matches; the {count} closest shown").format(count=len(entries))
+        else:
+            text = self.tr("Strong matches: {count}").format(count=strong)
+        if divider is not None:
+            text += self.tr("; below the line, weaker ones: {count}").format(count=len(entries) - strong)
+        if outcome.more and not outcome.request.all:
+            text += self.tr(" — more below the relevance cut-off")
+        return text
 
     @property
     def more_available(self) -> bool:

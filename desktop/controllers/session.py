@@ -9,6 +9,7 @@ goes to the status bar, so controllers need no window. GUI thread only; jobs get
 from __future__ import annotations
 
 import copy
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -17,11 +18,14 @@ from PySide6.QtCore import QObject, QThread, Signal
 from desktop.pending_edits import FILE_NAME as PENDING_FILE
 from desktop.pending_edits import PendingEdits
 from desktop.workers.tasks import TaskRunner
+from models.errors import ImagoError
 from store import config
 from store.config import Settings
 from store.errors import CatalogError
 from store.storage.archive import IndexLocation
 from store.storage.health import ArchiveHealth, archive_device
+
+logger = logging.getLogger(__name__)
 
 # Failures of a catalog job that mean the catalog cannot be reached now (the archive or its index may
 # have gone away): a curator edit failing so is kept for later, except for ReadOnlyIndexError (a
@@ -88,6 +92,16 @@ class ArchiveSession(QObject):
     def full_path(self, relative: str) -> Path:
         """The file at `relative` (an item's path) in the open archive."""
         return (self.archive or Path()) / relative
+
+    def remember(self, archive: Path, most: int) -> list[str]:
+        """Put `archive` first in the settings' recent archives (at most `most`), saved; the list."""
+        recent = [str(archive)] + [p for p in self.settings.recent_archives if p != str(archive)]
+        self.settings.recent_archives = recent[:most]
+        try:
+            self.settings.save()
+        except (ImagoError, OSError) as exc:
+            logger.warning("cannot save the recent archives: %s", exc)
+        return self.settings.recent_archives
 
     def settings_copy(self) -> Settings:
         """A copy of the settings for a worker thread (the window's object may change meanwhile)."""

@@ -1,18 +1,17 @@
-"""The duplicates window: groups of exact and near-duplicate files, with the curator's marks.
+"""The duplicates window: one group per set of exact or near-duplicate copies, the copies' facts side by
+side, a suggestion of which to keep (`store.services.keep_suggestion`), and the curator's marks.
 
 `store.services.duplicates.find_duplicates` runs in a pool thread behind a busy indicator; thumbnails load in
-the pool too. Each file can be marked "Keep" or "Duplicate"; marks are saved in the catalog
-(`store.storage.marks`) after every change, so they survive restarts and follow moved files.
-Imago never deletes or moves the curator's files: the marks are notes to act on (e.g. with "Copy
-paths of duplicates").
+the pool too. Each file can be marked "Keep" or "Duplicate", one by one or by accepting a group's
+suggestion (or every unmarked group's); marks are saved in the catalog (`store.storage.marks`) after
+every change, so they survive restarts and follow moved files. Imago never deletes or moves the
+curator's files: the marks are notes to act on ("Copy paths of duplicates", "Export marked list…").
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
@@ -21,14 +20,16 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QDesktopServices,
-    QFont,
     QGuiApplication,
     QIcon,
     QImage,
+    QKeySequence,
     QPixmap,
+    QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,80 +42,51 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.widgets.duplicate_group import (
+    FILE,
+    MARK,
+    PATH,
+    GroupHeader,
+    GroupRole,
+    MemberRole,
+    column_titles,
+    member_row,
+)
+from desktop.workers.duplicate_jobs import Cancelled, DuplicatesFound, find, load_thumbnails, save_marks
+from desktop.workers.item_jobs import export_target
 from desktop.workers.tasks import TaskRunner
-from store.services.duplicates import DuplicateGroup, DuplicateMember, find_duplicates
-from store.services.export import open_vector_index
+from store.services.duplicate_export import marked_duplicates, write_marked
+from store.services.duplicates import DuplicateMember
 from store.storage.archive import IndexLocation
-from store.storage.catalog import Catalog
-from store.storage.marks import DUPLICATE, KEEP, read_marks, set_marks
+from store.storage.marks import DUPLICATE, KEEP
 from store.storage.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
 
 THUMB_SIZE = 72
 THUMB_CHUNK = 100  # thumbnails per pool job, so the first rows fill in quickly
-MemberRole = Qt.ItemDataRole.UserRole + 1
 MARK_COLOURS = {KEEP: QColor(30, 130, 60), DUPLICATE: QColor(190, 50, 40)}
-
-
-@dataclass(frozen=True)
-class DuplicatesFound:
-    groups: list[DuplicateGroup]
-    marks: dict[int, str]  # item id -> the curator's mark
-
-
-class _Cancelled(Exception):
-    """The window was closed or the search restarted while duplicates were being looked for."""
-
-
-def _find(
-    location: IndexLocation, cancel: threading.Event, step: Callable[[object], None]
-) -> DuplicatesFound:
-    def report(done: int, total: int) -> None:
-        if cancel.is_set():
-            raise _Cancelled
-        step((done, total))  # representatives compared, all of them
-
-    with Catalog(location.catalog_path) as catalog:
-        groups = find_duplicates(
-            catalog, open_vector_index(catalog, location.path), location.archive,
-            thumbnails=ThumbnailCache(location.thumbnails_dir), progress=report,
-        )  # fmt: skip
-        marks = read_marks(catalog, {m.item_id for g in groups for m in g.members})
-    return DuplicatesFound(groups, marks)
-
-
-def _save_marks(catalog_path: Path, item_ids: list[int], mark: str | None) -> None:
-    with Catalog(catalog_path) as catalog:
-        set_marks(catalog, item_ids, mark)
-
-
-def _load_thumbnails(paths: list[tuple[int, Path]]) -> list[tuple[int, QImage]]:
-    out = []
-    for item_id, path in paths:
-        image = QImage(str(path))  # QImage (unlike QPixmap) may be built off the GUI thread
-        if not image.isNull():
-            out.append((item_id, image.scaled(THUMB_SIZE, THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                                              Qt.TransformationMode.SmoothTransformation)))  # fmt: skip
-    return out
 
 
 class DuplicatesWindow(QWidget):
     """Lists the duplicate groups of one archive; `search(location)` (re)computes them."""
 
     marks_saved = Signal()
+    exported = Signal(Path, int)  # the file written, the rows in it
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Duplicates"))
-        self.resize(980, 680)
+        self.resize(1180, 680)
         self.tasks = tasks
         self.location: IndexLocation | None = None
+        self.found: DuplicatesFound | None = None
         self.marks: dict[int, str] | None = None  # None until a search has finished
         self._generation = 0
         self._cancel = threading.Event()
-        # item id -> its rows (a file may head a near group and belong to an exact group too)
-        self._rows: dict[int, list[QTreeWidgetItem]] = {}
+        self._rows: dict[int, QTreeWidgetItem] = {}  # item id -> its row (groups are disjoint)
+        self._headers: list[GroupHeader] = []  # one per group
+        self._export_dir = Path.home()
 
         self.status = QLabel(wordWrap=True)
         self.busy = QProgressBar(maximumWidth=260, textVisible=False)
@@ -126,18 +98,19 @@ class DuplicatesWindow(QWidget):
         top.addWidget(self.again_button)
 
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels([self.tr("File"), self.tr("Similarity"), self.tr("Mark")])
+        self.tree.setHeaderLabels(column_titles())
         self.tree.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the ends of paths tell copies apart
         header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(FILE, 260)
         self.tree.itemSelectionChanged.connect(self._update_actions)
-        self.tree.itemActivated.connect(lambda item: self._open(item.data(0, MemberRole)))
+        self.tree.itemActivated.connect(lambda item: self._open(item.data(FILE, MemberRole)))
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.keep_action = self._action(self.tr("Keep"), "K", lambda: self.mark_selected(KEEP))
@@ -155,11 +128,23 @@ class DuplicatesWindow(QWidget):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             buttons.addWidget(button)
+        self.accept_all_button = QPushButton(self.tr("Accept all suggestions"))
+        self.accept_all_button.setToolTip(
+            self.tr("Accept the suggestion of every group in which no file is marked yet")
+        )
+        self.accept_all_button.clicked.connect(self.accept_all)
+        buttons.addWidget(self.accept_all_button)
         buttons.addStretch(1)
         self.copy_button = QPushButton(self.tr("Copy paths of duplicates"))
         self.copy_button.setToolTip(self.tr("Copy the full paths of the files marked as duplicates"))
         self.copy_button.clicked.connect(self.copy_duplicate_paths)
         buttons.addWidget(self.copy_button)
+        self.export_button = QPushButton(self.tr("Export marked list…"))
+        self.export_button.setToolTip(
+            self.tr("Save the files marked as duplicates, each with the copy to keep, as CSV or JSON")
+        )
+        self.export_button.clicked.connect(self.export_marked)
+        buttons.addWidget(self.export_button)
         note = QLabel(
             "<i>{}</i>".format(
                 self.tr("Imago never deletes or moves files: the marks are notes for you, saved with "
@@ -167,12 +152,18 @@ class DuplicatesWindow(QWidget):
             ),
             wordWrap=True,
         )  # fmt: skip
+        self.close_button = QPushButton(self.tr("Close"))
+        self.close_button.clicked.connect(self.close)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
+        bottom = QHBoxLayout()
+        bottom.addWidget(note, stretch=1)
+        bottom.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.tree, stretch=1)
         layout.addLayout(buttons)
-        layout.addWidget(note)
+        layout.addLayout(bottom)
         self._update_actions()
 
     def _action(self, text: str, shortcut: str, slot) -> QAction:
@@ -191,16 +182,17 @@ class DuplicatesWindow(QWidget):
         self._generation += 1
         generation = self._generation
         self.location = location
-        self.marks = None
+        self.found = self.marks = None
         self.tree.clear()
         self._rows.clear()
+        self._headers.clear()
         self.status.setText(self.tr("Looking for duplicates in {archive}…").format(archive=location.archive))
         self.busy.setRange(0, 0)
         self.busy.setVisible(True)
         self.again_button.setEnabled(False)
         self._update_actions()
         self.tasks.submit(
-            lambda step: _find(location, cancel, step),
+            lambda step: find(location, cancel, step),
             lambda found: self._show(generation, found),
             lambda exc: self._failed(generation, exc),
             lambda done_total: self._on_progress(generation, *done_total),
@@ -223,7 +215,7 @@ class DuplicatesWindow(QWidget):
         if generation != self._generation:
             return
         self._finish()
-        if isinstance(exc, _Cancelled):
+        if isinstance(exc, Cancelled):
             self.status.setText(self.tr("The search for duplicates was stopped."))
         else:
             logger.warning("looking for duplicates failed: %s", exc)
@@ -237,48 +229,34 @@ class DuplicatesWindow(QWidget):
         if generation != self._generation:
             return
         self._finish()
-        self.marks = found.marks
-        bold = QFont(self.tree.font())
-        bold.setBold(True)
+        self.found, self.marks = found, found.marks
         thumbs = ThumbnailCache(self.location.thumbnails_dir)
         wanted: list[tuple[int, Path]] = []
-        for group in found.groups:
-            title = (
-                self.tr("Exact copies: {count} files (same content)")
-                if group.kind == "exact"
-                else self.tr("Near duplicates: {count} files")
-            ).format(count=len(group.members))
-            head = QTreeWidgetItem([title])
-            head.setFont(0, bold)
+        for index, (group, suggestion) in enumerate(zip(found.groups, found.suggestions, strict=True)):
+            head = QTreeWidgetItem()
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(head)
             head.setFirstColumnSpanned(True)
+            header = GroupHeader(group, suggestion)
+            header.accept.connect(lambda index=index: self.accept_suggestion(index))
+            self.tree.setItemWidget(head, FILE, header)
+            self._headers.append(header)
             for member in group.members:
-                row = QTreeWidgetItem([member.path, self._similarity(group, member), ""])
-                row.setData(0, MemberRole, member)
-                row.setToolTip(0, member.path)
-                row.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                row = member_row(group, index, member, self.location.archive)
                 head.addChild(row)
+                self._rows[member.item_id] = row
                 self._show_mark(row)
-                if member.hash and member.item_id not in self._rows:
+                if member.hash:
                     wanted.append((member.item_id, thumbs.path(member.hash)))
-                self._rows.setdefault(member.item_id, []).append(row)
             head.setExpanded(True)
         self._summarise(found)
         for start in range(0, len(wanted), THUMB_CHUNK):
             chunk = wanted[start : start + THUMB_CHUNK]
             self.tasks.submit(
-                lambda chunk=chunk: _load_thumbnails(chunk),
+                lambda chunk=chunk: load_thumbnails(chunk, THUMB_SIZE),
                 lambda images: self._show_thumbs(generation, images),
             )
         self._update_actions()
-
-    def _similarity(self, group: DuplicateGroup, member: DuplicateMember) -> str:
-        if group.kind == "exact":
-            return self.tr("identical")
-        if member is group.members[0]:
-            return self.tr("reference")
-        return f"{member.score:.3f}"
 
     def _summarise(self, found: DuplicatesFound) -> None:
         exact = sum(1 for g in found.groups if g.kind == "exact")
@@ -295,64 +273,125 @@ class DuplicatesWindow(QWidget):
         if generation != self._generation:
             return
         for item_id, image in images:
-            icon = QIcon(QPixmap.fromImage(image))
-            for row in self._rows.get(item_id, []):
-                row.setIcon(0, icon)
+            if item_id in self._rows:
+                self._rows[item_id].setIcon(FILE, QIcon(QPixmap.fromImage(image)))
+
+    def group_header(self, index: int) -> GroupHeader:
+        """The header (title, suggestion, accept button) of the group numbered `index`."""
+        return self._headers[index]
 
     # -- marks ------------------------------------------------------------------------------------
 
     def selected_members(self) -> list[DuplicateMember]:
-        return [m for m in (i.data(0, MemberRole) for i in self.tree.selectedItems()) if m is not None]
+        return [m for m in (i.data(FILE, MemberRole) for i in self.tree.selectedItems()) if m is not None]
 
     def mark_of(self, member: DuplicateMember) -> str | None:
         return self.marks.get(member.item_id) if self.marks is not None else None
 
     def mark_selected(self, mark: str | None) -> None:
         """Mark (or unmark) the selected files and save the marks in the catalog, in the pool."""
-        members = self.selected_members()
-        if self.marks is None or self.location is None or not members:
+        self._set_marks({m.item_id: mark for m in self.selected_members()})
+
+    def accept_suggestion(self, index: int) -> None:
+        """Mark the suggested copy of group `index` to keep and the others as duplicates."""
+        self._set_marks(self._suggested_marks(index))
+
+    def accept_all(self) -> None:
+        """Accept the suggestion of every group none of whose files is marked yet."""
+        marks: dict[int, str | None] = {}
+        for index in self._unmarked_groups():
+            marks.update(self._suggested_marks(index))
+        self._set_marks(marks)
+
+    def _suggested_marks(self, index: int) -> dict[int, str | None]:
+        keep = self.found.suggestions[index].keep.item_id
+        return {m.item_id: KEEP if m.item_id == keep else DUPLICATE for m in self.found.groups[index].members}
+
+    def _unmarked_groups(self) -> list[int]:
+        if self.found is None or self.marks is None:
+            return []
+        return [i for i, group in enumerate(self.found.groups)
+                if not any(m.item_id in self.marks for m in group.members)]  # fmt: skip
+
+    def _set_marks(self, marks: dict[int, str | None]) -> None:
+        if self.marks is None or self.location is None or not marks:
             return
-        ids = sorted({m.item_id for m in members})
-        for item_id in ids:
+        for item_id, mark in marks.items():
             if mark is None:
                 self.marks.pop(item_id, None)
             else:
                 self.marks[item_id] = mark
-            for row in self._rows[item_id]:
-                self._show_mark(row)
+            self._show_mark(self._rows[item_id])
         path = self.location.catalog_path
-        self.tasks.submit(lambda: _save_marks(path, ids, mark), lambda _: self.marks_saved.emit(),
+        self.tasks.submit(lambda: save_marks(path, marks), lambda _: self.marks_saved.emit(),
                           self._save_failed)  # fmt: skip
+        self._update_actions()
 
     def _save_failed(self, exc: Exception) -> None:
         logger.error("saving duplicate marks failed: %s", exc)
         self.status.setText(self.tr("The marks could not be saved: {error}").format(error=exc))
 
     def _show_mark(self, row: QTreeWidgetItem) -> None:
-        mark = self.mark_of(row.data(0, MemberRole))
+        member = row.data(FILE, MemberRole)
+        mark = self.mark_of(member)
+        suggested = self.found.suggestions[row.data(FILE, GroupRole)].keep.item_id == member.item_id
         names = {KEEP: self.tr("Keep"), DUPLICATE: self.tr("Duplicate")}
-        row.setText(2, names.get(mark, ""))
-        row.setForeground(2, QBrush(MARK_COLOURS[mark]) if mark else QBrush())
-        font = row.font(2)
+        row.setText(MARK, names[mark] if mark else self.tr("(suggested: keep)") if suggested else "")
+        row.setForeground(MARK, QBrush(MARK_COLOURS[mark]) if mark else QBrush(QColor(Qt.GlobalColor.gray)))
+        font = row.font(MARK)
         font.setBold(mark is not None)
-        row.setFont(2, font)
+        font.setItalic(mark is None)
+        row.setFont(MARK, font)
 
     def duplicate_paths(self) -> list[Path]:
         """Full paths of the listed files marked as duplicates, in list order."""
         if self.location is None:
             return []
-        members = [rows[0].data(0, MemberRole) for rows in self._rows.values()]
+        members = [row.data(FILE, MemberRole) for row in self._rows.values()]
         return [self.location.archive / m.path for m in members if self.mark_of(m) == DUPLICATE]
 
     def copy_duplicate_paths(self) -> None:
         QGuiApplication.clipboard().setText("".join(f"{p}\n" for p in self.duplicate_paths()))
+
+    def export_marked(self) -> None:
+        """Ask where to save the list of files marked as duplicates (CSV or JSON) and write it in the pool."""
+        if self.found is None or self.marks is None or self.location is None:
+            return
+        json_filter, csv_filter = self.tr("JSON files (*.json)"), self.tr("CSV files (*.csv)")
+        suggested = self._export_dir / f"{self.location.archive.name}-duplicates.json"
+        name, chosen = QFileDialog.getSaveFileName(
+            self, self.tr("Export marked list"), str(suggested), f"{json_filter};;{csv_filter}"
+        )
+        if not name:
+            return
+        out, fmt = export_target(Path(name), chosen == csv_filter)
+        self._export_dir = out.parent
+        rows, archive = (
+            marked_duplicates(self.found.groups, self.marks, self.location.archive),
+            self.location.archive,
+        )
+        self.tasks.submit(lambda: write_marked(rows, out, archive, fmt), lambda n: self._exported(out, n),
+                          self._export_failed)  # fmt: skip
+
+    def _exported(self, out: Path, count: int) -> None:
+        self.status.setText(
+            self.tr("Saved {count} files marked as duplicates to {path}").format(count=count, path=out)
+        )
+        self.exported.emit(out, count)
+
+    def _export_failed(self, exc: Exception) -> None:
+        logger.error("exporting the marked list failed: %s", exc)
+        self.status.setText(self.tr("The marked list could not be saved: {error}").format(error=exc))
 
     def _update_actions(self) -> None:
         can_mark = self.marks is not None and bool(self.selected_members())
         for action in (self.keep_action, self.duplicate_action, self.clear_action):
             action.setEnabled(can_mark)
         self.open_action.setEnabled(bool(self.selected_members()))
-        self.copy_button.setEnabled(self.marks is not None and bool(self._rows))
+        has_rows = self.marks is not None and bool(self._rows)
+        self.copy_button.setEnabled(has_rows)
+        self.export_button.setEnabled(has_rows)
+        self.accept_all_button.setEnabled(bool(self._unmarked_groups()))
 
     # -- files ------------------------------------------------------------------------------------
 

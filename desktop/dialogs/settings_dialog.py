@@ -1,13 +1,13 @@
-"""The settings dialog: device (with what this computer can use, as `doctor` finds it), threads, caption
-model and beams, language, watching the archive and the index folder of read-only archives (saved to
-settings.json)."""
+"""The settings dialog: device (with what this computer can use, as `doctor` finds it), caption model,
+language (which changes at the next start), watching the archive, the index folder of read-only
+archives, and under "Advanced" the threads and caption beams (saved to settings.json)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -77,10 +78,10 @@ def describe_providers(probes: list[ProviderProbe]) -> str:
     gpu = next((p for p in probes if p.provider == "CUDAExecutionProvider"), None)
     if gpu is not None and gpu.usable:
         return QCoreApplication.translate("SettingsDialog", "This computer: the GPU (CUDA) works.")
-    if gpu is not None:
+    if gpu is not None:  # why not (a library's message, in English) is the line's tooltip
         return QCoreApplication.translate(
-            "SettingsDialog", "This computer: no usable GPU ({detail}); models run on the CPU."
-        ).format(detail=gpu.detail)
+            "SettingsDialog", "This computer: no usable GPU; models run on the CPU."
+        )
     if probes:
         return QCoreApplication.translate(
             "SettingsDialog", "This computer: no GPU support; models run on the CPU."
@@ -107,11 +108,14 @@ class SettingsDialog(QDialog):
             self._probe = _ProbeSignals()  # no parent: the probe may outlive the dialog
             self._probe.done.connect(self._show_probe)  # disconnected by Qt when the dialog goes
             tasks.submit(_probe, self._probe.done.emit)
-        self.threads = QSpinBox(minimum=0, maximum=256, value=settings.intra_op_threads)
-        self.threads.setSpecialValueText(self.tr("Automatic"))
         self.caption_model = _combo(CAPTION_MODELS, settings.caption_model)
-        self.beams = QSpinBox(minimum=1, maximum=8, value=settings.caption_beams)
         self.language = _combo(LANGUAGES, settings.language)
+        self.language_note = QLabel(
+            self.tr("The language changes when Imago is next started."), wordWrap=True
+        )
+        self.language.currentIndexChanged.connect(
+            lambda: self.language_note.setVisible(self.language.currentData() != settings.language)
+        )
         self.watch = QCheckBox(self.tr("Watch the archive for changes"), checked=settings.watch_archive)
         self.watch.setToolTip(self.tr("Index new, changed, moved and deleted files as they happen"))
         self.rescan = QSpinBox(minimum=0, maximum=MAX_RESCAN_MINUTES, value=settings.rescan_minutes)
@@ -136,13 +140,14 @@ class SettingsDialog(QDialog):
         index_row.addWidget(choose)
         form.addRow(self.tr("Device"), self.device)
         form.addRow("", self.device_found)
-        form.addRow(self.tr("Threads per model"), self.threads)
         form.addRow(self.tr("Caption model"), self.caption_model)
-        form.addRow(self.tr("Caption beams"), self.beams)
         form.addRow(self.tr("Language"), self.language)
+        form.addRow("", self.language_note)
+        self.language_note.hide()
         form.addRow("", self.watch)
         form.addRow(self.tr("Rescan every"), self.rescan)
         form.addRow(self.tr("Index location for read-only archives"), index_row)
+        self._add_advanced(form, settings)
         form.addRow(
             QLabel(
                 "<i>{}</i>".format(
@@ -160,8 +165,39 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def _add_advanced(self, form: QFormLayout, settings: Settings) -> None:
+        """Threads and caption beams, in plain words, under "Advanced" (folded away until opened)."""
+        self.advanced_button = QToolButton(text=self.tr("Advanced"), checkable=True, autoRaise=True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced = QWidget()
+        advanced = QFormLayout(self.advanced)
+        advanced.setContentsMargins(0, 0, 0, 0)
+        self.threads = QSpinBox(minimum=0, maximum=256, value=settings.intra_op_threads)
+        self.threads.setSpecialValueText(self.tr("Automatic"))
+        self.threads.setToolTip(
+            self.tr("How many processor cores each model may use at once; Automatic lets Imago choose.")
+        )
+        self.beams = QSpinBox(minimum=1, maximum=8, value=settings.caption_beams)
+        self.beams.setToolTip(
+            self.tr("How many wordings a caption is chosen from: more gives slightly better captions, "
+                    "written more slowly.")
+        )  # fmt: skip
+        advanced.addRow(self.tr("Processor cores per model"), self.threads)
+        advanced.addRow(self.tr("Caption wordings compared"), self.beams)
+        self.advanced.hide()
+        self.advanced_button.toggled.connect(self._show_advanced)
+        form.addRow(self.advanced_button)
+        form.addRow(self.advanced)
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
     def _show_probe(self, probes: list[ProviderProbe]) -> None:
         self.device_found.setText(describe_providers(probes))
+        gpu = next((p for p in probes if p.provider == "CUDAExecutionProvider" and not p.usable), None)
+        self.device_found.setToolTip(gpu.detail if gpu is not None else "")
 
     def accept(self) -> None:
         """Close only with valid settings; otherwise say what is wrong and stay open."""

@@ -1,11 +1,14 @@
-"""The details panel: preview (with the region outlined), top labels, caption, description, facts.
+"""The details panel, in the order a curator reads it: preview (with the region outlined), the file's
+name, the curator's description with the generated caption beside it, dates, size and pixels, folder,
+then the labels (`label_list.LabelsView`).
 
-The window hands it an `ItemDetails` (read in a pool thread) and the decoded preview image. The panel
-only reports what the curator did; the window writes it: `description_edited(item_id, text)` about a
-second after the curator's last key (so a crash loses at most that second of typing), and at once when
-the editor loses focus or another item is shown, whenever the text differs from the last one reported;
-`label_confirmed(item_id, head, label)` for a confirmed
-model suggestion or a typed-in label, `label_rejected(item_id, head, label)` for a wrong one.
+The window hands it an `ItemDetails` and the file's dates (read in a pool thread), then the decoded
+preview image. The panel only reports what the curator did; the window writes it:
+`description_edited(item_id, text)` about a second after the curator's last key (so a crash loses at
+most that second of typing), and at once when the editor loses focus, another item is shown or the
+caption is taken as the description, whenever the text differs from the last one reported;
+`label_confirmed(item_id, head, label)` for a confirmed model suggestion or a typed-in label,
+`label_rejected(item_id, head, label)` for a wrong one.
 """
 
 from __future__ import annotations
@@ -13,40 +16,44 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
-    QGridLayout,
+    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.translation import shown_language
-from models.label_names import display_name
+from desktop.widgets.label_list import LabelsView
 from store.services.browse import ItemDetails
 
 logger = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 360
 SAVE_DELAY_MS = 1000  # a description is saved this long after the last key (debounced)
-HEAD_TITLES = {
-    "category": QT_TRANSLATE_NOOP("DetailsPanel", "Categories"),
-    "name": QT_TRANSLATE_NOOP("DetailsPanel", "Names"),
-}
-ADD_HINTS = {
-    "category": QT_TRANSLATE_NOOP("DetailsPanel", "Add a category…"),
-    "name": QT_TRANSLATE_NOOP("DetailsPanel", "Add a name…"),
-}
-CONFIRMED = QT_TRANSLATE_NOOP("DetailsPanel", "confirmed")
-CONFIRM_TIP = QT_TRANSLATE_NOOP("DetailsPanel", "Confirm “{label}”")
-REJECT_TIP = QT_TRANSLATE_NOOP("DetailsPanel", "Reject “{label}”: it is wrong for this item")
+BYTE_UNITS = (
+    QT_TRANSLATE_NOOP("DetailsPanel", "B"),
+    QT_TRANSLATE_NOOP("DetailsPanel", "KiB"),
+    QT_TRANSLATE_NOOP("DetailsPanel", "MiB"),
+    QT_TRANSLATE_NOOP("DetailsPanel", "GiB"),
+)
+
+
+@dataclass(frozen=True)
+class ItemDates:
+    """When the photo was taken (EXIF; None when unknown) and when its file was last modified (epoch s)."""
+
+    taken_at: float | None
+    modified_at: float | None
 
 
 class DescriptionEdit(QPlainTextEdit):
@@ -74,73 +81,6 @@ def outlined(image: QImage, region: tuple[int, int, int, int] | None, full_width
     return pixmap
 
 
-class LabelsView(QWidget):
-    """The top labels of each head with their scores, a confirm and a reject button per label, and a
-    field to add a label; rebuilt for every item."""
-
-    confirmed = Signal(str, str)  # head, label
-    rejected = Signal(str, str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.grid = QGridLayout(self)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setColumnStretch(0, 1)
-
-    def show_labels(self, labels: dict[str, list[tuple[str, float | None, str]]] | None) -> None:
-        while self.grid.count():
-            self.grid.takeAt(0).widget().deleteLater()
-        if labels is None:
-            return
-        row = 0
-        for head in HEAD_TITLES:
-            title = QLabel(f"<b>{html.escape(self._tr(HEAD_TITLES[head]))}</b>")
-            self.grid.addWidget(title, row, 0, 1, 4)
-            row += 1
-            for label, score, source in labels.get(head, []):
-                name = display_name(label, shown_language())  # the stored label is English
-                shown_label = QLabel(name, textFormat=Qt.TextFormat.PlainText)
-                if name != label:
-                    shown_label.setToolTip(label)
-                self.grid.addWidget(shown_label, row, 0)
-                curator = source == "curator"
-                shown = self._tr(CONFIRMED) if curator else (f"{score:.2f}" if score is not None else "")
-                self.grid.addWidget(QLabel(shown), row, 1, alignment=Qt.AlignmentFlag.AlignRight)
-                if not curator:
-                    self.grid.addWidget(self._button("✓", self._tr(CONFIRM_TIP).format(label=name),
-                                                     head, label, self.confirmed), row, 2)  # fmt: skip
-                self.grid.addWidget(self._button("✗", self._tr(REJECT_TIP).format(label=name),
-                                                 head, label, self.rejected), row, 3)  # fmt: skip
-                row += 1
-            add = QLineEdit(placeholderText=self._tr(ADD_HINTS[head]))
-            add.setObjectName(f"add-{head}")
-            add.returnPressed.connect(lambda field=add, head=head: self._add(field, head))
-            self.grid.addWidget(add, row, 0, 1, 4)
-            row += 1
-
-    def buttons(self, head: str, label: str) -> dict[str, QToolButton]:
-        """The confirm ("✓") and reject ("✗") buttons of a shown label, by their text."""
-        return {
-            b.text(): b for b in self.findChildren(QToolButton) if b.property("head_label") == [head, label]
-        }
-
-    def _button(self, text: str, tip: str, head: str, label: str, signal: Signal) -> QToolButton:
-        button = QToolButton(text=text, toolTip=tip, autoRaise=True)
-        button.setProperty("head_label", [head, label])
-        button.clicked.connect(lambda: signal.emit(head, label))
-        return button
-
-    def _add(self, field: QLineEdit, head: str) -> None:
-        text = field.text().strip()
-        if text:
-            field.clear()
-            self.confirmed.emit(head, text)
-
-    @staticmethod
-    def _tr(text: str) -> str:
-        return QCoreApplication.translate("DetailsPanel", text)
-
-
 class DetailsPanel(QScrollArea):
     """Shows one item; `show_item(None)` clears it."""
 
@@ -158,11 +98,6 @@ class DetailsPanel(QScrollArea):
         self.preview.setMinimumHeight(PREVIEW_SIZE // 2)
         self.title = QLabel(wordWrap=True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.labels = LabelsView()
-        self.labels.confirmed.connect(lambda h, label: self._label_action(self.label_confirmed, h, label))
-        self.labels.rejected.connect(lambda h, label: self._label_action(self.label_rejected, h, label))
-        self.caption = QLabel(wordWrap=True)
-        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.description = DescriptionEdit()
         self.description.setPlaceholderText(self.tr("Curator's description (saved as you type)"))
         self.description.setMaximumHeight(110)
@@ -171,22 +106,38 @@ class DetailsPanel(QScrollArea):
         self.save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self.save_timer.timeout.connect(self._maybe_save)
         self.description.textChanged.connect(self._typed)
+        self.caption = QLabel(wordWrap=True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setToolTip(self.tr("Written by the caption model; searchable like the description"))
+        self.use_caption = QPushButton(self.tr("Use as description"))
+        self.use_caption.setToolTip(self.tr("Copy the generated caption into the description, to edit it"))
+        self.use_caption.clicked.connect(self.use_caption_as_description)
+        caption_row = QHBoxLayout()
+        caption_row.addWidget(self.caption, stretch=1)
+        caption_row.addWidget(self.use_caption, alignment=Qt.AlignmentFlag.AlignTop)
         facts = QWidget()
         self.facts = QFormLayout(facts)
-        for widget in (self.preview, self.title, self.labels):
-            layout.addWidget(widget)
-        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("Generated caption"))))
-        layout.addWidget(self.caption)
+        self.facts.setContentsMargins(0, 0, 0, 0)
+        self.labels = LabelsView()
+        self.labels.confirmed.connect(lambda h, label: self._label_action(self.label_confirmed, h, label))
+        self.labels.rejected.connect(lambda h, label: self._label_action(self.label_rejected, h, label))
+        layout.addWidget(self.preview)
+        layout.addWidget(self.title)
         layout.addWidget(QLabel("<b>{}</b>".format(self.tr("Description"))))
         layout.addWidget(self.description)
+        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("Generated caption"))))
+        layout.addLayout(caption_row)
         layout.addWidget(facts)
+        layout.addWidget(self.labels)
         layout.addStretch(1)
         self.setWidget(body)
         self.details: ItemDetails | None = None
         self._saved_text = ""
+        self._read_only = False
         self.show_item(None)
 
-    def show_item(self, details: ItemDetails | None) -> None:
+    def show_item(self, details: ItemDetails | None, dates: ItemDates | None = None) -> None:
+        """Show an item (`dates`: its file's, when known), or nothing."""
         self._maybe_save()  # leaving an item with unsaved edits saves them first
         self.details = details
         self.preview.clear()
@@ -194,38 +145,46 @@ class DetailsPanel(QScrollArea):
             self.facts.removeRow(0)
         if details is None:
             self.title.setText(self.tr("Select an image to see its details."))
+            self.title.setToolTip("")
             self.labels.show_labels(None)
             self.caption.clear()
             self._saved_text = ""
             self.description.setPlainText("")
             self.description.setEnabled(False)
+            self.use_caption.setEnabled(False)
             self.save_timer.stop()
             return
         self.preview.setText(self.tr("Loading preview…"))
-        where = f"{details.path}"
+        path = PurePosixPath(details.path)
+        where = path.name
         if details.region:
             x, y, w, h = details.region
             where += self.tr("  (region {w}×{h} at {x},{y})").format(x=x, y=y, w=w, h=h)
         self.title.setText(f"<b>{html.escape(where)}</b>")
-        self.labels.show_labels(details.labels)
+        self.title.setToolTip(details.path)
         self.caption.setText(details.caption or "—")
         self._saved_text = details.description or ""
         self.description.setEnabled(True)
         self.description.setPlainText(self._saved_text)
         self.save_timer.stop()
-        size = f"{details.width}×{details.height}" if details.width else "?"
+        self._enable_use_caption()
+        self._show_facts(details, dates, str(path.parent) if path.parent.name else "")
+        self.labels.show_labels(details.labels)
+
+    def _show_facts(self, details: ItemDetails, dates: ItemDates | None, folder: str) -> None:
+        if dates is not None and dates.taken_at is not None:
+            self.facts.addRow(self.tr("Taken"), QLabel(_when(dates.taken_at)))
+        if dates is not None and dates.modified_at is not None:
+            self.facts.addRow(self.tr("Modified"), QLabel(_when(dates.modified_at)))
+        pixels = f"{details.width}×{details.height}" if details.width else "?"
         self.facts.addRow(
             self.tr("Size"),
-            QLabel(self.tr("{size} px, {bytes}").format(size=size, bytes=_human_bytes(details.size))),
+            QLabel(self.tr("{size} px, {bytes}").format(size=pixels, bytes=human_bytes(details.size))),
         )
         self.facts.addRow(self.tr("Format"), QLabel(details.format or "?"))
-        indexed = dt.datetime.fromtimestamp(details.indexed_at).strftime("%Y-%m-%d %H:%M")
-        self.facts.addRow(self.tr("Indexed"), QLabel(indexed))
-        self.facts.addRow(self.tr("Item"), QLabel(f"#{details.item_id}"))
-        if details.hash:
-            digest = QLabel(details.hash[:16] + "…")
-            digest.setToolTip(details.hash)
-            self.facts.addRow(self.tr("Content hash"), digest)
+        shown = QLabel(folder or self.tr("the archive's top folder"), textFormat=Qt.TextFormat.PlainText)
+        shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.addRow(self.tr("Folder"), shown)
 
     def update_labels(self, details: ItemDetails | None) -> None:
         """New labels of the shown item (after a curator edit); the rest of the panel stays."""
@@ -233,12 +192,28 @@ class DetailsPanel(QScrollArea):
             self.details = details
             self.labels.show_labels(details.labels)
 
+    def set_archive_labels(self, labels: dict[str, list[str]]) -> None:
+        """The labels the open archive uses, by head: adding a label offers them."""
+        self.labels.set_archive_labels(labels)
+
+    def remember_label(self, head: str, label: str) -> None:
+        """A label the curator gave: adding labels offers it from now on."""
+        self.labels.names[head].add_archive_label(label)
+
     def set_read_only(self, read_only: bool, why: str) -> None:
         """Let the description and labels be edited, or not (`why` says why not, as their tooltip)."""
+        self._read_only = read_only
         self.description.setReadOnly(read_only)
         self.description.setToolTip(why)
         self.labels.setEnabled(not read_only)
         self.labels.setToolTip(why)
+        self._enable_use_caption()
+
+    def use_caption_as_description(self) -> None:
+        """Put the generated caption in the description editor and save it, as if typed."""
+        if self.details is not None and self.details.caption and not self._read_only:
+            self.description.setPlainText(self.details.caption)
+            self._maybe_save()
 
     def show_preview(self, item_id: int, image: QImage) -> None:
         if self.details is None or self.details.item_id != item_id:
@@ -247,6 +222,10 @@ class DetailsPanel(QScrollArea):
             self.preview.setText(self.tr("No preview (file missing or unreadable)"))
             return
         self.preview.setPixmap(outlined(image, self.details.region, self.details.width))
+
+    def _enable_use_caption(self) -> None:
+        shown = self.details
+        self.use_caption.setEnabled(shown is not None and bool(shown.caption) and not self._read_only)
 
     def _label_action(self, signal: Signal, head: str, label: str) -> None:
         if self.details is not None:
@@ -266,10 +245,15 @@ class DetailsPanel(QScrollArea):
             self.description_edited.emit(self.details.item_id, text)
 
 
-def _human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+def _when(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def human_bytes(size: int) -> str:
+    """`size` in bytes as the curator reads it ("2.0 KiB"; "2,0 КиБ" in the Russian UI)."""
+    value, unit = float(size), 0
+    while value >= 1024 and unit < len(BYTE_UNITS) - 1:
+        value, unit = value / 1024, unit + 1
+    locale = QLocale(shown_language())
+    number = locale.toString(size) if unit == 0 else locale.toString(value, "f", 1)
+    return f"{number} {QCoreApplication.translate('DetailsPanel', BYTE_UNITS[unit])}"

@@ -155,7 +155,8 @@ class FacetsPanel(QWidget):
         if self.folder:
             parts.append(self.tr("folder “{folder}”").format(folder=self.folder))
         if self.category:
-            parts.append(self.tr("category “{category}”").format(category=self.category))
+            shown = display_name(self.category, shown_language())
+            parts.append(self.tr("category “{category}”").format(category=shown))
         return ", ".join(parts)
 
     def restriction_note(self) -> str:

@@ -16,9 +16,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
+from desktop.widgets.match_reasons import shown_reason
 from desktop.workers.tasks import TaskRunner
 from store.storage.thumbnails import ThumbnailCache
 
@@ -31,7 +40,11 @@ EntryRole = Qt.ItemDataRole.UserRole + 1
 
 @dataclass(frozen=True)
 class GridEntry:
-    """One thumbnail: an item (file or region), with a score and reasons when it is a search hit."""
+    """One thumbnail: an item (file or region), with a score and reasons when it is a search hit.
+
+    `place`: a region's (n, of how many regions of its file). A search hit's `match` is "exact" (the
+    same content as the query), "strong" or "possible" (below the relevance cut-off); `strength` is
+    its score relative to the best shown (0..1), drawn as a bar."""
 
     item_id: int
     path: str
@@ -39,10 +52,29 @@ class GridEntry:
     region: tuple[int, int, int, int] | None = None
     score: float | None = None
     why: list[str] = field(default_factory=list)
+    place: tuple[int, int] | None = None
+    match: str | None = None
+    strength: float | None = None
 
     @property
     def thumb_key(self) -> tuple[str, tuple[int, int, int, int] | None] | None:
         return None if self.hash is None else (self.hash, self.region)
+
+    @property
+    def folder(self) -> str:
+        return self.path.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        """The file name, and which photo on it a region is."""
+        name = self.path.rsplit("/", 1)[-1]
+        if self.region is None:
+            return name
+        if self.place is None:
+            return QCoreApplication.translate("GridModel", "{name} [region]").format(name=name)
+        return QCoreApplication.translate("GridModel", "{name}, photo {number} of {count}").format(
+            name=name, number=self.place[0], count=self.place[1]
+        )
 
 
 def _read_thumbnail(path: Path, size: int) -> QImage:
@@ -91,6 +123,7 @@ class GridModel(QAbstractListModel):
         self._missing: set[tuple] = set()
         self._cache: ThumbnailCache | None = None
         self._tasks = TaskRunner(self)
+        self.icon_size = ICON_SIZE
         self._placeholder = _placeholder(ICON_SIZE)
         self._missing_icon = self._placeholder
 
@@ -102,6 +135,16 @@ class GridModel(QAbstractListModel):
         self._pixmap_bytes = 0
         self._waiting.clear()
         self._missing.clear()
+
+    def set_icon_size(self, size: int) -> None:
+        """Show thumbnails `size` pixels square: those loaded are read again at that size."""
+        if size == self.icon_size:
+            return
+        self.icon_size = size
+        self._placeholder = self._missing_icon = _placeholder(size)
+        self.set_thumbnails(self._cache)
+        if self._entries:
+            self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
 
     def set_entries(self, entries: list[GridEntry]) -> None:
         self.beginResetModel()
@@ -131,12 +174,7 @@ class GridModel(QAbstractListModel):
             return None
         entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            name = entry.path.rsplit("/", 1)[-1]
-            return (
-                QCoreApplication.translate("GridModel", "{name} [region]").format(name=name)
-                if entry.region
-                else name
-            )
+            return entry.name
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(entry, index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -157,14 +195,16 @@ class GridModel(QAbstractListModel):
             return self._missing_icon
         if key not in self._waiting:
             self._waiting[key] = set()
-            path = self._cache.path(key[0], key[1])
+            path, size = self._cache.path(key[0], key[1]), self.icon_size
             self._tasks.submit(
-                lambda: _read_thumbnail(path, ICON_SIZE), lambda image: self._on_loaded(key, image)
+                lambda: _read_thumbnail(path, size), lambda image: self._on_loaded(key, size, image)
             )
         self._waiting[key].add(row)
         return self._placeholder
 
-    def _on_loaded(self, key: tuple, image: QImage) -> None:
+    def _on_loaded(self, key: tuple, size: int, image: QImage) -> None:
+        if size != self.icon_size:
+            return  # read for the former size (the new size's read is asked for again)
         rows = self._waiting.pop(key, set())
         if image.isNull():
             self._missing.add(key)
@@ -187,15 +227,23 @@ def _bytes(pixmap: QPixmap) -> int:
     return pixmap.width() * pixmap.height() * max(pixmap.depth(), 8) // 8
 
 
+MATCHES = {
+    "exact": QT_TRANSLATE_NOOP("GridModel", "Exact copy of the query"),
+    "strong": QT_TRANSLATE_NOOP("GridModel", "Strong match"),
+    "possible": QT_TRANSLATE_NOOP("GridModel", "Possible match"),
+}
+
+
 def _tooltip(entry: GridEntry) -> str:
     lines = [entry.path]
     if entry.region:
+        lines.append(entry.name)
+    if entry.match is not None:
+        match = QCoreApplication.translate("GridModel", MATCHES[entry.match])
         lines.append(
-            QCoreApplication.translate("GridModel", "region x={x} y={y} w={w} h={h}").format(
-                **dict(zip("xywh", entry.region, strict=True))
+            QCoreApplication.translate("GridModel", "{match} (score {score:.3f})").format(
+                match=match, score=entry.score
             )
         )
-    if entry.score is not None:
-        lines.append(QCoreApplication.translate("GridModel", "score {score:.4f}").format(score=entry.score))
-    lines += entry.why
+    lines += [shown_reason(reason) for reason in entry.why]
     return "\n".join(lines)

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.workers.tasks import TaskRunner
 from models.errors import BundleError
-from models.loading import load_index_models
+from models.loading import load_ensemble_encoder, load_index_models
 from store.config import Settings, user_data_dir
 from store.ingestion.indexer import Indexer, IndexSummary
 from store.ingestion.subphotos import detect_subphotos
@@ -178,12 +178,14 @@ class IndexWorker(QObject):
         except BundleError as exc:
             logger.warning("not indexing %s: %s", self.archive, exc)
             return IndexOutcome(self.archive, None, error=str(exc), missing_models=True)
+        # A second model the settings name but that cannot be found is an error, not "no models".
+        ensemble = load_ensemble_encoder(self.models_dir, self.settings, encoder.model_id)
         watcher = self._make_watcher(location.archive)
         captions = captioner is not None
         with Catalog(location.catalog_path) as catalog:
             indexer = Indexer(
                 location, catalog, encoder, classifiers=classifiers, captioner=captioner,
-                region_detector=detect_subphotos,
+                region_detector=detect_subphotos, ensemble_encoder=ensemble,
             )  # fmt: skip
             with self._lock:
                 if self._cancelled:

@@ -2,7 +2,9 @@
 
 A SearchService holds a Catalog connection, so it stays on the runner's one thread (it never expires);
 requests are submitted to it in order and answers come back as `SearchOutcome` dataclasses. Each request
-carries an id so the window can drop answers to queries the curator has already replaced.
+carries an id so the window can drop answers to queries the curator has already replaced. An answer also
+says what the query was (its name, thumbnail and content hash, so the grid can show it and mark its
+exact copies) and which photo on its page each region hit is.
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QImageReader
 
 from desktop.workers.tasks import TaskRunner
 from models.errors import BundleError, ImagoError
-from models.loading import load_search_encoders
+from models.loading import load_ensemble_encoder, load_search_encoders
 from store.config import Settings
+from store.ingestion.scanner import hash_file
+from store.services.browse import region_places
 from store.services.search import SearchFilter, SearchResult, SearchService
+from store.storage.archive import locate_index
+from store.storage.thumbnails import ThumbnailCache
+from store.storage.views import item_rows
 
 logger = logging.getLogger(__name__)
 
 TOP = 200
+QUERY_THUMB = 64  # pixels: the query chip's picture, read at about this size
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,25 @@ class SearchRequest:
 
 
 @dataclass(frozen=True)
+class QueryFacts:
+    """The image a find-similar request asked about: its path (archive-relative for an item), region and
+    place on its page, content hash (a whole file only: its exact copies in the results) and thumbnail."""
+
+    path: str
+    region: tuple[int, int, int, int] | None = None
+    place: tuple[int, int] | None = None
+    hash: str | None = None
+    thumbnail: QImage | None = None
+
+
+@dataclass(frozen=True)
 class SearchOutcome:
     request: SearchRequest
     results: list[SearchResult] = field(default_factory=list)
     more: bool = False
     error: str | None = None
+    query: QueryFacts | None = None  # a find-similar request's image
+    places: dict[int, tuple[int, int]] = field(default_factory=dict)  # region hits: (n, of how many)
 
 
 class Searcher:
@@ -58,20 +81,24 @@ class Searcher:
     def _encoders_or_none(self) -> tuple:
         if self._encoders is None:
             try:
-                self._encoders = load_search_encoders(self.models_dir, self.settings)
+                image_encoder, text_encoder = load_search_encoders(self.models_dir, self.settings)
             except BundleError as exc:
                 logger.warning("searching without the CLIP model: %s", exc)
-                return (None, None)
+                return (None, None, None)
+            # Outside the except: a mistyped ensemble model is an error to show, not image search off.
+            ensemble = load_ensemble_encoder(self.models_dir, self.settings, image_encoder.model_id)
+            self._encoders = (image_encoder, text_encoder, ensemble)
         return self._encoders
 
     def _service_for(self, archive: Path) -> SearchService:
         if self._service is not None and self._service_archive != archive:
             self.reset()
         if self._service is None:
-            image_encoder, text_encoder = self._encoders_or_none()
+            image_encoder, text_encoder, ensemble = self._encoders_or_none()
             self._service = SearchService.open(
-                archive, image_encoder=image_encoder, text_encoder=text_encoder
-            )
+                archive, image_encoder=image_encoder, text_encoder=text_encoder,
+                ensemble_encoder=ensemble, ensemble_weight=self.settings.ensemble_weight,
+            )  # fmt: skip
             self._service_archive = archive
         return self._service
 
@@ -102,7 +129,43 @@ class Searcher:
         except Exception as exc:  # an unexpected failure: logged with its traceback, shown as text
             logger.exception("search failed: %s", request)
             return SearchOutcome(request, error=f"search failed: {exc}")
-        return SearchOutcome(request, list(found.results), found.more)
+        places = region_places(service.catalog, [r.item_id for r in found.results if r.region is not None])
+        return SearchOutcome(request, list(found.results), found.more, query=self._query(service, request),
+                             places=places)  # fmt: skip
+
+    @staticmethod
+    def _query(service: SearchService, request: SearchRequest) -> QueryFacts | None:
+        """What the query image was; None for a text query (or when it cannot be read now)."""
+        try:
+            if request.image is not None:
+                return QueryFacts(str(request.image), hash=hash_file(request.image),
+                                  thumbnail=_read_small(str(request.image)))  # fmt: skip
+            if request.item_id is None:
+                return None
+            row = item_rows(service.catalog, [request.item_id]).get(request.item_id)
+            if row is None:
+                return None
+            place = region_places(service.catalog, [row.item_id]).get(row.item_id)
+            thumbnail = None
+            if row.hash is not None:
+                cache = ThumbnailCache(locate_index(request.archive, create=False).thumbnails_dir)
+                thumbnail = _read_small(str(cache.path(row.hash, row.bbox)))
+            return QueryFacts(row.path, row.bbox, place, row.hash if row.kind == "file" else None, thumbnail)
+        except (ImagoError, OSError) as exc:
+            logger.warning("cannot describe the query %s: %s", request, exc)
+            return None
+
+
+def _read_small(path: str) -> QImage | None:
+    """The image at `path`, read at about QUERY_THUMB pixels (JPEGs decode at that size); None when
+    Qt cannot read it (e.g. a HEIC file)."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(QSize(QUERY_THUMB, QUERY_THUMB), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return None if image.isNull() else image
 
 
 class SearchWorker(QObject):

@@ -1,6 +1,6 @@
 """Storing a batch of decoded files: embed and classify their images in one model run, then write
-file rows, items, vectors, labels and FTS rows in one catalog transaction; the vector index follows
-after the commit.
+file rows, items, vectors (also the ensemble model's, when there is one), labels and FTS rows in one
+catalog transaction; the vector indexes follow after the commit.
 
 `BatchStore` is a part of `store.ingestion.indexer.Indexer`.
 """
@@ -41,6 +41,7 @@ class BatchStore:
     archive: Path
     catalog: Catalog
     encoder: ImageEncoder
+    ensemble_encoder: ImageEncoder | None
     classifiers: Sequence[Classifier]
     region_detector: RegionDetector | None
     region_model_id: str
@@ -63,19 +64,18 @@ class BatchStore:
             vectors, per_image = self.encoder.encode_pixels(pixels, CLASSIFY_TOP if label_head else None)
             if label_head:
                 own.append((label_head, self.encoder.model_id, per_image))
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.shape != (len(images), self.encoder.dim):
-            raise ValueError(
-                f"encoder {self.encoder.model_id} returned shape {vectors.shape} for {len(images)} images"
-            )
+        vectors = _checked(self.encoder, vectors, len(images))
         heads = [(c.head, c.model_id, c.classify(vectors, top=CLASSIFY_TOP)) for c in self.classifiers]
         return vectors, heads + own
 
-    def _flush(self, batch: list[BatchUnit], vindex: VectorIndex) -> None:
+    def _flush(self, batch: list[BatchUnit], vindexes: Sequence[VectorIndex]) -> None:
         images = [img for unit in batch for img in unit.images]
         ready = [unit.pixels for unit in batch if unit.images]
         pixels = np.concatenate(ready) if ready and all(p is not None for p in ready) else None
         vectors, labels = self._encode(images, pixels)
+        second, second_vectors = self.ensemble_encoder, None
+        if second is not None and images:
+            second_vectors = _checked(second, second.encode(images), len(images))
         stale: list[int] = []
         with self.catalog.transaction():
             row = 0
@@ -90,6 +90,9 @@ class BatchStore:
                     if item_id is not None:
                         stored.append(item_id)
                         self.catalog.put_embeddings(self.encoder.model_id, [item_id], vectors[row : row + 1])
+                        if second_vectors is not None:
+                            own = second_vectors[row : row + 1]
+                            self.catalog.put_embeddings(second.model_id, [item_id], own)
                         for head, model_id, per_image in labels:
                             self.catalog.put_labels(item_id, head, model_id, per_image[row])
                     row += 1
@@ -97,10 +100,11 @@ class BatchStore:
                 self.summary.embedded += len(unit.images)
                 if result.task.entry is not None:
                     self.summary.indexed += 1
-        vindex.remove(stale)
-        # The committed vectors, read back by generation: the index then knows it is complete up to
-        # this batch, and a crash before its next save re-adds exactly what it lost (see sync).
-        vindex.catch_up(self.catalog)
+        for vindex in vindexes:
+            vindex.remove(stale)
+            # The committed vectors, read back by generation: the index then knows it is complete up
+            # to this batch, and a crash before its next save re-adds exactly what it lost (see sync).
+            vindex.catch_up(self.catalog)
 
     def _store_file(self, result: Prepared, stale: list[int]) -> list[int | None]:
         """Write a decoded file's row and items; return one item id per image of `_images_of`."""
@@ -138,3 +142,11 @@ class BatchStore:
             raw_path, size=size, mtime_ns=mtime_ns, hash=digest, status="failed",
             error_kind=getattr(error, "kind", "error"), error=str(error),
         )  # fmt: skip
+
+
+def _checked(encoder: ImageEncoder, vectors: np.ndarray, n: int) -> np.ndarray:
+    """`vectors` as float32, or ValueError when the encoder did not give one `dim` vector per image."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.shape != (n, encoder.dim):
+        raise ValueError(f"encoder {encoder.model_id} returned shape {vectors.shape} for {n} images")
+    return vectors

@@ -67,13 +67,15 @@ class DecodeWork:
 
     archive: Path
     encoder: ImageEncoder
+    ensemble_encoder: ImageEncoder | None
     thumbnails: ThumbnailCache | None
     region_detector: RegionDetector | None
 
     def _prepare(self, task: FileTask, vanished: dict[str, FileState], pixels: bool = False) -> Prepared:
         """Read, hash and decode one file (runs in the decode pool; touches no catalog)."""
         full = os.path.join(os.fsencode(self.archive), task.raw_path)
-        target = max(self.encoder.input_size, self.thumbnails.size if self.thumbnails else 0)
+        sizes = [e.input_size for e in (self.encoder, self.ensemble_encoder) if e is not None]
+        target = max(*sizes, self.thumbnails.size if self.thumbnails else 0)
         digest = None
         options = dict(name=display_path(task.raw_path), target_size=target,
                        max_side=2048 if self.region_detector else 1024)  # fmt: skip

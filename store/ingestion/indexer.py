@@ -10,6 +10,10 @@ Captions run as a second, lower-priority pass, so search works long before they 
 The Indexer is assembled from its parts: DecodeWork (store.ingestion.decode_work: one file in the
 decode pool), BatchStore (batch_store: embedding and storing a batch), Upkeep (upkeep: thumbnail and
 EXIF date passes) and CaptionPass (captions); this module holds the run itself.
+
+With an `ensemble_encoder` (a second image model, for find-similar ensembles: store.services.fusion)
+every image is embedded by both models, in one more model run per batch, and each model's vectors
+get their own vector index; items lacking either model's vector are embedded again.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
         lookahead: int | None = None,
         thumbnails: bool = True,
         vector_index: VectorIndex | None = None,
+        ensemble_encoder: ImageEncoder | None = None,
     ) -> None:
         self.location = location
         self.archive = location.archive
@@ -83,6 +88,8 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
         self.lookahead = lookahead or max(2 * self.batch_size, 4 * self.decode_workers)
         self.thumbnails = ThumbnailCache(location.thumbnails_dir) if thumbnails else None
         self._vector_index = vector_index
+        self.ensemble_encoder = ensemble_encoder
+        self._ensemble_index: VectorIndex | None = None
         self._run = threading.Event()
         self._run.set()
         self._cancel = threading.Event()
@@ -119,6 +126,30 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
                 self.location.path, self.encoder.model_id, self.encoder.dim, self.catalog
             )
         return self._vector_index
+
+    def _vector_indexes(self) -> list[VectorIndex]:
+        """The image model's vector index, and the ensemble model's (same storage settings)."""
+        if self.ensemble_encoder is not None and self._ensemble_index is None:
+            first, second = self.vector_index, self.ensemble_encoder
+            self._ensemble_index = VectorIndex.open(
+                self.location.path, second.model_id, second.dim, self.catalog,
+                dtype=first.dtype, connectivity=first.connectivity,
+            )  # fmt: skip
+        return [self.vector_index] + ([self._ensemble_index] if self._ensemble_index is not None else [])
+
+    def _save_indexes(self) -> None:
+        for vindex in self._vector_indexes():
+            vindex.save()
+
+    def _lacking_vectors(self) -> dict[int, list[ItemRef]]:
+        """Visible items lacking a vector of the image model or of the ensemble model, by file."""
+        lacking = self.catalog.items_without_embedding(self.encoder.model_id)
+        if self.ensemble_encoder is not None:
+            second = self.catalog.items_without_embedding(self.ensemble_encoder.model_id)
+            for file_id, items in second.items():
+                known = {i.id for i in lacking.get(file_id, [])}
+                lacking.setdefault(file_id, []).extend(i for i in items if i.id not in known)
+        return lacking
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -179,11 +210,10 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
         self.summary = summary = IndexSummary()
         started = time.monotonic()
         roots = None if only is None else [os.fsencode(p).strip(b"/") for p in only]
-        if self._vector_index is None:
-            vindex = self.vector_index  # opening it syncs it with the catalog
-        else:
-            vindex = self._vector_index
+        opened = [v for v in (self._vector_index, self._ensemble_index) if v is not None]
+        for vindex in opened:
             vindex.sync(self.catalog)
+        self._vector_indexes()  # opening an index syncs it with the catalog
 
         yield Progress("scan", 0, 0, 0.0, None, 0, time.monotonic() - started)
         found = []
@@ -214,7 +244,7 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
         tasks = [FileTask(e.raw_path, e, None) for e in plan.new]
         tasks += [FileTask(e.raw_path, e, s) for e, s in plan.changed]
         # Items that exist but lack a vector for this model (curator-drawn regions, a new model).
-        pending = self.catalog.items_without_embedding(self.encoder.model_id)
+        pending = self._lacking_vectors()
         changed_ids = {s.id for _, s in plan.changed}
         tasks += self._embed_only_tasks({f: i for f, i in pending.items() if f not in changed_ids})
 
@@ -224,13 +254,13 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
         stopped = yield from self._process(tasks, vanished, unmoved, progress, started)
         if not stopped:
             # Curator regions of files whose content changed lost their vectors above: embed them too.
-            again = self.catalog.items_without_embedding(self.encoder.model_id)
+            again = self._lacking_vectors()
             if again:
                 more = self._embed_only_tasks(again)
                 progress.total += len(more)
                 stopped = yield from self._process(more, {}, unmoved, progress, started)
         if stopped:
-            vindex.save()
+            self._save_indexes()
             yield self._finish(summary, cancelled=True, started=started)
             return
 
@@ -246,8 +276,9 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
             # Nothing under a folder that could not be listed is purged: it is not known to be gone.
             self.catalog.purge_missing(keep_under=[u.raw_path for u in plan.unavailable])
         summary.removed += len(newly_missing)
-        vindex.sync(self.catalog)
-        vindex.save()
+        for vindex in self._vector_indexes():
+            vindex.sync(self.catalog)
+            vindex.save()
 
         if roots is None and (yield from self._thumbnail_pass(progress, started)):
             yield self._finish(summary, cancelled=True, started=started)
@@ -269,7 +300,7 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
     ) -> Iterator[Progress]:
         """Decode (in the pool, bounded look-ahead), embed and store `tasks`; returns True when
         stopped by cancel()."""
-        summary, vindex = self.summary, self.vector_index
+        summary, vindexes = self.summary, self._vector_indexes()
         phase_started = time.monotonic()
         done_here = 0
         batch: list[BatchUnit] = []
@@ -327,10 +358,10 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
                 progress.done += 1
                 done_here += 1
                 if sum(len(u.images) for u in batch) >= self.batch_size or (batch and not work.waiting):
-                    self._flush(batch, vindex)
+                    self._flush(batch, vindexes)
                     batch = []
                     if time.monotonic() - last_save > SAVE_EVERY_S:
-                        vindex.save()
+                        self._save_indexes()
                         last_save = time.monotonic()
                 elapsed = time.monotonic() - phase_started
                 yield Progress(
@@ -341,7 +372,7 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
                     stop = True
                     work.stop()
             if batch and not stop:
-                self._flush(batch, vindex)
+                self._flush(batch, vindexes)
         return stop
 
     def _finish(self, summary: IndexSummary, *, cancelled: bool, started: float) -> Progress:

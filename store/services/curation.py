@@ -136,6 +136,10 @@ class CurationService:
     def curator_labels(self, item_id: int, head: str) -> list[str]:
         return self.catalog.curator_labels(int(item_id), check_head(head))
 
+    def label_names(self, head: str) -> list[str]:
+        """The labels of `head` used in the archive (on visible items), sorted: what adding a label offers."""
+        return self.catalog.label_names(check_head(head))
+
     def record(self, item_id: int) -> ItemRecord:
         records = self.records([item_id])
         if not records:

@@ -6,7 +6,8 @@ Two kinds of group:
   hashes (dHash of the 9x8 grey thumbnail) differ in at most `max_hamming` bits. The vector test finds
   candidates cheaply through the vector index; the perceptual test rejects images that are merely
   about the same thing (two photos of one statue) but keeps re-scans, resized, recompressed, slightly
-  cropped or colour-corrected copies. Pairs are joined transitively (union-find).
+  cropped or colour-corrected copies. Pairs are joined transitively (union-find), exact copies
+included, so the groups are disjoint: each file is in one group at most.
 
 MAX_HAMMING was measured on 300 random Caltech-101 photos (dHash bits differing from the original):
 JPEG q40, 50% resize, brightness x1.2, contrast x1.3, greyscale: all <= 10 (p99 <= 6); 2-degree
@@ -32,7 +33,7 @@ from store.ingestion.decoder import decode_file
 from store.storage.catalog import Catalog
 from store.storage.thumbnails import ThumbnailCache
 from store.storage.vector_index import VectorIndex
-from store.storage.views import visible_file_items
+from store.storage.views import FileCopy, visible_file_items
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,12 @@ NEIGHBOURS = 16
 
 @dataclass(frozen=True)
 class DuplicateMember:
-    item_id: int
-    path: str
+    copy: FileCopy
     score: float  # cosine similarity to the group's first member (1.0 for exact copies)
-    hash: str | None = None  # content hash (names the thumbnail)
+
+    item_id = property(lambda self: self.copy.item_id)
+    path = property(lambda self: self.copy.path)
+    hash = property(lambda self: self.copy.hash)  # content hash (names the thumbnail)
 
     def as_json(self) -> dict:
         return {"item_id": self.item_id, "path": self.path, "score": round(self.score, 6)}
@@ -54,7 +57,9 @@ class DuplicateMember:
 
 @dataclass
 class DuplicateGroup:
-    kind: str  # "exact" or "near"
+    """One set of copies: "exact" when all have the same content, else "near"; members by path."""
+
+    kind: str
     members: list[DuplicateMember] = field(default_factory=list)
 
     def as_json(self) -> dict:
@@ -100,68 +105,84 @@ def find_duplicates(
     near: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[DuplicateGroup]:
-    """Exact groups (same hash) first, then near groups, each listed by path."""
-    info = {item_id: (path, digest, raw) for item_id, path, digest, raw in visible_file_items(catalog)}
+    """Disjoint groups, one per set of copies (a file is in one group at most): exact groups first,
+    then near ones (which may hold exact copies too), each by its first path."""
+    copies = {c.item_id: c for c in visible_file_items(catalog)}
     by_hash: dict[str, list[int]] = {}
-    for item_id, (_, digest, _) in info.items():
-        if digest:
-            by_hash.setdefault(digest, []).append(item_id)
-    groups = [
-        DuplicateGroup("exact", [DuplicateMember(i, info[i][0], 1.0, info[i][1]) for i in ids])
-        for ids in by_hash.values()
-        if len(ids) > 1
-    ]
-    if not near or index is None:
-        return groups
+    for copy in copies.values():
+        if copy.hash:
+            by_hash.setdefault(copy.hash, []).append(copy.item_id)
+    links = _UnionFind()
+    for ids in by_hash.values():
+        for other in ids[1:]:
+            links.union(ids[0], other)
+    # One representative per content: near pairs link distinct contents, and vectors are theirs.
+    representative = {i: ids[0] for ids in by_hash.values() for i in ids}
+    if near and index is not None:
+        _link_near(catalog, index, archive, copies, list(by_hash), by_hash, links,
+                   thumbnails, min_cosine, max_hamming, progress)  # fmt: skip
+    components: dict[int, list[int]] = {}
+    for item_id in links.parent:
+        components.setdefault(links.find(item_id), []).append(item_id)
+    groups = []
+    for ids in components.values():
+        ids.sort(key=lambda i: copies[i].path)
+        exact = len({copies[i].hash for i in ids}) == 1
+        scores = dict.fromkeys(ids, 1.0) if exact else _scores(catalog, index, ids, representative)
+        members = [DuplicateMember(copies[i], scores[i]) for i in ids]
+        groups.append(DuplicateGroup("exact" if exact else "near", members))
+    groups.sort(key=lambda g: (g.kind != "exact", g.members[0].path))
+    return groups
 
-    # One representative per hash: near groups link distinct contents.
-    representatives = [ids[0] for ids in by_hash.values()]
-    hashes: dict[int, int | None] = {}
+
+def _link_near(
+    catalog: Catalog, index: VectorIndex, archive: Path, copies: dict[int, FileCopy], hashes: list[str],
+    by_hash: dict[str, list[int]], links: _UnionFind, thumbnails: ThumbnailCache | None,
+    min_cosine: float, max_hamming: int, progress: Callable[[int, int], None] | None,
+) -> None:  # fmt: skip
+    """Join the representatives of contents that are near duplicates of each other."""
+    representatives = [by_hash[h][0] for h in hashes]
+    keep = set(representatives)
+    perceptual_hashes: dict[int, int | None] = {}
 
     def perceptual(item_id: int) -> int | None:
-        if item_id not in hashes:
-            hashes[item_id] = _dhash_of(archive, info[item_id], thumbnails)
-        return hashes[item_id]
+        if item_id not in perceptual_hashes:
+            perceptual_hashes[item_id] = _dhash_of(archive, copies[item_id], thumbnails)
+        return perceptual_hashes[item_id]
 
-    links = _UnionFind()
-    scores: dict[tuple[int, int], float] = {}
-    keep = set(representatives)
+    seen: set[tuple[int, int]] = set()
     for start in range(0, len(representatives), 1000):
         keys, vectors = catalog.vectors(index.model_id, representatives[start : start + 1000])
         for key, vector in zip(keys.tolist(), vectors, strict=True):
             for other, cosine in index.search(vector, NEIGHBOURS):
-                if other == key or other not in keep or cosine < min_cosine:
+                pair = (min(key, other), max(key, other))
+                if other == key or other not in keep or cosine < min_cosine or pair in seen:
                     continue
-                a, b = min(key, other), max(key, other)
-                if (a, b) in scores:
-                    continue
-                ha, hb = perceptual(a), perceptual(b)
-                if ha is None or hb is None or hamming(ha, hb) > max_hamming:
-                    continue
-                scores[(a, b)] = cosine
-                links.union(a, b)
+                seen.add(pair)
+                ha, hb = perceptual(pair[0]), perceptual(pair[1])
+                if ha is not None and hb is not None and hamming(ha, hb) <= max_hamming:
+                    links.union(*pair)
         if progress is not None:
             progress(min(start + 1000, len(representatives)), len(representatives))
-    members: dict[int, list[int]] = {}
-    for x in sorted({x for pair in scores for x in pair}):
-        members.setdefault(links.find(x), []).append(x)
-    for _root, ids in sorted(members.items()):
-        ids.sort(key=lambda i: info[i][0])
-        keys, vecs = catalog.vectors(index.model_id, ids)
-        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-        sim = dict(zip(keys.tolist(), (vecs @ vecs[keys.tolist().index(ids[0])]).tolist(), strict=True))
-        group = DuplicateGroup("near")
-        for item_id in ids:
-            score = float(sim.get(item_id, 0.0))
-            group.members.append(DuplicateMember(item_id, info[item_id][0], score, info[item_id][1]))
-        groups.append(group)
-    return groups
 
 
-def _dhash_of(
-    archive: Path, info: tuple[str, str | None, bytes], thumbnails: ThumbnailCache | None
-) -> int | None:
-    path, digest, raw = info
+def _scores(
+    catalog: Catalog, index: VectorIndex | None, ids: list[int], representative: dict[int, int]
+) -> dict[int, float]:
+    """Cosine similarity of each of `ids` to the first (through their contents' representatives)."""
+    rep = {i: representative.get(i, i) for i in ids}
+    keys, vecs = catalog.vectors(index.model_id, sorted(set(rep.values()))) if index is not None else ([], [])
+    vecs = np.asarray(vecs, dtype=np.float32).reshape(len(keys), -1)
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    by_rep = dict(zip(np.asarray(keys).tolist(), vecs, strict=True))
+    first = by_rep.get(rep[ids[0]])
+    if first is None:
+        return dict.fromkeys(ids, 0.0)
+    return {i: float(by_rep[rep[i]] @ first) if rep[i] in by_rep else 0.0 for i in ids}
+
+
+def _dhash_of(archive: Path, copy: FileCopy, thumbnails: ThumbnailCache | None) -> int | None:
+    path, digest, raw = copy.path, copy.hash, copy.raw_path
     if thumbnails is not None and digest:
         thumb = thumbnails.get(digest)
         if thumb is not None:

@@ -150,7 +150,7 @@ def write_json(rows: Iterator[dict], out: Path, archive_name: str) -> int:
         "exported_at": iso_time(dt.datetime.now(dt.UTC).timestamp()),
         "items": items,
     }
-    _atomic_write(out, json.dumps(doc, ensure_ascii=False, indent=1))
+    write_export_text(out, json.dumps(doc, ensure_ascii=False, indent=1))
     return len(items)
 
 
@@ -189,7 +189,7 @@ def write_csv(rows: Iterator[dict], out: Path) -> int:
         flat["names"] = _labels_cell(row["names"])
         writer.writerow({k: csv_cell(v) for k, v in flat.items()})
         n += 1
-    _atomic_write(out, buffer.getvalue())
+    write_export_text(out, buffer.getvalue())
     return n
 
 
@@ -205,7 +205,8 @@ def check_out_path(out: Path, archive: Path) -> None:
         raise InputError(f"refusing to overwrite {out}: it is a file inside the archive {archive}")
 
 
-def _atomic_write(out: Path, text: str) -> None:
+def write_export_text(out: Path, text: str) -> None:
+    """Write an export file atomically; an OS error becomes one InputError line naming the file."""
     out = Path(out)
     try:
         with atomic_replace(out, temp=out.with_name(f".{out.name}.tmp")) as tmp:

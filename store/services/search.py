@@ -30,6 +30,7 @@ from store.errors import ArchiveError, FileIndexError
 from store.ingestion.decoder import DecodedImage, decode_file
 from store.ingestion.scanner import hash_bytes
 from store.protocols import ImageEncoder, TextEncoder
+from store.services.fusion import Ensemble, fuse, fused_candidates, normalise, open_ensemble, paired_sample
 from store.services.keywords import MAX_QUERY_CHARS, keyword_matches, matched_columns, query_terms
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
@@ -48,6 +49,7 @@ CUTOFF_Z = 3.0
 MIN_SIGMA = 1e-3
 FALLBACK_RESULTS = 3  # shown (marked as weak) when nothing passes the cut-off
 MAX_TOP = 10_000
+WEAK_REASON = "weak match: below the relevance cut-off"
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -60,6 +62,7 @@ class SearchResult:
     why: list[str] = field(default_factory=list)
     file_id: int = field(default=0, compare=False)
     hash: str | None = field(default=None, compare=False)
+    weak: bool = field(default=False, compare=False)  # below the relevance cut-off (a possible match)
 
     def as_json(self) -> dict:
         return {
@@ -95,18 +98,6 @@ def _check_top(top: int) -> int:
     return min(top, MAX_TOP)
 
 
-def parse_bbox(text: str) -> tuple[int, int, int, int]:
-    """'X,Y,W,H' -> a rectangle; InputError for anything else."""
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        x, y, w, h = (int(p) for p in parts)
-    except ValueError:
-        raise InputError(f"a rectangle is X,Y,W,H in whole pixels, not {text!r}") from None
-    if x < 0 or y < 0 or w < 1 or h < 1:
-        raise InputError(f"rectangle {text!r} must have x, y >= 0 and a positive width and height")
-    return x, y, w, h
-
-
 # -- the service -----------------------------------------------------------------------------------
 
 
@@ -114,7 +105,9 @@ class SearchService:
     """Find-similar and text search over one archive's catalog and vector index.
 
     `model_id` names the image model whose vectors are searched; the encoders (optional: find
-    similar by indexed item needs none) must produce vectors in that model's space.
+    similar by indexed item needs none) must produce vectors in that model's space. With an
+    `ensemble`, find similar fuses a second image model's scores (store.services.fusion); text
+    search uses the first model alone.
     """
 
     def __init__(
@@ -125,6 +118,7 @@ class SearchService:
         archive: Path | None = None,
         image_encoder: ImageEncoder | None = None,
         text_encoder: TextEncoder | None = None,
+        ensemble: Ensemble | None = None,
     ) -> None:
         self.catalog = catalog
         self.vector_index = vector_index
@@ -132,7 +126,9 @@ class SearchService:
         self.archive = Path(archive) if archive is not None else None
         self.image_encoder = image_encoder
         self.text_encoder = text_encoder
+        self.ensemble = ensemble
         self._sample: np.ndarray | None = None
+        self._pair_sample: tuple[np.ndarray, np.ndarray] | None = None
         for encoder in (image_encoder, text_encoder):
             # Another model's encoders are never compared with these vectors (see below and
             # _encode_image); the same model with another size means a broken bundle or index.
@@ -163,9 +159,12 @@ class SearchService:
         image_encoder: ImageEncoder | None = None,
         text_encoder: TextEncoder | None = None,
         model_id: str | None = None,
+        ensemble_encoder: ImageEncoder | None = None,
+        ensemble_weight: float = 0.5,
     ) -> SearchService:
         """Open an indexed archive for searching (its own read connection and an in-memory, synced
-        copy of the vector index; nothing is written)."""
+        copy of the vector index; nothing is written). With `ensemble_encoder`, find similar fuses
+        that model's scores, when the archive has its vectors; `ensemble_weight` is the first model's."""
         location = locate_index(Path(archive), create=False)
         if not location.catalog_path.is_file():
             raise ArchiveError(f"{archive} has not been indexed yet (no {location.catalog_path})")
@@ -175,12 +174,16 @@ class SearchService:
                 catalog, model_id or (image_encoder.model_id if image_encoder else None)
             )
             vindex = VectorIndex.open(location.path, model_id, dim, catalog)
+            ensemble = None
+            if ensemble_encoder is not None:
+                ensemble = open_ensemble(catalog, location.path, model_id, ensemble_encoder, ensemble_weight)
             return cls(
                 catalog,
                 vindex,
                 archive=location.archive,
                 image_encoder=image_encoder,
                 text_encoder=text_encoder,
+                ensemble=ensemble,
             )
         except BaseException:
             catalog.close()
@@ -210,8 +213,12 @@ class SearchService:
         if not len(keys):
             raise InputError(f"item {item_id} has no {self.model_id} vector yet (still being indexed?)")
         query = rows[item_id]
+        second = None
+        if self.ensemble is not None:  # None while the second model has not embedded the item yet
+            found, second_vectors = self.catalog.vectors(self.ensemble.model_id, [item_id])
+            second = second_vectors[0] if len(found) else None
         return self._similar(
-            vectors[0], top=top, all=all, duplicates=duplicates, exclude={item_id},
+            vectors[0], second, top=top, all=all, duplicates=duplicates, exclude={item_id},
             query_hash=query.hash if query.kind == "file" else None,  # a region is no copy of a file
             query_file=query.file_id, filters=filters,
         )  # fmt: skip
@@ -231,8 +238,8 @@ class SearchService:
         image = self._decode(os.path.join(os.fsencode(self.archive), raw), row.path)[1]
         if row.bbox is not None:  # a region item: the rectangle is relative to the region
             bbox = (bbox[0] + row.bbox[0], bbox[1] + row.bbox[1], bbox[2], bbox[3])
-        vector = self._encode_image(image, bbox, row.path)
-        return self._similar(vector, top=top, all=all, duplicates=duplicates, exclude=set(),
+        vector, second = self._encode_image(image, bbox, row.path)
+        return self._similar(vector, second, top=top, all=all, duplicates=duplicates, exclude=set(),
                              query_hash=None, query_file=None, filters=filters)  # fmt: skip
 
     def similar_to_image(
@@ -242,9 +249,9 @@ class SearchService:
         """Items similar to an image file (anywhere; it is not added to the archive), or to a
         rectangle of it. Archive files with the same content are exact duplicates of the query."""
         data, image = self._decode(Path(path), str(path))
-        vector = self._encode_image(image, bbox, str(path))
+        vector, second = self._encode_image(image, bbox, str(path))
         return self._similar(
-            vector, top=top, all=all, duplicates=duplicates, exclude=set(),
+            vector, second, top=top, all=all, duplicates=duplicates, exclude=set(),
             query_hash=hash_bytes(data) if bbox is None else None, query_file=None, filters=filters,
         )  # fmt: skip
 
@@ -258,7 +265,8 @@ class SearchService:
 
     def _encode_image(
         self, decoded: DecodedImage, bbox: tuple[int, int, int, int] | None, shown: str
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The query's vector, and the ensemble's second model's (None without one)."""
         if self.image_encoder is None:
             raise InputError("searching by image needs an image model (install a model bundle)")
         if self.image_encoder.model_id != self.model_id:
@@ -275,19 +283,29 @@ class SearchService:
                 )
             w, h = min(w, decoded.width - x), min(h, decoded.height - y)
             image = decoded.crop((x, y, w, h))
-        vectors = np.asarray(self.image_encoder.encode([image]), dtype=np.float32)
-        return vectors[0]
+        vector = np.asarray(self.image_encoder.encode([image]), dtype=np.float32)[0]
+        if self.ensemble is None or self.ensemble.encoder is None:
+            return vector, None
+        return vector, np.asarray(self.ensemble.encoder.encode([image]), dtype=np.float32)[0]
 
     def _similar(
-        self, vector: np.ndarray, *, top: int, all: bool, duplicates: str, exclude: set[int],
-        query_hash: str | None, query_file: int | None, filters: SearchFilter | None,
+        self, vector: np.ndarray, second: np.ndarray | None, *, top: int, all: bool, duplicates: str,
+        exclude: set[int], query_hash: str | None, query_file: int | None, filters: SearchFilter | None,
     ) -> SearchResults:  # fmt: skip
         top = _check_top(top)
         filters = filters or NO_FILTER
         if duplicates not in ("group", "hide"):
             raise InputError(f"duplicates must be 'group' or 'hide', not {duplicates!r}")
         k = max(CANDIDATES * (10 if filters.restricts else 1), top) + len(exclude)
-        hits = [(i, s) for i, s in self.vector_index.search(vector, k) if i not in exclude]
+        parts: dict[int, tuple[float, float]] = {}  # the two models' cosines of fused hits
+        if self.ensemble is not None and second is not None:
+            fused = fused_candidates(self.catalog, self.vector_index, self.ensemble, vector, second, k)
+            hits = [(h.item_id, h.score) for h in fused if h.item_id not in exclude]
+            parts = {h.item_id: (h.first, h.second) for h in fused}
+            threshold = self._fused_threshold(vector, second)
+        else:
+            hits = [(i, s) for i, s in self.vector_index.search(vector, k) if i not in exclude]
+            threshold = self._threshold(vector)
         exact: list[SearchResult] = []
         if query_hash is not None:
             same = "exact duplicate: same file content as the query"
@@ -302,7 +320,6 @@ class SearchService:
         hits = [(i, s) for i, s in hits if i not in dup_ids]
         rows = item_rows(self.catalog, [i for i, _ in hits], filters)
         hits = [(i, s) for i, s in hits if i in rows]
-        threshold = self._threshold(vector)
         kept, more = _apply_cutoff(hits, threshold, top, all)
         if filters.order == "date":
             kept.sort(key=lambda h: filters.newest_first(rows[h[0]]))
@@ -310,12 +327,15 @@ class SearchService:
         for item_id, score in kept:
             row = rows[item_id]
             why = [f"image similarity {score:.3f}"]
-            if threshold is not None and score < threshold:
-                why.append("weak match: below the relevance cut-off")
+            if item_id in parts:
+                why[0] += self.ensemble.describe(self.model_id, *parts[item_id])
+            weak = threshold is not None and score < threshold
+            if weak:
+                why.append(WEAK_REASON)
             if query_file is not None and row.file_id == query_file:
                 why.append("part of the same file as the query")
             results.append(
-                SearchResult(item_id, row.path, float(score), row.bbox, why, row.file_id, row.hash)
+                SearchResult(item_id, row.path, float(score), row.bbox, why, row.file_id, row.hash, weak)
             )
         if duplicates == "group":
             results = exact + results
@@ -387,31 +407,40 @@ class SearchService:
             if row is None:
                 continue
             reasons: list[str] = []
+            weak = False
             for column, matched in columns.get(item_id, []):
                 kind = "keyword match" if item_id in fts_all else "partial keyword match"
                 reasons.append(f"{kind} in {column}: {', '.join(matched)}")
             if item_id in vec_score:
                 reasons.append(f"text-image similarity {vec_score[item_id]:.3f} (rank {vec_rank[item_id]})")
-                weak = threshold is not None and vec_score[item_id] < threshold
-                if weak and item_id not in fts_all and item_id not in fts_any:
-                    reasons.append("weak match: below the relevance cut-off")
+                below = threshold is not None and vec_score[item_id] < threshold
+                weak = below and item_id not in fts_all and item_id not in fts_any
+                if weak:
+                    reasons.append(WEAK_REASON)
             results.append(
-                SearchResult(item_id, row.path, fused[item_id], row.bbox, reasons, row.file_id, row.hash)
+                SearchResult(
+                    item_id, row.path, fused[item_id], row.bbox, reasons, row.file_id, row.hash, weak
+                )
             )
         return SearchResults(results, more=more, threshold=threshold)
 
     # -- shared -----------------------------------------------------------------------------------
 
     def _threshold(self, vector: np.ndarray) -> float | None:
-        """The cosine cut-off for `vector`: median + CUTOFF_Z * 1.4826 * MAD over the sample."""
+        """The cosine cut-off for `vector` over the archive's sample (see `_cutoff`)."""
         sample = self._background()
-        if len(sample) < MIN_SAMPLE:
+        return _cutoff(sample @ normalise(vector)) if len(sample) >= MIN_SAMPLE else None
+
+    def _fused_threshold(self, vector: np.ndarray, second: np.ndarray) -> float | None:
+        """The fused-score cut-off for a query's two vectors, over the same kind of sample."""
+        if self._pair_sample is None:
+            self._pair_sample = paired_sample(
+                self.catalog, self.vector_index, self.ensemble.vector_index, SAMPLE_SIZE
+            )
+        a, b = self._pair_sample
+        if len(a) < MIN_SAMPLE:
             return None
-        q = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        scores = sample @ q
-        median = float(np.median(scores))
-        sigma = 1.4826 * float(np.median(np.abs(scores - median)))
-        return median + CUTOFF_Z * max(sigma, MIN_SIGMA)
+        return _cutoff(fuse(a @ normalise(vector), b @ normalise(second), self.ensemble.weight))
 
     def _background(self) -> np.ndarray:
         if self._sample is None:
@@ -423,6 +452,14 @@ class SearchService:
                 matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
             self._sample = matrix
         return self._sample
+
+
+def _cutoff(scores: np.ndarray) -> float:
+    """median + CUTOFF_Z * 1.4826 * MAD of the archive's sample scores for a query."""
+    median = float(np.median(scores))
+    sigma = 1.4826 * float(np.median(np.abs(scores - median)))
+    return median + CUTOFF_Z * max(sigma, MIN_SIGMA)
+
 
 def _apply_cutoff(
     hits: list[tuple[int, float]], threshold: float | None, top: int, all: bool

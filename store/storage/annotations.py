@@ -130,6 +130,16 @@ class Annotations:
             (head,),
         ).fetchall()
 
+    def label_names(self, head: str) -> list[str]:
+        """Every label of `head` that a visible item has (from a model or the curator), sorted."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT labels.label FROM labels CROSS JOIN items ON items.id = labels.item_id "
+            f"CROSS JOIN files ON files.id = items.file_id WHERE labels.head = ? AND {VISIBLE} "
+            "ORDER BY labels.label",
+            (head,),
+        )
+        return [r[0] for r in rows]
+
     def labels(self, item_id: int, head: str | None = None) -> list[dict]:
         sql = "SELECT head, label, score, rank, source, model_id, created_at FROM labels WHERE item_id = ?"
         args: tuple = (item_id,)

@@ -11,7 +11,7 @@ Thread-safety: functions take a Catalog, which belongs to the calling thread.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from models.errors import InputError
 from store.storage.catalog import Catalog
@@ -40,11 +40,18 @@ def read_marks(catalog: Catalog, item_ids: Iterable[int]) -> dict[int, str]:
 def set_marks(catalog: Catalog, item_ids: Iterable[int], mark: str | None) -> None:
     """Mark the files of `item_ids` with their current content (None removes their marks); one
     transaction."""
-    if mark is not None and mark not in MARKS:
-        raise InputError(f"a duplicate mark is one of {', '.join(MARKS)}, not {mark!r}")
+    write_marks(catalog, dict.fromkeys(item_ids, mark))
+
+
+def write_marks(catalog: Catalog, marks: Mapping[int, str | None]) -> None:
+    """Give the file of each item id its mark (None removes it), on its current content; one
+    transaction, so accepting a suggestion marks a whole group or nothing."""
+    for mark in marks.values():
+        if mark is not None and mark not in MARKS:
+            raise InputError(f"a duplicate mark is one of {', '.join(MARKS)}, not {mark!r}")
     now = time.time()
     with catalog.transaction():
-        for item_id in item_ids:
+        for item_id, mark in marks.items():
             row = catalog.conn.execute(
                 "SELECT files.id, files.hash FROM items JOIN files ON files.id = items.file_id "
                 "WHERE items.id = ?",

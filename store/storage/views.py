@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models.errors import InputError
 from store.boxes import Box
 from store.storage.catalog import Catalog
 from store.storage.filters import NO_FILTER, SearchFilter
@@ -75,21 +76,59 @@ def is_visible(catalog: Catalog, item_id: int) -> bool:
 # -- the grid and the details panel ----------------------------------------------------------------
 
 
+# The n-th of its file's visible regions (in the order they were found) and how many it has.
+_REGION_PLACE = (
+    "(SELECT count(*) FROM items r WHERE r.file_id = items.file_id AND r.kind = 'region' "
+    "AND r.hidden = 0 AND r.id <= items.id), "
+    "(SELECT count(*) FROM items r WHERE r.file_id = items.file_id AND r.kind = 'region' AND r.hidden = 0)"
+)
+# Browse orders: the path (folder by folder), the file name, and the newest date taken or modified
+# first (files without a date taken last); a file before its regions.
+BROWSE_ORDERS = {
+    "path": "files.path",
+    "name": "files.name COLLATE NOCASE, files.path",
+    "taken": "files.taken_at IS NULL, files.taken_at DESC, files.path",
+    "modified": "files.mtime_ns DESC, files.path",
+}
+
+
+def _place(kind: str, number: int, count: int) -> tuple[int, int] | None:
+    return (int(number), int(count)) if kind == "region" else None
+
+
 def browse_rows(
-    catalog: Catalog, filters: SearchFilter = NO_FILTER, limit: int | None = None
-) -> list[tuple[int, str, str | None, Box | None]]:
-    """(item id, path, content hash, box) of the visible items passing `filters`, ordered by path,
-    then file before its regions."""
+    catalog: Catalog, filters: SearchFilter = NO_FILTER, limit: int | None = None, order: str = "path"
+) -> list[tuple[int, str, str | None, Box | None, tuple[int, int] | None]]:
+    """(item id, path, content hash, box, region place) of the visible items passing `filters`, in
+    `order` (one of BROWSE_ORDERS), a file before its regions. A region's place is (n, of how many
+    regions of its file)."""
+    if order not in BROWSE_ORDERS:
+        raise InputError(f"order must be one of {', '.join(BROWSE_ORDERS)}, not {order!r}")
     where, params = filters.sql()
     sql = (
-        "SELECT items.id, files.path, files.hash, items.kind, items.x, items.y, items.w, items.h "
-        f"{_ITEMS} WHERE {VISIBLE}{where} ORDER BY files.path, items.kind, items.id"
+        "SELECT items.id, files.path, files.hash, items.kind, items.x, items.y, items.w, items.h, "
+        f"{_REGION_PLACE} {_ITEMS} WHERE {VISIBLE}{where} "
+        f"ORDER BY {BROWSE_ORDERS[order]}, items.kind, items.id"
     )
     args = list(params)
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))
-    return [(int(r[0]), r[1], r[2], box_of(*r[3:8])) for r in catalog.conn.execute(sql, args)]
+    rows = catalog.conn.execute(sql, args)
+    return [(int(r[0]), r[1], r[2], box_of(*r[3:8]), _place(r[3], r[8], r[9])) for r in rows]
+
+
+def region_places(catalog: Catalog, item_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """For the region items among `item_ids`: (n, of how many visible regions of its file)."""
+    out: dict[int, tuple[int, int]] = {}
+    for chunk, marks in id_chunks(item_ids):
+        rows = catalog.conn.execute(
+            f"SELECT items.id, {_REGION_PLACE} FROM items "
+            f"WHERE items.kind = 'region' AND items.id IN ({marks})",
+            chunk,
+        )
+        out.update((int(r[0]), (int(r[1]), int(r[2]))) for r in rows)
+    return out
 
 
 @dataclass(frozen=True)
@@ -158,13 +197,32 @@ def category_item_counts(catalog: Catalog, filters: SearchFilter = NO_FILTER) ->
 # -- item lists of duplicates, re-captioning and export --------------------------------------------
 
 
-def visible_file_items(catalog: Catalog) -> list[tuple[int, str, str | None, bytes]]:
-    """(item id, path, content hash, raw path) of every visible whole-file item, by path."""
+@dataclass(frozen=True)
+class FileCopy:
+    """A visible whole-file item and the facts of its file that the duplicates view compares."""
+
+    item_id: int
+    path: str
+    hash: str | None
+    raw_path: bytes
+    width: int | None
+    height: int | None
+    size: int
+    mtime_ns: int
+    taken_at: float | None
+    described: bool  # the curator wrote a description of it
+
+
+def visible_file_items(catalog: Catalog) -> list[FileCopy]:
+    """Every visible whole-file item, by path."""
     rows = catalog.conn.execute(
-        f"SELECT items.id, files.path, files.hash, files.raw_path {_ITEMS} "
-        f"WHERE items.kind = 'file' AND {VISIBLE} ORDER BY files.path"
+        "SELECT items.id, files.path, files.hash, files.raw_path, files.width, files.height, files.size, "
+        "files.mtime_ns, files.taken_at, "
+        "EXISTS (SELECT 1 FROM descriptions WHERE item_id = items.id AND text != '') "
+        f"{_ITEMS} WHERE items.kind = 'file' AND {VISIBLE} ORDER BY files.path"
     )
-    return [(int(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+    return [FileCopy(int(r[0]), r[1], r[2], bytes(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8], bool(r[9]))
+            for r in rows]  # fmt: skip
 
 
 def item_files(catalog: Catalog, item_ids: Sequence[int]) -> list[tuple[int, bytes, str, Box | None]]:

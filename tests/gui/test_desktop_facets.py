@@ -7,7 +7,10 @@ from gui_fixtures import ARCHIVE_FILES, open_indexed
 from PySide6.QtCore import Qt
 
 from desktop.main_window import MainWindow
+from desktop.translation import install_translators, remove_translators
+from desktop.widgets.facets_panel import FacetsPanel
 from desktop.widgets.grid_model import EntryRole
+from store.services.facets import CategoryCount, Facets, FolderNode
 
 pytestmark = pytest.mark.gui
 
@@ -102,3 +105,23 @@ def test_find_similar_in_this_folder(qtbot, models_dir, archive):
     assert _paths(window) == ["album/generated3.jpg"]  # the query itself is left out
     # The restriction shows in the facets panel, where it can be lifted.
     assert window.facets.folder == "album" and window.facets.folders.currentItem().text(0) == "album"
+
+
+def test_category_names_in_russian(qapp, qtbot):
+    """The Russian UI names categories from the vocabularies; the restriction stays the stored label."""
+    panel = FacetsPanel()
+    qtbot.addWidget(panel)
+    translators = install_translators(qapp, "ru")
+    try:
+        counts = [CategoryCount("icon", 2), CategoryCount("no such label", 1)]
+        panel.show_facets(Facets(FolderNode("", 3), counts, 3), "archive")
+        rows = [panel.categories.topLevelItem(i) for i in range(panel.categories.topLevelItemCount())]
+        assert [r.text(0) for r in rows] == ["Все категории", "икона", "no such label"]
+        with qtbot.waitSignal(panel.changed):
+            panel._on_clicked(rows[1])
+        assert panel.filters().category == "icon"
+        assert panel.restriction.text() == "Фильтр: категория «икона»"
+    finally:
+        remove_translators(qapp, translators)
+    panel.show_facets(Facets(FolderNode("", 3), counts, 3), "archive")
+    assert panel.categories.topLevelItem(1).text(0) == "icon"

@@ -7,7 +7,9 @@ from gui_fixtures import ARCHIVE_FILES
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from desktop.dialogs.failures_dialog import FailuresDialog
 from desktop.main_window import MainWindow
+from desktop.translation import install_translators, remove_translators
 
 pytestmark = pytest.mark.gui
 
@@ -56,3 +58,30 @@ def test_failures_are_listed_sorted_and_copied(qtbot, models_dir, archive, tmp_p
     qtbot.waitUntil(lambda: "Failed: 2" in again.errors_label.text(), timeout=TIMEOUT_MS)
     count, dialog = _show_failures(qtbot, again, again.failures_action.trigger)
     assert count == 2 and dialog.windowTitle() == "Files that could not be indexed"
+
+
+def test_each_problem_explained_with_the_recorded_message_kept(qtbot):
+    truncated = ("a.jpg", "truncated", "a.jpg: image file is truncated (12 bytes not processed)")
+    dialog = FailuresDialog([truncated, ("b.jpg", "error", "b.jpg: RuntimeError: boom")])
+    qtbot.addWidget(dialog)
+    truncated, other = dialog.rows()
+    assert truncated[1] == "Truncated file" and "truncated (12 bytes" in truncated[2]
+    assert other[1] == "Could not be indexed"  # a kind without a name of its own still reads as a reason
+    sentence = dialog.table.item(0, 1).toolTip()
+    assert sentence.startswith("The file ends too early")
+    assert dialog.table.item(0, 2).toolTip() == truncated[2]
+    assert dialog.explanation.text() == f"a.jpg — {sentence}"
+    dialog.table.setCurrentCell(1, 0)
+    assert dialog.explanation.text().startswith("b.jpg — An unexpected error")
+
+
+def test_failure_reasons_in_russian(qapp, qtbot):
+    translators = install_translators(qapp, "ru")
+    try:
+        dialog = FailuresDialog([("a.jpg", "empty_file", "a.jpg: the file is empty (0 bytes)")])
+        qtbot.addWidget(dialog)
+        assert dialog.rows() == [["a.jpg", "Пустой файл", "a.jpg: the file is empty (0 bytes)"]]
+        assert dialog.table.item(0, 1).toolTip().startswith("Файл пуст")
+        assert dialog.table.horizontalHeaderItem(1).text() == "Проблема"
+    finally:
+        remove_translators(qapp, translators)

@@ -29,8 +29,7 @@ def test_long_query_and_status_stay_within_the_screen(qtbot, models_dir, archive
     assert window.minimumSizeHint().width() <= room.width()
     assert window.frameGeometry().width() <= room.width() and window.frameGeometry().right() <= room.right()
     # The texts are elided, the whole of them in the tooltip.
-    assert (
-        query in window.results_label.text() and window.results_label.elided() != window.results_label.text()
-    )
-    assert query in window.results_label.toolTip() and window.index_label.toolTip() == status
+    chip = window.query_chip.name  # the query is shown in the chip above the grid
+    assert query in chip.text() and chip.elided() != chip.text()
+    assert query in chip.toolTip() and window.index_label.toolTip() == status
     assert window.details.isVisible() and window.details.geometry().right() <= window.width()

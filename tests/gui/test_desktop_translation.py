@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from PySide6.QtCore import QTranslator
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel
 
 from desktop.main_window import MainWindow
 from desktop.translation import install_translators, remove_translators, ui_language
@@ -68,3 +69,23 @@ def test_window_in_russian(qapp, qtbot, tmp_path):
     finally:
         remove_translators(qapp, translators)
     assert install_translators(qapp, "en") == []
+
+
+def test_qt_own_dialogs_in_russian(qapp, qtbot):
+    """Qt's standard buttons and its file dialog come from Qt's qtbase_ru translation."""
+    buttons = QDialogButtonBox.StandardButton
+    translators = install_translators(qapp, "ru")
+    try:
+        box = QDialogButtonBox(buttons.Cancel | buttons.Close | buttons.Yes)
+        qtbot.addWidget(box)
+        assert {b.text() for b in box.buttons()} == {"Отмена", "Закрыть", "&Да"}
+        dialog = QFileDialog(None, "", "", "")
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        qtbot.addWidget(dialog)
+        assert "&Имя файла:" in [label.text() for label in dialog.findChildren(QLabel)]
+        assert dialog.findChild(QDialogButtonBox).button(buttons.Cancel).text() == "Отмена"
+    finally:
+        remove_translators(qapp, translators)
+    english = QDialogButtonBox(buttons.Cancel)
+    qtbot.addWidget(english)
+    assert english.button(buttons.Cancel).text() == "Cancel"

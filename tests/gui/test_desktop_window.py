@@ -62,7 +62,8 @@ def test_open_index_search_find_similar_describe(qtbot, models_dir, archive):
     assert outcome.error is None
     assert _paths(window)[0] == "pagoda.jpg"
     tooltip = window.grid_model.index(0).data(Qt.ItemDataRole.ToolTipRole)
-    assert tooltip.startswith("pagoda.jpg\nscore ") and "keyword match in name: pagoda" in tooltip
+    assert tooltip.startswith("pagoda.jpg\nStrong match (score ")
+    assert "keyword match in file name: pagoda" in tooltip
     assert window.show_all_button.isVisible()
     # The cut-off hid weaker candidates: "More results" repeats the query without it.
     assert outcome.more and window.more_button.isVisible()
@@ -154,7 +155,9 @@ def test_drop_image_file_finds_similar(qtbot, models_dir, archive, tmp_path):
     assert outcome.error is None and outcome.request.image == outside
     first = window.grid_model.entry(0)
     assert first.path == "pagoda.jpg" and first.why == ["exact duplicate: same file content as the query"]
-    assert "similar to copy of pagoda.jpg" in window.results_label.text()
+    chip = window.query_chip
+    assert chip.isVisible() and (chip.prefix.text(), chip.name.text()) == ("Similar to", "copy of pagoda.jpg")
+    assert first.match == "exact" and not chip.picture.pixmap().isNull()  # the dropped file's thumbnail
 
 
 def test_drop_on_search_field_searches_by_image(qtbot, models_dir, archive, tmp_path):
@@ -373,8 +376,6 @@ def test_device_report_in_words(qapp):
         "This computer: the GPU (CUDA) works."
     )
     broken = ProviderProbe("CUDAExecutionProvider", False, "libcudnn.so.9: cannot open shared object file")
-    assert describe_providers([broken, cpu]) == (
-        "This computer: no usable GPU (libcudnn.so.9: cannot open shared object file); models run on the CPU."
-    )
+    assert describe_providers([broken, cpu]) == "This computer: no usable GPU; models run on the CPU."
     assert describe_providers([cpu]) == "This computer: no GPU support; models run on the CPU."
     assert describe_providers([]) == "This computer: could not check the devices (see the log)."

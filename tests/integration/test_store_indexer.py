@@ -469,3 +469,56 @@ def test_large_files_are_streamed_with_the_same_result(setup, tmp_path, monkeypa
     hashes = lambda cat: sorted(r[0] for r in cat.conn.execute("SELECT hash FROM files"))  # noqa: E731
     assert hashes(streamed.catalog) == hashes(setup.catalog)
     streamed.catalog.close()
+
+
+class GreyEncoder(FakeEncoder):
+    """A second image model for ensembles: the 8x8 grey thumbnail (mean-centred, L2-normalised)."""
+
+    model_id = "fake-grey-v1"
+    dim = 64
+    input_size = 96
+
+    def encode(self, images):
+        self.calls.append(len(images))
+        rows = []
+        for img in images:
+            grey = np.asarray(img.convert("L").resize((8, 8), Image.Resampling.BOX), np.float32).reshape(-1)
+            grey = grey - grey.mean() + 1e-3 * np.arange(self.dim)
+            rows.append(grey / np.linalg.norm(grey))
+        return np.stack(rows).astype(np.float32)
+
+
+def test_ensemble_model_vectors_are_stored_beside_the_first(setup):
+    from store.storage.vector_index import index_file_name
+
+    second = GreyEncoder()
+    summary = setup.run(ensemble_encoder=second, region_detector=quadrant_detector)
+    assert summary.failed == 0
+    items = 12 * 3  # each file and its two regions
+    models = sorted(setup.catalog.embedding_models())
+    assert models == [("fake-grey-v1", 64, items), ("fake-stats-v1", 48, items)]
+    assert second.calls == setup.encoder.calls  # one more model run per batch, on the same images
+    assert (setup.location.path / index_file_name(second.model_id)).is_file()
+    item = setup.item_of(b"folder2/img0005.jpg")
+    image = Image.open(setup.root / "folder2/img0005.jpg").convert("RGB")
+    _, stored = setup.catalog.vectors(second.model_id, [item])
+    np.testing.assert_allclose(stored[0], second.encode([image])[0], atol=1e-6)
+    vindex = VectorIndex.open(setup.location.path, second.model_id, second.dim, setup.catalog)
+    assert vindex.search(stored[0], 1)[0][0] == item
+
+    again = GreyEncoder()
+    setup.run(ensemble_encoder=again, region_detector=quadrant_detector)
+    assert again.embedded == 0  # nothing new
+
+
+def test_ensemble_added_to_an_indexed_archive_embeds_what_it_lacks(setup):
+    setup.run()
+    first_calls = setup.encoder.embedded
+    second = GreyEncoder()
+    summary = setup.run(ensemble_encoder=second)
+    assert second.embedded == 12 and summary.items == 12
+    assert setup.encoder.embedded == first_calls + 12  # the first model's vectors are rewritten alike
+    counts = {model_id: n for model_id, _, n in setup.catalog.embedding_models()}
+    assert counts == {"fake-stats-v1": 12, "fake-grey-v1": 12}
+    without = setup.run()  # the setting turned off again: nothing is embedded or dropped
+    assert without.items == 12 and setup.encoder.embedded == first_calls + 12

@@ -64,6 +64,12 @@ def test_unknown_keys_are_ignored():
         ('{"rescan_minutes": 20000}', "setting 'rescan_minutes'"),
         ('{"fallback_index_dir": "relative/indexes"}', "setting 'fallback_index_dir'"),
         ('{"fallback_index_dir": 3}', "setting 'fallback_index_dir'"),
+        ('{"ensemble_model": 3}', "setting 'ensemble_model'"),
+        ('{"ensemble_weight": 1.5}', "setting 'ensemble_weight'"),
+        ('{"ensemble_weight": -0.1}', "setting 'ensemble_weight'"),
+        ('{"ensemble_weight": "0.5"}', "setting 'ensemble_weight'"),
+        ('{"ensemble_weight": true}', "setting 'ensemble_weight'"),
+        ('{"ensemble_weight": NaN}', "setting 'ensemble_weight'"),
     ],
 )
 def test_bad_settings_file_names_the_problem(content, message):
@@ -71,3 +77,10 @@ def test_bad_settings_file_names_the_problem(content, message):
     config.settings_path().write_text(content)
     with pytest.raises(ConfigError, match=message):
         Settings.load()
+
+
+def test_ensemble_settings_default_to_none_and_round_trip():
+    assert (Settings().ensemble_model, Settings().ensemble_weight) == ("", 0.5)
+    Settings(ensemble_model="mobilenet-v2-imagenet", ensemble_weight=1).save()
+    loaded = Settings.load()
+    assert (loaded.ensemble_model, loaded.ensemble_weight) == ("mobilenet-v2-imagenet", 1)

@@ -11,9 +11,10 @@ import pytest
 from PIL import Image, ImageOps
 
 from models.errors import ImagoError, InputError
+from store.boxes import parse_bbox
 from store.ingestion.indexer import Indexer
 from store.services.keywords import query_terms
-from store.services.search import SearchFilter, SearchService, parse_bbox
+from store.services.search import SearchFilter, SearchService
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
 from store.storage.fulltext import fts_match

@@ -29,19 +29,31 @@ def groups_of(archive, **options):
     return [(g.kind, {m.path for m in g.members}) for g in found]
 
 
-def test_exact_and_near_groups(archive):
-    groups = groups_of(archive)
-    assert groups[0] == ("exact", {"other/exact_copy.png", "subject/original.png"})
-    near = [paths for kind, paths in groups if kind == "near"]
-    subject = [p for p in near if "subject/grey.png" in p]
-    assert len(subject) == 1
-    # One representative of the exact pair, the greyscale and recoloured copies; a mirrored image is
+def test_one_group_per_set_of_copies(archive):
+    found = groups_of(archive)
+    subject = [(kind, paths) for kind, paths in found if "subject/grey.png" in paths]
+    # The exact pair and its greyscale and recoloured copies are one set of copies; a mirrored image is
     # no duplicate (its perceptual hash differs) although the fake encoder gives it the same vector.
-    assert subject[0] == {"other/exact_copy.png", "subject/grey.png", "subject/recoloured.png"}
-    assert all("subject/flipped.png" not in p for p in near)
+    copies = {"other/exact_copy.png", "subject/original.png", "subject/grey.png", "subject/recoloured.png"}
+    assert subject == [("near", copies)]
+    paths = [p for _, group in found for p in group]
+    assert len(paths) == len(set(paths))  # disjoint: no file in two groups
+    assert all("subject/flipped.png" not in p for _, p in found)
     # Without the perceptual check the mirrored copy joins: the dHash test is what kept it out.
     loose = groups_of(archive, max_hamming=64)
     assert any("subject/flipped.png" in paths for kind, paths in loose if kind == "near")
+    # Exact copies in a near group are identical to each other: the same score.
+    location = locate_index(archive)
+    with Catalog(location.catalog_path) as catalog:
+        group = next(g for g in find_duplicates(catalog, open_vector_index(catalog, location.path), archive)
+                     if "subject/grey.png" in {m.path for m in g.members})  # fmt: skip
+    score = {m.path: m.score for m in group.members}
+    assert score["other/exact_copy.png"] == pytest.approx(1.0) == score["subject/original.png"]
+    assert 0.9 < score["subject/grey.png"] <= 1.0001
+
+
+def test_exact_groups_without_near_search(archive):
+    assert groups_of(archive, near=False) == [("exact", {"other/exact_copy.png", "subject/original.png"})]
 
 
 def test_exact_only_and_cli(archive, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,15 @@ from test_search import FakeImageEncoder, FakeTextEncoder, stripes
 
 import main
 from models.errors import InputError
-from store.services.evaluation import evaluate, read_list, retrieval_metrics, to_table, topk_accuracy
+from store.services.evaluation import (
+    ensemble_report,
+    evaluate,
+    pick_weight,
+    read_list,
+    retrieval_metrics,
+    to_table,
+    topk_accuracy,
+)
 
 CLIP_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
 ANGLES = {"vertical": 0.0, "diagonal": 0.8, "horizontal": 1.57}
@@ -126,3 +135,86 @@ def test_cli_eval_with_tiny_clip(dataset, tmp_path, capsys):
     # --split-file without --query-file is a usage error (argparse's exit status 2)
     assert main.main(["eval", str(dataset), "--split-file", "x.txt", "--models", str(CLIP_TINY)]) == 2
     assert "give both --split-file and --query-file, or neither" in capsys.readouterr().err
+
+
+class RandomEncoder(FakeImageEncoder):
+    """An image model that knows nothing: a pseudo-random unit vector per distinct image."""
+
+    model_id = "fake-random@1"
+
+    def encode(self, images):
+        out = []
+        for image in images:
+            seed = int.from_bytes(hashlib.sha256(image.tobytes()).digest()[:4], "little")
+            vec = np.random.default_rng(seed).standard_normal(self.dim)
+            out.append(vec / np.linalg.norm(vec))
+        return np.stack(out).astype(np.float32)
+
+
+def test_ensemble_report_each_model_and_the_fusion(dataset):
+    fake, noise = FakeImageEncoder(), RandomEncoder()
+    report = evaluate(dataset, fake, None, ensemble_encoder=noise, ensemble_weight=0.5, train_head=False)
+    ensemble = report["ensemble"]
+    assert ensemble["models"] == ["fake-image@1", "fake-random@1"] and ensemble["weight"] == 0.5
+    assert ensemble["weight_measured_on"] is None and ensemble["sweep"] is None  # given, not measured
+    assert ensemble["first"] == report["find_similar"]
+    assert ensemble["second"]["map@10"] < ensemble["first"]["map@10"]
+    assert "| find_similar 0.5 x fake-image@1 + 0.5 x fake-random@1 | map@10 |" in to_table(report)
+
+
+def test_fusion_at_weight_one_and_zero_is_each_model_alone():
+    rng = np.random.default_rng(3)
+    first, second = (rng.standard_normal((30, 8)).astype(np.float32) for _ in range(2))
+    labels = [f"c{n % 5}" for n in range(30)]
+    vectors = ((first[:20], first[20:]), (second[:20], second[20:]))
+    for weight, alone in ((1.0, "first"), (0.0, "second")):
+        report = ensemble_report(*vectors, labels[:20], labels[20:], ("a", "b"), weight)
+        assert report["fused"] == report[alone]
+
+
+@pytest.fixture(scope="module")
+def four_classes(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("eval4") / "dataset"
+    for name, angle in {"a": 0.0, "b": 0.8, "c": 1.57, "d": 2.4}.items():
+        (root / name).mkdir(parents=True)
+        for n in range(15):
+            stripes(angle, 6.0 + n / 2, seed=n).save(root / name / f"img_{n:02d}.png")
+    return root
+
+
+@pytest.mark.parametrize("good_first", [True, False])
+def test_weight_pick_favours_the_model_that_is_not_random(four_classes, good_first):
+    models = (FakeImageEncoder(), RandomEncoder())
+    first, second = models if good_first else models[::-1]
+    ensemble = evaluate(four_classes, first, None, ensemble_encoder=second, train_head=False)["ensemble"]
+    assert [row["weight"] for row in ensemble["sweep"]] == [n / 10 for n in range(11)]
+    assert ensemble["weight"] >= 0.8 if good_first else ensemble["weight"] <= 0.2
+    assert ensemble["weight_measured_on"] == "gallery split: 12 held-out queries against 28 images"
+    random_alone = ensemble["second" if good_first else "first"]["map@10"]
+    assert ensemble["fused"]["map@10"] > 3 * random_alone
+
+
+def test_weight_pick_needs_three_gallery_images_in_a_class():
+    with pytest.raises(InputError, match="too few gallery images"):
+        pick_weight(np.eye(4, dtype=np.float32), np.eye(4, dtype=np.float32), ["a", "a", "b", "b"])
+
+
+def test_cli_eval_ensemble_picks_and_says_where(dataset, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    mobilenet = str(Path(main.__file__).parent / "resources" / "models" / "mobilenet-v2-imagenet")
+    args = ["eval", str(dataset), "--models", str(CLIP_TINY), "--no-head", "--ensemble", mobilenet]
+    assert main.main([*args, "--pick-weight", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| find_similar mobilenet-v2-imagenet@1 | map@10 |" in printed
+    assert f"measured on {dataset}, gallery split" in printed
+    ensemble = json.loads(out.read_text("utf-8"))["ensemble"]
+    assert ensemble["models"] == ["clip-tiny@1", "mobilenet-v2-imagenet@1"] and len(ensemble["sweep"]) == 11
+    assert main.main([*args, "--weight", "0.3"]) == 0
+    assert "Fusion weight 0.3 for clip-tiny@1 (0.7 for mobilenet-v2-imagenet@1) given, not measured" in (
+        capsys.readouterr().out
+    )
+    for bad in (["--weight", "0.3"], ["--pick-weight"]):  # without --ensemble
+        assert main.main(["eval", str(dataset), "--models", str(CLIP_TINY), *bad]) == 2
+        assert "need --ensemble BUNDLE" in capsys.readouterr().err
+    assert main.main([*args, "--weight", "1.5"]) == 2
+    assert main.main([*args, "--weight", "0.3", "--pick-weight"]) == 2

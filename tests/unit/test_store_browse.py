@@ -77,6 +77,17 @@ def test_item_details_has_facts_labels_and_curator_edits(indexed):
         assert item_details(catalog, 10_000) is None
 
 
+def test_a_confirmed_suggestion_keeps_its_score_and_takes_one_place(indexed):
+    with Catalog(indexed.catalog_path) as catalog:
+        first = visible_items(catalog)[0]
+        suggested = [name for name, _, _ in item_details(catalog, first.item_id).labels["category"]]
+        catalog.set_curator_labels(first.item_id, "category", [suggested[2]])
+        top = item_details(catalog, first.item_id).labels["category"]
+        assert top[0] == (suggested[2], None, "curator")
+        assert {name for name, _, _ in top} == set(suggested)  # still five labels shown
+        assert [source for name, _, source in top if name == suggested[2]] == ["curator", "model"]
+
+
 def test_engine_loads_the_installed_clip_bundle(tmp_path):
     models_dir = tmp_path / "models"
     # Without CLIP, the image model shipped with Imago indexes and names objects with its own classes.

@@ -10,7 +10,7 @@ from test_search import build_archive, index
 from models.errors import InputError
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
-from store.storage.marks import DUPLICATE, KEEP, read_marks, set_marks
+from store.storage.marks import DUPLICATE, KEEP, read_marks, set_marks, write_marks
 
 
 def _item(catalog: Catalog, path: bytes) -> int:
@@ -45,3 +45,17 @@ def test_marks_follow_moves_and_lapse_when_the_content_changes(tmp_path):
         assert read_marks(catalog, [changed]) == {}  # marked on content it no longer has
         set_marks(catalog, [original, moved], None)
         assert read_marks(catalog, [original, moved]) == {}
+
+
+def test_write_marks_marks_a_group_in_one_transaction(tmp_path):
+    archive = build_archive(tmp_path, unrelated=2)
+    index(archive)
+    with Catalog(locate_index(archive).catalog_path) as catalog:
+        original, copy = _item(catalog, b"subject/original.png"), _item(catalog, b"other/exact_copy.png")
+        write_marks(catalog, {original: KEEP, copy: DUPLICATE})
+        assert read_marks(catalog, [original, copy]) == {original: KEEP, copy: DUPLICATE}
+        with pytest.raises(InputError, match="no item"):
+            write_marks(catalog, {original: None, 10**6: KEEP})
+        assert read_marks(catalog, [original, copy]) == {original: KEEP, copy: DUPLICATE}  # all or nothing
+        write_marks(catalog, {original: None, copy: KEEP})
+        assert read_marks(catalog, [original, copy]) == {copy: KEEP}
