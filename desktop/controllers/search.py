@@ -114,7 +114,7 @@ class SearchController(QObject):
     def query_title(self, request: SearchRequest) -> str:
         """How a search request is named in the window (translated)."""
         if request.text is not None:
-            return f"“{request.text}”"
+            return self.tr("“{text}”").format(text=request.text)
         return self.tr("similar to {name}").format(name=self._image_name(request))
 
     def _image_name(self, request: SearchRequest, outcome: SearchOutcome | None = None) -> str:

@@ -13,13 +13,12 @@ caption is taken as the description, whenever the text differs from the last one
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.translation import shown_language
+from desktop.widgets.formatting import human_bytes, local_time
 from desktop.widgets.label_list import LabelsView
 from store.services.browse import ItemDetails
 
@@ -40,12 +39,6 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 360
 SAVE_DELAY_MS = 1000  # a description is saved this long after the last key (debounced)
-BYTE_UNITS = (
-    QT_TRANSLATE_NOOP("DetailsPanel", "B"),
-    QT_TRANSLATE_NOOP("DetailsPanel", "KiB"),
-    QT_TRANSLATE_NOOP("DetailsPanel", "MiB"),
-    QT_TRANSLATE_NOOP("DetailsPanel", "GiB"),
-)
 
 
 @dataclass(frozen=True)
@@ -173,9 +166,9 @@ class DetailsPanel(QScrollArea):
 
     def _show_facts(self, details: ItemDetails, dates: ItemDates | None, folder: str) -> None:
         if dates is not None and dates.taken_at is not None:
-            self.facts.addRow(self.tr("Taken"), QLabel(_when(dates.taken_at)))
+            self.facts.addRow(self.tr("Taken"), QLabel(local_time(dates.taken_at)))
         if dates is not None and dates.modified_at is not None:
-            self.facts.addRow(self.tr("Modified"), QLabel(_when(dates.modified_at)))
+            self.facts.addRow(self.tr("Modified"), QLabel(local_time(dates.modified_at)))
         pixels = f"{details.width}×{details.height}" if details.width else "?"
         self.facts.addRow(
             self.tr("Size"),
@@ -245,15 +238,3 @@ class DetailsPanel(QScrollArea):
             self.description_edited.emit(self.details.item_id, text)
 
 
-def _when(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
-
-
-def human_bytes(size: int) -> str:
-    """`size` in bytes as the curator reads it ("2.0 KiB"; "2,0 КиБ" in the Russian UI)."""
-    value, unit = float(size), 0
-    while value >= 1024 and unit < len(BYTE_UNITS) - 1:
-        value, unit = value / 1024, unit + 1
-    locale = QLocale(shown_language())
-    number = locale.toString(size) if unit == 0 else locale.toString(value, "f", 1)
-    return f"{number} {QCoreApplication.translate('DetailsPanel', BYTE_UNITS[unit])}"

@@ -3,13 +3,13 @@ button that accepts that) and a row per copy with the facts that tell copies apa
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTreeWidgetItem, QWidget
 
+from desktop.widgets.formatting import human_bytes, local_time
 from store.services.duplicates import DuplicateGroup, DuplicateMember
 from store.services.keep_suggestion import (
     DESCRIBED,
@@ -26,47 +26,44 @@ MemberRole = Qt.ItemDataRole.UserRole + 1
 GroupRole = Qt.ItemDataRole.UserRole + 2
 
 
+COLUMN_TITLES = (
+    QT_TRANSLATE_NOOP("DuplicateGroup", "File"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "Pixels"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "File size"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "Taken"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "Modified"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "Similarity"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "Mark"),
+    QT_TRANSLATE_NOOP("DuplicateGroup", "Full path"),
+)
+REASONS = {
+    DESCRIBED: QT_TRANSLATE_NOOP("DuplicateGroup", "has a description"),
+    LARGEST: QT_TRANSLATE_NOOP("DuplicateGroup", "largest ({pixels})"),
+    OLDEST: QT_TRANSLATE_NOOP("DuplicateGroup", "oldest (modified {date})"),
+    LARGEST_FILE: QT_TRANSLATE_NOOP("DuplicateGroup", "largest file ({size})"),
+    FIRST: QT_TRANSLATE_NOOP("DuplicateGroup", "first by name"),
+}
+IDENTICAL = QT_TRANSLATE_NOOP("DuplicateGroup", "identical")
+REFERENCE = QT_TRANSLATE_NOOP("DuplicateGroup", "reference")
+
+
 def _tr(text: str) -> str:
     return QCoreApplication.translate("DuplicateGroup", text)
 
 
 def column_titles() -> list[str]:
-    return [
-        _tr("File"), _tr("Pixels"), _tr("File size"), _tr("Taken"), _tr("Modified"), _tr("Similarity"),
-        _tr("Mark"), _tr("Full path"),
-    ]  # fmt: skip
+    return [_tr(title) for title in COLUMN_TITLES]
 
 
 def pixels(copy: FileCopy) -> str:
     return f"{copy.width}×{copy.height}" if copy.width and copy.height else "?"
 
 
-def data_size(size: int) -> str:
-    """`size` bytes in binary units (KiB, MiB, GiB) of the UI's language."""
-    units = [_tr("{size} B"), _tr("{size} KiB"), _tr("{size} MiB"), _tr("{size} GiB")]
-    value = float(size)
-    for power, unit in enumerate(units):
-        if value < 1024 or power == len(units) - 1:
-            return unit.format(size=f"{value:.0f}" if power == 0 else f"{value:.1f}")
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-def when(seconds: float | None) -> str:
-    return dt.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M") if seconds is not None else "—"
-
-
 def reason_text(suggestion: KeepSuggestion) -> str:
     """Why the suggestion keeps its copy, e.g. "largest (4000×3000), oldest (modified 2019-03-02 10:00)"."""
     copy = suggestion.keep
-    texts = {
-        DESCRIBED: _tr("has a description"),
-        LARGEST: _tr("largest ({pixels})").format(pixels=pixels(copy)),
-        OLDEST: _tr("oldest (modified {date})").format(date=when(copy.mtime_ns / 1e9)),
-        LARGEST_FILE: _tr("largest file ({size})").format(size=data_size(copy.size)),
-        FIRST: _tr("first by name"),
-    }
-    return ", ".join(texts[reason] for reason in suggestion.reasons)
+    values = {"pixels": pixels(copy), "date": local_time(copy.mtime_ns / 1e9), "size": human_bytes(copy.size)}
+    return ", ".join(_tr(REASONS[reason]).format(**values) for reason in suggestion.reasons)
 
 
 class GroupHeader(QWidget):
@@ -109,9 +106,9 @@ def member_row(group: DuplicateGroup, index: int, member: DuplicateMember, archi
     row = QTreeWidgetItem()
     row.setText(FILE, copy.path)
     row.setText(PIXELS, pixels(copy))
-    row.setText(SIZE, data_size(copy.size))
-    row.setText(TAKEN, when(copy.taken_at))
-    row.setText(MODIFIED, when(copy.mtime_ns / 1e9))
+    row.setText(SIZE, human_bytes(copy.size))
+    row.setText(TAKEN, local_time(copy.taken_at))
+    row.setText(MODIFIED, local_time(copy.mtime_ns / 1e9))
     row.setText(SIMILARITY, _similarity(group, member))
     row.setText(PATH, full_path)
     row.setToolTip(FILE, full_path)
@@ -125,7 +122,7 @@ def member_row(group: DuplicateGroup, index: int, member: DuplicateMember, archi
 
 def _similarity(group: DuplicateGroup, member: DuplicateMember) -> str:
     if group.kind == "exact" or (member is not group.members[0] and member.hash == group.members[0].hash):
-        return _tr("identical")
+        return _tr(IDENTICAL)
     if member is group.members[0]:
-        return _tr("reference")
+        return _tr(REFERENCE)
     return f"{member.score:.3f}"

@@ -41,7 +41,7 @@ class QueryChip(QFrame):
         """A text query."""
         self.prefix.setText(self.tr("Text:"))
         self.picture.hide()
-        self.name.setText(f"“{text}”")
+        self.name.setText(self.tr("“{text}”").format(text=text))
         self.show()
 
     def show_image(self, name: str, image: QImage | None = None) -> None:

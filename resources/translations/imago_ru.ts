@@ -178,107 +178,87 @@
         <translation>Добавить название…</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="102"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="95"/>
         <source>Curator&apos;s description (saved as you type)</source>
         <translation>Описание хранителя (сохраняется по мере ввода)</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="128"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="121"/>
         <source>Generated caption</source>
         <translation>Сгенерированная подпись</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="126"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="119"/>
         <source>Description</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="44"/>
-        <source>B</source>
-        <translation>Б</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="45"/>
-        <source>KiB</source>
-        <translation>КиБ</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="46"/>
-        <source>MiB</source>
-        <translation>МиБ</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="47"/>
-        <source>GiB</source>
-        <translation>ГиБ</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="111"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="104"/>
         <source>Written by the caption model; searchable like the description</source>
         <translation>Написано моделью подписей; по ней ищется, как по описанию</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="112"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="105"/>
         <source>Use as description</source>
         <translation>Взять как описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="113"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="106"/>
         <source>Copy the generated caption into the description, to edit it</source>
         <translation>Скопировать сгенерированную подпись в описание, чтобы её отредактировать</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="147"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="140"/>
         <source>Select an image to see its details.</source>
         <translation>Выберите изображение, чтобы увидеть подробности.</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="157"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="150"/>
         <source>Loading preview…</source>
         <translation>Загрузка просмотра…</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="162"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="155"/>
         <source>  (region {w}×{h} at {x},{y})</source>
         <translation>  (область {w}×{h} в точке {x},{y})</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="176"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="169"/>
         <source>Taken</source>
         <translation>Снято</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="178"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="171"/>
         <source>Modified</source>
         <translation>Изменён</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="181"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="174"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="182"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="175"/>
         <source>{size} px, {bytes}</source>
         <translation>{size} пикс., {bytes}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="184"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="177"/>
         <source>Format</source>
         <translation>Формат</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="185"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="178"/>
         <source>the archive&apos;s top folder</source>
         <translation>корневая папка архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="187"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="180"/>
         <source>Folder</source>
         <translation>Папка</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="222"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="215"/>
         <source>No preview (file missing or unreadable)</source>
         <translation>Нет просмотра (файл отсутствует или не читается)</translation>
     </message>
@@ -301,6 +281,84 @@
         <location filename="../../desktop/widgets/label_list.py" line="28"/>
         <source>Reject “{label}”: it is wrong for this item</source>
         <translation>Отклонить «{label}»: не подходит этому элементу</translation>
+    </message>
+</context>
+<context>
+    <name>DuplicateGroup</name>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="30"/>
+        <source>File</source>
+        <translation>Файл</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="31"/>
+        <source>Pixels</source>
+        <translation>Пиксели</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="32"/>
+        <source>File size</source>
+        <translation>Размер файла</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="33"/>
+        <source>Taken</source>
+        <translation>Снято</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="34"/>
+        <source>Modified</source>
+        <translation>Изменён</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="35"/>
+        <source>Similarity</source>
+        <translation>Сходство</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="36"/>
+        <source>Mark</source>
+        <translation>Отметка</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="37"/>
+        <source>Full path</source>
+        <translation>Полный путь</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="40"/>
+        <source>has a description</source>
+        <translation>есть описание</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="41"/>
+        <source>largest ({pixels})</source>
+        <translation>самая большая ({pixels})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="42"/>
+        <source>oldest (modified {date})</source>
+        <translation>самая старая (изменена {date})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="43"/>
+        <source>largest file ({size})</source>
+        <translation>самый большой файл ({size})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="44"/>
+        <source>first by name</source>
+        <translation>первая по имени</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="46"/>
+        <source>identical</source>
+        <translation>идентичен</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="47"/>
+        <source>reference</source>
+        <translation>образец</translation>
     </message>
 </context>
 <context>
@@ -731,27 +789,27 @@
 <context>
     <name>GroupHeader</name>
     <message>
-        <location filename="../../desktop/widgets/duplicate_group.py" line="82"/>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="79"/>
         <source>Exact copies: {count} files (same content)</source>
         <translation>Точные копии: файлов — {count} (одинаковое содержимое)</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/duplicate_group.py" line="84"/>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="81"/>
         <source>Near duplicates: {count} files</source>
         <translation>Почти дубликаты: файлов — {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/duplicate_group.py" line="88"/>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="85"/>
         <source>Suggestion: keep {path}: {reason}</source>
         <translation>Предложение: оставить «{path}»: {reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/duplicate_group.py" line="94"/>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="91"/>
         <source>Accept suggestion</source>
         <translation>Принять предложение</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/duplicate_group.py" line="95"/>
+        <location filename="../../desktop/widgets/duplicate_group.py" line="92"/>
         <source>Mark the suggested copy to keep and the others as duplicates</source>
         <translation>Отметить предложенную копию как оставляемую, а остальные — как дубликаты</translation>
     </message>
@@ -1402,6 +1460,11 @@ are lost.&lt;/p&gt;</source>
         <translation>Текст:</translation>
     </message>
     <message>
+        <location filename="../../desktop/widgets/query_chip.py" line="44"/>
+        <source>“{text}”</source>
+        <translation>«{text}»</translation>
+    </message>
+    <message>
         <location filename="../../desktop/widgets/query_chip.py" line="49"/>
         <source>Similar to</source>
         <translation>Похожие на</translation>
@@ -1409,6 +1472,11 @@ are lost.&lt;/p&gt;</source>
 </context>
 <context>
     <name>SearchController</name>
+    <message>
+        <location filename="../../desktop/controllers/search.py" line="117"/>
+        <source>“{text}”</source>
+        <translation>«{text}»</translation>
+    </message>
     <message>
         <location filename="../../desktop/controllers/search.py" line="118"/>
         <source>similar to {name}</source>
@@ -1622,6 +1690,29 @@ are lost.&lt;/p&gt;</source>
         <location filename="../../desktop/dialogs/settings_dialog.py" line="207"/>
         <source>Settings not valid</source>
         <translation>Неверные настройки</translation>
+    </message>
+</context>
+<context>
+    <name>Units</name>
+    <message>
+        <location filename="../../desktop/widgets/formatting.py" line="13"/>
+        <source>B</source>
+        <translation>Б</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/formatting.py" line="14"/>
+        <source>KiB</source>
+        <translation>КиБ</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/formatting.py" line="15"/>
+        <source>MiB</source>
+        <translation>МиБ</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/formatting.py" line="16"/>
+        <source>GiB</source>
+        <translation>ГиБ</translation>
     </message>
 </context>
 <context>

@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 import desktop.translation
-from desktop.widgets.details_panel import DetailsPanel, ItemDates, human_bytes
+from desktop.widgets.details_panel import DetailsPanel, ItemDates
+from desktop.widgets.formatting import human_bytes
 from desktop.widgets.label_list import LabelRow, merged
 from store.services.browse import ItemDetails
 from store.services.curation import CurationService
