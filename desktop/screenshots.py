@@ -6,13 +6,15 @@ Works offscreen (QT_QPA_PLATFORM=offscreen) or under Xvfb. The archive is copied
 folder and a temporary IMAGO_HOME is used, so neither the archive nor the user's settings change.
 The copy gets a `copies` folder with an exact and a resized copy of its first image and a file that
 is no image, so the duplicates and failures states have something to show.
-States: empty, no-models, indexing (paused), browse, results (text search), details (a region
-when the archive has one), similar (find similar), facets (a folder and a category chosen),
-duplicates (the duplicates window, one file marked), failures (the failed-files dialog), settings,
-index-damaged (catalog.db garbled while open), archive-unavailable (the archive folder renamed away
-while a description was being typed: the edit is kept), russian (the Russian UI with results and
-facets), russian-duplicates, russian-archive-unavailable and russian-index-damaged. The archive
-comes back (and the index is built anew) after each of those states.
+States: empty, no-models, install-models (how to get bundles), indexing (paused), browse, results
+(text search), details (a region when the archive has one), similar (find similar), facets (a
+folder and a category chosen), duplicates (the duplicates window, one file marked), failures (the
+failed-files dialog), settings, index-damaged (catalog.db garbled while open), archive-unavailable
+(the archive folder renamed away while a description was being typed: the edit is kept), then in
+Russian: russian-welcome (recent archives), russian-details, russian-similar (the query chip),
+russian (results and facets), russian-duplicates, russian-archive-unavailable and
+russian-index-damaged. The archive comes back (and the index is built anew) after each of those
+states.
 """
 
 from __future__ import annotations
@@ -152,6 +154,9 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
         shot(window, "empty")
         _wait(window.items_loaded, lambda: window.open_archive(copy))
         shot(window, "no-models")
+        install = window.models.show_install()
+        shot(install, "install-models")
+        install.reject()
 
         install_bundle(bundle, models)
         window.close()
@@ -212,7 +217,14 @@ def take(out: Path, archive: Path, bundle: Path, query: str) -> list[Path]:
             window = MainWindow(models_dir=models)
             window.resize(1280, 820)
             window.show()
+            shot(window, "russian-welcome")  # the archives opened before, one click away
             _wait(window.index_finished, lambda: window.open_archive(copy))
+            if window.grid_model.rowCount() == 0:
+                _wait(window.items_loaded, window.load_browse)
+            _wait(window.details_shown, lambda: window.grid.setCurrentIndex(window.grid_model.index(row)))
+            shot(window, "russian-details")
+            _wait(window.results_shown, lambda: window.find_similar_item(entries[row].item_id))
+            shot(window, "russian-similar")
             window.search_field.setText(query)
             _wait(window.results_shown, window.run_text_search)
             shot(window, "russian")
