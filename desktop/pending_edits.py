@@ -21,12 +21,10 @@ of the file in order.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
@@ -36,6 +34,7 @@ from models.errors import ImagoError
 from store.errors import CatalogError
 from store.services.browse import item_details, visible_items
 from store.services.curation import CurationService
+from store.storage.atomic import atomic_replace
 from store.storage.catalog import Catalog
 
 logger = logging.getLogger(__name__)
@@ -183,17 +182,10 @@ class PendingEdits:
                 self.file.unlink(missing_ok=True)
                 return
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=".pending-", dir=self.file.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump([asdict(e) for e in edits], out, ensure_ascii=False, indent=1)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(name, self.file)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
-                raise
+            with atomic_replace(self.file, prefix=".pending-") as tmp, tmp.open("w", encoding="utf-8") as out:
+                json.dump([asdict(e) for e in edits], out, ensure_ascii=False, indent=1)
+                out.flush()
+                os.fsync(out.fileno())
 
     def add(self, edit: CuratorEdit) -> int:
         """Keep `edit` (on disk at once); the number kept for its archive."""

@@ -14,13 +14,13 @@ import dataclasses
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
 from models.errors import ConfigError
+from store.storage.atomic import atomic_replace
 
 logger = logging.getLogger(__name__)
 
@@ -149,10 +149,8 @@ class Settings:
         self.validate()
         path = path or settings_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with atomic_replace(path, prefix=".settings-") as tmp, tmp.open("w", encoding="utf-8") as out:
             json.dump(dataclasses.asdict(self), out, indent=2, ensure_ascii=False)
-        os.replace(tmp, path)
 
 
 def settings_path() -> Path:
