@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 logger = logging.getLogger(__name__)
@@ -83,12 +84,16 @@ class TaskRunner(QObject):
         """Run `fn()` in the pool; `on_done(result)` or `on_failed(exception)` follow on this runner's
         thread. With `on_progress`, `fn(report)` is called instead: each `report(value)` it makes
         reaches `on_progress(value)` the same way, in order, before the end is reported."""
-        emitter = _Emitter(self)
+        # No parent: a runner destroyed with its owner (a model, a window) must not delete the emitter of
+        # a job still running, which emits on it from the pool thread; it goes after its report.
+        emitter = _Emitter()
         self._jobs[emitter] = fn
 
         def finish(callback, value) -> None:
             self._jobs.pop(emitter, None)
             emitter.deleteLater()
+            if not shiboken6.isValid(self):
+                return  # the runner's owner is gone: nobody is left to take the result
             if callback is not None:
                 callback(value)
             elif isinstance(value, Exception):
