@@ -44,7 +44,7 @@ def find(location: IndexLocation, cancel: threading.Event, step: Callable[[objec
             raise Cancelled
         step((done, total))  # representatives compared, all of them
 
-    with Catalog(location.catalog_path) as catalog:
+    with Catalog(location.catalog_path, create=False) as catalog:
         groups = find_duplicates(
             catalog, open_vector_index(catalog, location.path), location.archive,
             thumbnails=ThumbnailCache(location.thumbnails_dir), progress=report,
@@ -55,7 +55,7 @@ def find(location: IndexLocation, cancel: threading.Event, step: Callable[[objec
 
 def save_marks(catalog_path: Path, marks: dict[int, str | None]) -> None:
     """Write the curator's marks (None removes one) in one transaction."""
-    with Catalog(catalog_path) as catalog:
+    with Catalog(catalog_path, create=False) as catalog:
         write_marks(catalog, marks)
 
 

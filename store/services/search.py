@@ -168,7 +168,7 @@ class SearchService:
         location = locate_index(Path(archive), create=False)
         if not location.catalog_path.is_file():
             raise ArchiveError(f"{archive} has not been indexed yet (no {location.catalog_path})")
-        catalog = Catalog(location.catalog_path)
+        catalog = Catalog(location.catalog_path, create=False)
         try:
             model_id, dim = pick_model(
                 catalog, model_id or (image_encoder.model_id if image_encoder else None)

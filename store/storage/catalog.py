@@ -46,9 +46,15 @@ class Catalog(FileRows, ItemRows, Annotations, Embeddings, FullText):
     """One connection to an archive's catalog database; see the module docstring for threading."""
 
     def __init__(
-        self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, read_only: bool | None = None
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        read_only: bool | None = None,
+        create: bool = True,
     ) -> None:
-        """Open the catalog at `path`, creating it when no file is there.
+        """Open the catalog at `path`, creating it when no file is there (with `create` false: raising
+        CatalogError; SQLite is never let create a file, so a catalog deleted meanwhile stays deleted).
 
         A file that exists but is not a valid catalog raises NotACatalogError and is left as it is:
         a damaged catalog is never silently replaced by a new, empty one (see store.storage.backup).
@@ -56,6 +62,8 @@ class Catalog(FileRows, ItemRows, Annotations, Embeddings, FullText):
         opens it for reading only: every write transaction raises ReadOnlyIndexError."""
         self.path = Path(path)
         if not os.path.lexists(self.path):
+            if not create:
+                raise CatalogError(f"catalog not found: {self.path}")
             create_catalog_file(self.path)
         check_catalog_file(self.path)
         self.read_only = not index_writable(self.path.parent) if read_only is None else read_only

@@ -104,9 +104,12 @@ def open_writable(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     try:
         # check_same_thread=False lets a Catalog be created in one thread and handed to a worker;
         # it must still be used by one thread at a time.
+        # mode=rw: never create the file (it is made whole by create_catalog_file); one deleted since
+        # the caller looked is an error, not a new empty database.
         conn = sqlite3.connect(
-            os.fspath(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
+            f"{Path(path).resolve().as_uri()}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000,
+            isolation_level=None, check_same_thread=False,
+        )  # fmt: skip
     except sqlite3.DatabaseError as exc:
         raise CatalogError(f"cannot open catalog {path}: {exc}") from exc
     try:

@@ -9,17 +9,14 @@ cheap enough to run often, and it calls damaged every catalog `Catalog()` would 
 (NotACatalogError): an empty file, another program's database, one with tables missing.
 
 `open_catalog` is how the window's background jobs open an existing catalog: unlike `Catalog(path)`,
-it refuses a missing catalog and one that is not an Imago catalog
+it refuses a missing catalog, and one deleted while it is being opened is not created anew (SQLite
+opens it `mode=rw`). Like `Catalog`, it refuses one that is not an Imago catalog
 (`store.storage.database.check_catalog_file`, `check_catalog_schema`: SQLite itself may go on reading
-a garbled file's first page from its write-ahead log), and one replaced while it was being opened.
-(`Catalog(path)` still creates an empty catalog when the file vanishes between the check and the
-open; that is reported, not prevented: only a store option to open without creating, an sqlite
-`mode=rw` open, would close that gap.)
+a garbled file's first page from its write-ahead log).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
@@ -146,46 +143,11 @@ def check_archive(
     return ArchiveHealth(device=info.st_dev, catalog_exists=True)
 
 
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino, info.st_ctime_ns
-
-
 def open_catalog(path: Path) -> Catalog:
-    """Open an existing catalog. CatalogError when it is missing, NotACatalogError when it is no Imago
-    catalog (empty, not SQLite, foreign or missing tables: `Catalog` checks).
-
-    `Catalog(path)` creates a catalog when none is there, so a file deleted between the check and the
-    open would come back as an empty one, and the window would show an empty archive instead of "index
-    deleted". Such a file is told by its change (device, inode, change time differ from the file that
-    was checked; an inode number is soon reused) and by holding no files (a write by the indexer
-    changes the file too, a replaced catalog with files is the curator's, e.g. a restored backup): it
-    is closed and deleted again (it holds nothing: no files, so no items and no curator edits) and
-    CatalogError is raised, as for a missing catalog. Only a store option to open without creating
-    (an sqlite `mode=rw` open) would close the gap entirely."""
-    checked = _identity(path)
-    if checked is None:
-        raise CatalogError(f"catalog not found: {path}")
-    catalog = Catalog(path)  # raises NotACatalogError for a file that is no catalog
-    try:
-        opened = _identity(path)
-        empty = not catalog.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone()
-    except BaseException:
-        catalog.close()
-        raise
-    if opened == checked or not empty:
-        return catalog
-    catalog.close()
-    if opened is not None and _identity(path) == opened:
-        logger.warning("catalog %s vanished while it was being opened; the empty one made in its place "
-                       "is deleted", path)  # fmt: skip
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path.with_name(path.name + suffix))
-    raise CatalogError(f"catalog {path} was deleted or replaced while it was being opened")
+    """Open an existing catalog. CatalogError when it is missing (also when it is deleted while being
+    opened: nothing is created in its place), NotACatalogError when it is no Imago catalog (empty, not
+    SQLite, foreign or missing tables: `Catalog` checks)."""
+    return Catalog(path, create=False)
 
 
 def set_damaged_aside(path: Path, stamp: str) -> Path | None:

@@ -357,3 +357,26 @@ def test_version_3_catalog_is_upgraded_to_4_with_its_data_and_a_backup_first(tmp
     assert schema.schema_version(old) == 3
     assert old.execute("SELECT text FROM descriptions").fetchall() == [("Икона",)]
     old.close()
+
+
+def test_an_existing_catalog_is_opened_without_ever_creating_one(tmp_path, monkeypatch):
+    from store.errors import CatalogError
+    from store.storage import catalog as catalog_module
+
+    path = tmp_path / "catalog.db"
+    with pytest.raises(CatalogError, match="catalog not found"):
+        Catalog(path, create=False)
+    assert not path.exists()
+    Catalog(path).close()
+    # Deleted after the existence check, before SQLite opens it: an error, not a new empty file.
+    real_check = catalog_module.check_catalog_file
+
+    def delete_then_check(target):
+        real_check(target)
+        for leftover in tmp_path.glob("catalog.db*"):
+            leftover.unlink()
+
+    monkeypatch.setattr(catalog_module, "check_catalog_file", delete_then_check)
+    with pytest.raises(CatalogError, match="cannot open catalog"):
+        Catalog(path, create=False)
+    assert not path.exists()
