@@ -154,7 +154,8 @@ def _validate(manifest: object, where: Path) -> dict:
         raise BundleError(
             f"{where}: field 'kind' is {manifest['kind']!r}, expected one of {', '.join(KINDS)}"
         )
-    if not safe_relative(manifest["name"]) or "/" in manifest["name"] or manifest["name"].startswith("."):
+    name = manifest["name"]
+    if not safe_relative(name) or any(sep in name for sep in "/\\") or name.startswith("."):
         raise BundleError(f"{where}: field 'name' {manifest['name']!r} is not a valid folder name")
     files = manifest.get("files")
     if not isinstance(files, dict):

@@ -56,7 +56,7 @@ def _extract_zip(src: Path, dest: Path) -> None:
                 f"refusing bundle archive {src}: it unpacks to {total / 2**30:.1f} GiB "
                 f"(at most {MAX_BUNDLE_BYTES / 2**30:.0f} GiB)"
             )
-        _check_free_space(dest.parent, total, src)
+        _check_free_space(dest.parent.parent, total, src)  # the model folder, not the staging one
         try:
             for info in infos:
                 _extract_entry(archive, info, dest, src)

@@ -136,9 +136,11 @@ def to_rgb(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255
         scale = 255.0 if top <= 1.0 else 255.0 / top
         image = Image.fromarray(np.clip(array * scale, 0, 255).round().astype(np.uint8))
         mode = "L"
+    if mode == "La":  # premultiplied: Pillow converts it to LA, not straight to RGBA
+        image, mode = image.convert("LA"), "LA"
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    elif mode in ("LA", "La", "PA", "RGBa"):
+    elif mode in ("LA", "PA", "RGBa"):
         image = image.convert("RGBA")
     elif mode == "1":
         image = image.convert("L")

@@ -191,3 +191,10 @@ def test_jpeg_draft_keeps_both_sides_at_least_twice_the_input(tmp_path, size, dr
     Image.new("RGB", size, (90, 60, 30)).save(buffer, "JPEG")
     path.write_bytes(buffer.getvalue())
     assert load_image(path, draft_size=64).size == drafted
+
+
+def test_premultiplied_grey_with_alpha_is_composited_like_its_straight_form():
+    from models.preprocess import to_rgb
+
+    straight = Image.new("LA", (4, 4), (100, 128))
+    assert to_rgb(straight.convert("La")).getpixel((0, 0)) == to_rgb(straight).getpixel((0, 0))
