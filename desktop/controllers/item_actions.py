@@ -167,7 +167,9 @@ class ItemActions(QObject):
         if self.session.location is None:
             return None
         if self.duplicates_window is None:
-            self.duplicates_window = DuplicatesWindow(self.session.long_tasks, self.parent_widget)
+            self.duplicates_window = DuplicatesWindow(
+                self.session.long_tasks, self.session.writes, self.parent_widget
+            )
         self.duplicates_window.search(self.session.location)
         self.duplicates_window.show()
         self.duplicates_window.raise_()

@@ -74,11 +74,12 @@ class DuplicatesWindow(QWidget):
     marks_saved = Signal()
     exported = Signal(Path, int)  # the file written, the rows in it
 
-    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: TaskRunner, writes: TaskRunner, parent: QWidget | None = None) -> None:
+        """`tasks` runs the searches and thumbnails; `writes` (one thread) the marks, in the order made."""
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Duplicates"))
         self.resize(1180, 680)
-        self.tasks = tasks
+        self.tasks, self.writes = tasks, writes
         self.location: IndexLocation | None = None
         self.found: DuplicatesFound | None = None
         self.marks: dict[int, str] | None = None  # None until a search has finished
@@ -323,7 +324,7 @@ class DuplicatesWindow(QWidget):
                 self.marks[item_id] = mark
             self._show_mark(self._rows[item_id])
         path = self.location.catalog_path
-        self.tasks.submit(lambda: save_marks(path, marks), lambda _: self.marks_saved.emit(),
+        self.writes.submit(lambda: save_marks(path, marks), lambda _: self.marks_saved.emit(),
                           self._save_failed)  # fmt: skip
         self._update_actions()
 

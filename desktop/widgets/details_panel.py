@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFocusEvent, QImage, QPainter, QPen, QPixmap, QTextCursor
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -203,10 +204,22 @@ class DetailsPanel(QScrollArea):
         self._enable_use_caption()
 
     def use_caption_as_description(self) -> None:
-        """Put the generated caption in the description editor and save it, as if typed."""
-        if self.details is not None and self.details.caption and not self._read_only:
-            self.description.setPlainText(self.details.caption)
-            self._maybe_save()
+        """Put the generated caption in the description editor and save it, as if typed: replacing a
+        description the curator wrote is asked first, and Ctrl+Z in the editor brings it back."""
+        if self.details is None or not self.details.caption or self._read_only:
+            return
+        written = self.description.toPlainText().strip()
+        if written and written != self.details.caption.strip():
+            answer = QMessageBox.question(
+                self, self.tr("Replace description"),
+                self.tr("Replace the description you wrote with the generated caption?"),
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        cursor = self.description.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(self.details.caption)  # one undo step, unlike setPlainText
+        self._maybe_save()
 
     def show_preview(self, item_id: int, image: QImage) -> None:
         if self.details is None or self.details.item_id != item_id:

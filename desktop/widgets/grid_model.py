@@ -210,6 +210,9 @@ class GridModel(QAbstractListModel):
             self._missing.add(key)
         else:
             pixmap = QPixmap.fromImage(image)
+            replaced = self._pixmaps.pop(key, None)  # a second read of it (sizes A -> B -> A)
+            if replaced is not None:
+                self._pixmap_bytes -= _bytes(replaced)
             self._pixmaps[key] = pixmap
             self._pixmap_bytes += _bytes(pixmap)
             while self._pixmap_bytes > PIXMAP_BUDGET and len(self._pixmaps) > 1:

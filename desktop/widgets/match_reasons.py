@@ -26,6 +26,10 @@ def _say(template: str, **values: str) -> str:
 
 # Each reason the search service gives (its English text is the template's source) -> how it is said.
 _REASONS = [
+    (re.compile(r"image similarity (?P<score>[\d.]+) \((?P<first>\S+) (?P<a>[\d.]+), (?P<second>\S+) "
+                r"(?P<b>[\d.]+), weight (?P<weight>[\d.]+)\)$"),
+     QT_TRANSLATE_NOOP("MatchReasons",
+                       "image similarity {score} ({first} {a}, {second} {b}, weight {weight})")),
     (re.compile(r"image similarity (?P<score>[\d.]+)$"),
      QT_TRANSLATE_NOOP("MatchReasons", "image similarity {score}")),
     (re.compile(r"text-image similarity (?P<score>[\d.]+) \(rank (?P<rank>\d+)\)$"),

@@ -100,7 +100,7 @@ class TaskRunner(QObject):
                 logger.error("background job failed: %s", value)
 
         if on_progress is not None:
-            emitter.progress.connect(on_progress)
+            emitter.progress.connect(lambda value: on_progress(value) if shiboken6.isValid(self) else None)
         emitter.done.connect(lambda value: finish(on_done, value))
         emitter.failed.connect(lambda exc: finish(on_failed, exc))
         self.pool.start(_Job(fn, emitter, on_progress is not None))

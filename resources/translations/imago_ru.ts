@@ -178,87 +178,97 @@
         <translation>Добавить название…</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="95"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="96"/>
         <source>Curator&apos;s description (saved as you type)</source>
         <translation>Описание хранителя (сохраняется по мере ввода)</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="121"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="122"/>
         <source>Generated caption</source>
         <translation>Сгенерированная подпись</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="119"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="120"/>
         <source>Description</source>
         <translation>Описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="104"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="105"/>
         <source>Written by the caption model; searchable like the description</source>
         <translation>Написано моделью подписей; по ней ищется, как по описанию</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="105"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="106"/>
         <source>Use as description</source>
         <translation>Взять как описание</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="106"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="107"/>
         <source>Copy the generated caption into the description, to edit it</source>
         <translation>Скопировать сгенерированную подпись в описание, чтобы её отредактировать</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="140"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="141"/>
         <source>Select an image to see its details.</source>
         <translation>Выберите изображение, чтобы увидеть подробности.</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="150"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="151"/>
         <source>Loading preview…</source>
         <translation>Загрузка просмотра…</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="155"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="156"/>
         <source>  (region {w}×{h} at {x},{y})</source>
         <translation>  (область {w}×{h} в точке {x},{y})</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="169"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="170"/>
         <source>Taken</source>
         <translation>Снято</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="171"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="172"/>
         <source>Modified</source>
         <translation>Изменён</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="174"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="175"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="175"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="176"/>
         <source>{size} px, {bytes}</source>
         <translation>{size} пикс., {bytes}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="177"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="178"/>
         <source>Format</source>
         <translation>Формат</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="178"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="179"/>
         <source>the archive&apos;s top folder</source>
         <translation>корневая папка архива</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/details_panel.py" line="180"/>
+        <location filename="../../desktop/widgets/details_panel.py" line="181"/>
         <source>Folder</source>
         <translation>Папка</translation>
     </message>
     <message>
+        <location filename="../../desktop/widgets/details_panel.py" line="214"/>
+        <source>Replace description</source>
+        <translation>Заменить описание</translation>
+    </message>
+    <message>
         <location filename="../../desktop/widgets/details_panel.py" line="215"/>
+        <source>Replace the description you wrote with the generated caption?</source>
+        <translation>Заменить ваше описание сгенерированной подписью?</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/details_panel.py" line="228"/>
         <source>No preview (file missing or unreadable)</source>
         <translation>Нет просмотра (файл отсутствует или не читается)</translation>
     </message>
@@ -364,153 +374,153 @@
 <context>
     <name>DuplicatesWindow</name>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="79"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="80"/>
         <source>Duplicates</source>
         <translation>Дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="93"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="94"/>
         <source>Search again</source>
         <translation>Искать заново</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="116"/>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="338"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="117"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="339"/>
         <source>Keep</source>
         <translation>Оставить</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="117"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="118"/>
         <source>Mark the selected files as the ones to keep (K)</source>
         <translation>Отметить выбранные файлы как те, что нужно оставить (K)</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="119"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="120"/>
         <source>Mark as duplicate</source>
         <translation>Отметить как дубликат</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="121"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="122"/>
         <source>Mark the selected files as duplicates (D)</source>
         <translation>Отметить выбранные файлы как дубликаты (D)</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="122"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="123"/>
         <source>Clear mark</source>
         <translation>Снять отметку</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="123"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="124"/>
         <source>Remove the marks of the selected files (U)</source>
         <translation>Снять отметки с выбранных файлов (U)</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="124"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="125"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="131"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="132"/>
         <source>Accept all suggestions</source>
         <translation>Принять все предложения</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="133"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="134"/>
         <source>Accept the suggestion of every group in which no file is marked yet</source>
         <translation>Принять предложения для всех групп, где ещё нет отметок</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="138"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="139"/>
         <source>Copy paths of duplicates</source>
         <translation>Копировать пути дубликатов</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="139"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="140"/>
         <source>Copy the full paths of the files marked as duplicates</source>
         <translation>Скопировать полные пути файлов, отмеченных как дубликаты</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="142"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="143"/>
         <source>Export marked list…</source>
         <translation>Экспорт списка отметок…</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="144"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="145"/>
         <source>Save the files marked as duplicates, each with the copy to keep, as CSV or JSON</source>
         <translation>Сохранить файлы, отмеченные как дубликаты, вместе с оставляемыми копиями, в CSV или JSON</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="150"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="151"/>
         <source>Imago never deletes or moves files: the marks are notes for you, saved with the archive&apos;s index.</source>
         <translation>Imago никогда не удаляет и не перемещает файлы: отметки — это заметки для вас, они хранятся вместе с индексом архива.</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="155"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="156"/>
         <source>Close</source>
         <translation>Закрыть</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="189"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="190"/>
         <source>Looking for duplicates in {archive}…</source>
         <translation>Поиск дубликатов в {archive}…</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="219"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="220"/>
         <source>The search for duplicates was stopped.</source>
         <translation>Поиск дубликатов остановлен.</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="222"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="223"/>
         <source>Could not look for duplicates: {error}</source>
         <translation>Не удалось найти дубликаты: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="339"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="340"/>
         <source>(suggested: keep)</source>
         <translation>(предложено: оставить)</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="360"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="361"/>
         <source>JSON files (*.json)</source>
         <translation>Файлы JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="360"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="361"/>
         <source>CSV files (*.csv)</source>
         <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="363"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="364"/>
         <source>Export marked list</source>
         <translation>Экспорт списка отметок</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="378"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="379"/>
         <source>Saved {count} files marked as duplicates to {path}</source>
         <translation>Сохранено файлов, отмеченных как дубликаты: {count}, в {path}</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="384"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="385"/>
         <source>The marked list could not be saved: {error}</source>
         <translation>Не удалось сохранить список отметок: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="264"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="265"/>
         <source>Groups found: {groups} ({exact} of exact copies, {near} of near duplicates).</source>
         <translation>Найдено групп: {groups} (точных копий: {exact}, почти дубликатов: {near}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="268"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="269"/>
         <source>No duplicates found.</source>
         <translation>Дубликаты не найдены.</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="332"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="333"/>
         <source>The marks could not be saved: {error}</source>
         <translation>Не удалось сохранить отметки: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/dialogs/duplicates_window.py" line="338"/>
+        <location filename="../../desktop/dialogs/duplicates_window.py" line="339"/>
         <source>Duplicate</source>
         <translation>Дубликат</translation>
     </message>
@@ -766,22 +776,22 @@
         <translation>{name}, фото {number} из {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/grid_model.py" line="231"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="234"/>
         <source>Exact copy of the query</source>
         <translation>Точная копия образца</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/grid_model.py" line="232"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="235"/>
         <source>Strong match</source>
         <translation>Хорошее совпадение</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/grid_model.py" line="233"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="236"/>
         <source>Possible match</source>
         <translation>Возможное совпадение</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/grid_model.py" line="244"/>
+        <location filename="../../desktop/widgets/grid_model.py" line="247"/>
         <source>{match} (score {score:.3f})</source>
         <translation>{match} (оценка {score:.3f})</translation>
     </message>
@@ -1242,37 +1252,42 @@
         <translation>метки</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="30"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="31"/>
+        <source>image similarity {score} ({first} {a}, {second} {b}, weight {weight})</source>
+        <translation>сходство изображений {score} ({first} {a}, {second} {b}, вес {weight})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/widgets/match_reasons.py" line="34"/>
         <source>image similarity {score}</source>
         <translation>сходство изображений {score}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="32"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="36"/>
         <source>text-image similarity {score} (rank {rank})</source>
         <translation>сходство с текстом {score} (место {rank})</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="34"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="38"/>
         <source>partial keyword match in {column}: {words}</source>
         <translation>часть слов найдена в поле «{column}»: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="36"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="40"/>
         <source>keyword match in {column}: {words}</source>
         <translation>слова найдены в поле «{column}»: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="38"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="42"/>
         <source>weak match: below the relevance cut-off</source>
         <translation>слабое совпадение: ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="40"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="44"/>
         <source>exact duplicate: same file content as the query</source>
         <translation>точная копия: то же содержимое файла, что у образца</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="42"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="46"/>
         <source>part of the same file as the query</source>
         <translation>часть того же файла, что и образец</translation>
     </message>

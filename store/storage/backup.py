@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from store.errors import BackupError, CatalogError, NotACatalogError
-from store.storage.database import check_catalog_file, check_catalog_schema
+from store.storage.database import check_catalog_file, check_catalog_schema, sqlite_uri
 from store.storage.schema import schema_version
 
 logger = logging.getLogger(__name__)
@@ -231,8 +231,8 @@ def restore(
 
 
 def _read_only_uri(path: Path) -> str:
-    """An SQLite URI opening `path` read-only (percent-encoded: an archive may be called 'Box #1?')."""
-    return Path(path).resolve().as_uri() + "?mode=ro"
+    """An SQLite URI opening `path` read-only."""
+    return sqlite_uri(Path(path).resolve(), "mode=ro")
 
 
 def _set_aside(catalog_path: Path) -> Path | None:

@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 from store.errors import CatalogError, NotACatalogError
@@ -98,6 +99,17 @@ def create_catalog_file(path: Path) -> None:
                 os.unlink(leftover)
 
 
+def sqlite_uri(path: Path | str, query: str, platform: str = os.name) -> str:
+    """An SQLite `file:` URI for the absolute `path`, with `query` (e.g. "mode=ro"), percent-encoded
+    (an archive may be called 'Box #1?'). Windows paths keep an empty authority, which SQLite requires:
+    `C:\\a\\b.db` -> `file:///C:/a/b.db`, a share's `\\\\server\\x\\b.db` -> `file:////server/x/b.db`
+    (`Path.as_uri()` gives `file://server/...`, which SQLite refuses)."""
+    text = str(path).replace("\\", "/") if platform == "nt" else str(path)
+    if platform == "nt" and not text.startswith("//"):
+        text = "/" + text  # a drive letter: file:///C:/...
+    return f"file://{urllib.parse.quote(text, safe='/:')}?{query}"
+
+
 def open_writable(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     """A read-write connection to the catalog at `path` (WAL, foreign keys), migrated to
     SCHEMA_VERSION after a `migration` backup of an older schema."""
@@ -107,7 +119,7 @@ def open_writable(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
         # mode=rw: never create the file (it is made whole by create_catalog_file); one deleted since
         # the caller looked is an error, not a new empty database.
         conn = sqlite3.connect(
-            f"{Path(path).resolve().as_uri()}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000,
+            sqlite_uri(Path(path).resolve(), "mode=rw"), uri=True, timeout=busy_timeout_ms / 1000,
             isolation_level=None, check_same_thread=False,
         )  # fmt: skip
     except sqlite3.DatabaseError as exc:
@@ -146,7 +158,7 @@ def open_read_only(path: Path, busy_timeout_ms: int) -> tuple[sqlite3.Connection
     everything when there is no write-ahead log (a cleanly closed catalog). One with a log that
     cannot be read in place is copied to a private temporary folder and read there. A catalog of
     an older schema is upgraded in a copy in memory; the file itself is never written."""
-    uri = path.resolve().as_uri()
+    resolved = path.resolve()
     scratch: str | None = None
 
     def connect(target: str, *, as_uri: bool = True) -> sqlite3.Connection:
@@ -167,7 +179,7 @@ def open_read_only(path: Path, busy_timeout_ms: int) -> tuple[sqlite3.Connection
     wal = path.with_name(path.name + "-wal")
     try:
         try:
-            conn = connect(uri + "?mode=ro")
+            conn = connect(sqlite_uri(resolved, "mode=ro"))
         except sqlite3.OperationalError as exc:
             if os.path.isfile(wal) and os.path.getsize(wal) > 0:
                 logger.info("reading catalog %s from a private copy (%s)", path, exc)
@@ -177,7 +189,7 @@ def open_read_only(path: Path, busy_timeout_ms: int) -> tuple[sqlite3.Connection
                 shutil.copyfile(wal, copy + "-wal")
                 conn = connect(copy, as_uri=False)
             else:
-                conn = connect(uri + "?immutable=1")
+                conn = connect(sqlite_uri(resolved, "immutable=1"))
     except (OSError, sqlite3.DatabaseError) as exc:
         drop_scratch()
         raise CatalogError(f"cannot open read-only catalog {path}: {exc}") from exc

@@ -27,7 +27,7 @@ from pathlib import Path
 from store.errors import CatalogError, NotACatalogError
 from store.storage.archive import IndexLocation
 from store.storage.catalog import Catalog
-from store.storage.database import check_catalog_file, check_catalog_schema
+from store.storage.database import check_catalog_file, check_catalog_schema, sqlite_uri
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _schema_problem(path: Path) -> str | None:
     SQLite finds it malformed; None when it is one, or when SQLite cannot say now (busy, cannot open
     here: e.g. a read-only medium without its -shm file; the jobs' own open reports that)."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+        conn = sqlite3.connect(sqlite_uri(path.resolve(), "mode=ro"), uri=True, timeout=1.0)
     except sqlite3.Error as exc:
         logger.debug("no schema check of %s: %s", path, exc)
         return None

@@ -164,3 +164,20 @@ def test_window_reads_dates_and_the_archives_labels(qtbot, models_dir, archive):
         add.setText("my own name")
         qtbot.keyClick(add, Qt.Key.Key_Return)
     assert "my own name" in panel.labels.names["name"].stringList()  # offered from now on
+
+
+def test_the_caption_replaces_a_written_description_only_when_asked(qtbot, panel, monkeypatch):
+    from desktop.widgets import details_panel
+
+    saved = []
+    panel.description_edited.connect(lambda item_id, text: saved.append(text))
+    panel.show_item(_details(3))
+    panel.description.setPlainText("Written by the curator")
+    answers = [details_panel.QMessageBox.StandardButton.No, details_panel.QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(details_panel.QMessageBox, "question", lambda *args: answers.pop(0))
+    qtbot.mouseClick(panel.use_caption, Qt.MouseButton.LeftButton)  # "No": kept
+    assert panel.description.toPlainText() == "Written by the curator" and saved == []
+    qtbot.mouseClick(panel.use_caption, Qt.MouseButton.LeftButton)  # "Yes": replaced, and saved
+    assert panel.description.toPlainText() == "a page with photos" and saved[-1] == "a page with photos"
+    panel.description.undo()  # the curator's text is one Ctrl+Z away
+    assert panel.description.toPlainText() == "Written by the curator"

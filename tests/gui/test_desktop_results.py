@@ -86,6 +86,17 @@ def test_match_reasons_name_labels_in_the_ui_language(monkeypatch):
     assert say("keyword match in labels: dog, church") == "keyword match in labels: собака, церковь"
 
 
+def test_an_ensemble_reason_reaches_the_translation(monkeypatch):
+    from types import SimpleNamespace
+
+    from store.services.fusion import Ensemble
+
+    parts = Ensemble.describe(SimpleNamespace(model_id="dino", weight=0.5), "clip-b32", 0.8, 0.7)
+    reason = "image similarity 0.812" + parts  # as store.services.search words it
+    monkeypatch.setattr(match_reasons.QCoreApplication, "translate", lambda _context, text: f"[{text}]")
+    assert match_reasons.shown_reason(reason) == f"[{reason}]"
+
+
 def _answer(qtbot, window, outcome: SearchOutcome) -> None:
     with qtbot.waitSignal(window.results_shown, timeout=TIMEOUT_MS):
         window.search.worker.answered.emit(outcome)
