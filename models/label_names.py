@@ -49,12 +49,15 @@ def _names() -> dict[str, dict[str, str]]:
 
 
 @functools.cache
-def _labels_by_name() -> dict[str, str]:
-    """Any language's name (case-folded) -> the English label it names; the first vocabulary wins."""
+def _labels_by_name(head: str) -> dict[str, str]:
+    """Any language's name (case-folded) of a `head` label -> the English label; the first one wins."""
     out: dict[str, str] = {}
-    for label, names in _names().items():
-        for name in names.values():
-            out.setdefault(name.casefold(), label)
+    for vocab_head, vocab in _vocabularies():
+        if vocab_head == head:
+            for label in vocab:
+                for name in label.values():
+                    if isinstance(name, str):
+                        out.setdefault(name.casefold(), label["en"])
     return out
 
 
@@ -64,10 +67,10 @@ def vocabulary_labels(head: str) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
-def stored_label(name: str) -> str:
-    """The English label a vocabulary name in any language stands for (e.g. "икона" -> "icon"); `name`
-    itself when no vocabulary has it: a curator's own label is stored as typed."""
-    return _labels_by_name().get(name.casefold(), name)
+def stored_label(name: str, head: str) -> str:
+    """The English label a name in any language stands for in `head`'s vocabularies (e.g. "икона" ->
+    "icon"); `name` itself when none has it: a curator's own label is stored as typed."""
+    return _labels_by_name(head).get(name.casefold(), name)
 
 
 def display_name(label: str, language: str) -> str:

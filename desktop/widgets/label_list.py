@@ -128,4 +128,5 @@ class LabelsView(QWidget):
         text = field.text().strip()
         if text:
             field.clear()
-            self.confirmed.emit(head, stored_label(text))  # a vocabulary name in Russian is stored in English
+            # a name from the head's vocabularies, in Russian too, is stored as its English label
+            self.confirmed.emit(head, stored_label(text, head))

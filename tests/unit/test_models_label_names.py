@@ -7,10 +7,14 @@ from models.label_names import display_name, searchable_text, stored_label, voca
 
 def test_display_name_and_back():
     assert display_name("icon", "ru") == "икона" and display_name("icon", "en") == "icon"
-    assert stored_label("икона") == "icon" and stored_label("Икона") == "icon"  # any case
-    assert stored_label("icon") == "icon" and stored_label("goldfish") == "goldfish"
-    assert stored_label("золотая рыбка") == "goldfish"  # the ImageNet vocabulary too
-    assert stored_label("Tula samovar") == "Tula samovar"  # the curator's own label: as typed
+    assert stored_label("икона", "category") == "icon" and stored_label("Икона", "category") == "icon"
+    assert stored_label("icon", "category") == "icon" and stored_label("goldfish", "name") == "goldfish"
+    assert stored_label("золотая рыбка", "name") == "goldfish"  # the ImageNet vocabulary too
+    assert stored_label("Tula samovar", "name") == "Tula samovar"  # the curator's own label: as typed
+    # Names are looked up in the field's own vocabularies only: a category's name typed as an object
+    # name stays as typed, it is not mapped through another head's list.
+    assert stored_label("икона", "name") == "икона"
+    assert stored_label("золотая рыбка", "category") == "золотая рыбка"
     assert display_name("Tula samovar", "ru") == "Tula samovar"
     assert searchable_text("icon") == "icon икона"
 
