@@ -29,6 +29,7 @@ BPE = (
     / "clip-bpe"
     / "bpe_simple_vocab_16e6.txt.gz"
 )
+CALTECH = BPE.parents[1] / "caltech101" / "101_ObjectCategories"  # real photographs, when present
 
 
 def bench_dir() -> Path:
@@ -153,8 +154,7 @@ def _sample_images(n: int):
     """Real photographs from Caltech-101 when present (int8 error depends on the input), else noise."""
     from PIL import Image
 
-    caltech = BPE.parents[1] / "caltech101" / "101_ObjectCategories"
-    paths = sorted(caltech.glob("*/image_0001.jpg"))[:n]
+    paths = sorted(CALTECH.glob("*/image_0001.jpg"))[:n]
     if paths:
         return [Image.open(p).convert("RGB") for p in paths]
     rng = np.random.default_rng(1)

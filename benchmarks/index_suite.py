@@ -11,12 +11,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from benchmarks.embed_suite import BPE, bench_dir, full_size_clip_bundle
+from benchmarks.embed_suite import CALTECH, bench_dir, full_size_clip_bundle
 from benchmarks.harness import SuiteUnavailable
 from benchmarks.records import Record
 
 SUITE = "index"
-CALTECH = BPE.parents[1] / "caltech101" / "101_ObjectCategories"
 BATCH = 32
 
 
@@ -34,7 +33,7 @@ def _copy_sample(dest: Path, limit: int | None) -> int:
 def run(quick: bool) -> list[Record]:
     if not CALTECH.is_dir():
         raise SuiteUnavailable(f"needs the Caltech-101 photographs at {CALTECH}")
-    from benchmarks.throughput import measure_throughput
+    from benchmarks.throughput import measure_throughput, throughput_record
     from models.classifier import load_heads
     from models.clip import ClipImageEncoder, ClipTextEncoder
 
@@ -50,15 +49,11 @@ def run(quick: bool) -> list[Record]:
             rates = measure_throughput(archive, encoder, classifiers=heads, batch_size=BATCH,
                                        model_only_images=64 if quick else 256)  # fmt: skip
             records.append(
-                Record.measured(
+                throughput_record(
                     SUITE,
                     f"end-to-end indexing, {count} Caltech-101 photos ({precision} image tower)",
-                    rates["end_to_end_images_per_s"],
-                    "images/s",
-                    baseline=rates["model_only_images_per_s"],
-                    target=0.85,
-                    target_on="ratio",
-                    note=f"baseline: the {precision} encoder alone on decoded images, same batch size",
+                    rates,
+                    f"baseline: the {precision} encoder alone on decoded images, same batch size",
                 )
             )
     return records

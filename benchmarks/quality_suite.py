@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.embed_suite import CALTECH
 from benchmarks.harness import SuiteUnavailable
-from benchmarks.index_suite import CALTECH
 from benchmarks.records import Record
 from models.bundle import list_bundles, load_bundle
 from models.clip import ClipImageEncoder, ClipTextEncoder

@@ -3,7 +3,7 @@ web screenshots made from Caltech-101 photos, and the false-split rate on real s
 
 from __future__ import annotations
 
-from benchmarks.index_suite import CALTECH
+from benchmarks.embed_suite import CALTECH
 from benchmarks.records import Record
 from benchmarks.subphoto_eval import benchmark
 

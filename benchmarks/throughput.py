@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.records import Record
 from store.errors import FileIndexError
 from store.ingestion.decoder import decode_file
 from store.ingestion.indexer import Indexer
@@ -64,3 +65,11 @@ def measure_throughput(
         "ratio": end_to_end / model_only if model_only else 0.0,
         "images": float(summary.embedded),
     }
+
+
+def throughput_record(suite: str, metric: str, rates: dict[str, float], note: str) -> Record:
+    """The record of a `measure_throughput` result: end-to-end images/s against model-only, >= 0.85x."""
+    return Record.measured(
+        suite, metric, rates["end_to_end_images_per_s"], "images/s",
+        baseline=rates["model_only_images_per_s"], target=0.85, target_on="ratio", note=note,
+    )  # fmt: skip

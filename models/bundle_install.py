@@ -207,7 +207,7 @@ def _install_staged(src: Path, models_dir: Path, staging: Path, replace: bool) -
     else:
         os.replace(staging, target)
     logger.info("installed model bundle %s into %s", staged.model_id, target)
-    return load_bundle(target)
+    return Bundle(target, staged.manifest)  # os.replace moved what verify_bundle checked
 
 
 def _copy_files(bundle: Bundle, dest: Path, move: bool = False) -> None:

@@ -48,13 +48,16 @@ def image_model_bundle(models_dir: Path):
     """The bundle that embeds images: an installed CLIP bundle leads (it also serves text search);
     else an installed image bundle; else the image model shipped with Imago. `models_dir` may itself
     be a bundle folder."""
-    from models.bundle import MANIFEST, find_bundle, has_bundle, load_bundle
+    from models.bundle import MANIFEST, find_bundle, load_bundle
+    from models.errors import BundleNotFoundError
 
     if (models_dir / MANIFEST).is_file():
         return load_bundle(models_dir)
     for kind in ("clip", "image"):
-        if has_bundle(models_dir, kind):
+        try:
             return find_bundle(models_dir, kind)
+        except BundleNotFoundError:
+            continue
     return find_bundle(bundled_models_dir(), "image")
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from desktop.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, models_dir, session_options, unless_missing
+from desktop.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, models_dir, unless_missing
 
 NO_BENCHMARKS = "'bench' needs a source checkout: the benchmarks are not part of the installed app"
 
@@ -58,7 +58,7 @@ def _weight(text: str) -> float:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.clip import ClipTextEncoder
-    from models.loading import find_image_bundle, image_encoder, image_model_bundle
+    from models.loading import find_image_bundle, image_encoder, image_model_bundle, session_options
     from store.config import Settings
     from store.services import evaluation
 
@@ -73,7 +73,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         queries = evaluation.read_list(dataset, Path(args.query_file))
     folder = models_dir(args, existing=True)
     bundle = image_model_bundle(folder)  # CLIP when installed, else the image model
-    options = session_options()
+    settings = Settings.load()
+    options = session_options(settings)
     first = image_encoder(bundle, options)
     text_encoder = ClipTextEncoder(bundle, options, tower="clip") if bundle.kind == "clip" else None
     second = weight = None
@@ -83,7 +84,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise UsageError(f"--ensemble names the image model itself ({first.model_id})")
         weight = None if args.pick_weight else args.weight
         if weight is None and not args.pick_weight:
-            weight = Settings.load().ensemble_weight
+            weight = settings.ensemble_weight
 
     def progress(stage: str, done: int, total: int) -> None:
         print(f"\r{stage}: {done}/{total}", end="", file=sys.stderr, flush=True)

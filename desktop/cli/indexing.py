@@ -42,6 +42,7 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from models.bundle import MANIFEST
     from models.loading import load_ensemble_encoder, load_index_models
     from store import config
     from store.ingestion.indexer import Indexer
@@ -53,8 +54,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     from store.storage.vector_index import VectorIndex
 
     archive = archive_folder(args.archive)
-    folder = Path(args.models) if args.models else config.models_dir()
-    if (folder / "manifest.json").is_file():  # indexing needs the folder: CLIP, GIT and head bundles
+    folder = models_dir(args)
+    if (folder / MANIFEST).is_file():  # indexing needs the folder: CLIP, GIT and head bundles
         raise UsageError(f"{folder} is a bundle; pass the folder that holds bundles (--models DIR)")
     location = locate_index(archive)
     if location.fallback:

@@ -31,7 +31,7 @@ def read_browse(catalog_path: Path, filters: SearchFilter, order: str = "path") 
 
 
 def read_facets_of(catalog_path: Path, folder: str | None, category: str | None) -> Facets | None:
-    if not catalog_path.is_file():  # opening a Catalog would create it
+    if not catalog_path.is_file():  # nothing indexed yet (open_catalog would raise CatalogError)
         return None
     with open_catalog(catalog_path) as catalog:
         return read_facets(catalog, folder, category)

@@ -27,7 +27,7 @@ def read_details(catalog_path: Path, item_id: int) -> tuple[ItemDetails | None, 
     """An item's details and its file's dates (None for an item that is not visible)."""
     with open_catalog(catalog_path) as catalog:
         details = item_details(catalog, item_id)
-        row = item_rows(catalog, [item_id]).get(item_id)
+        row = item_rows(catalog, [item_id]).get(item_id) if details is not None else None
     return details, ItemDates(row.taken_at, row.mtime_ns / 1e9) if row is not None else None
 
 

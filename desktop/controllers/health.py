@@ -44,7 +44,7 @@ class CatalogInfo:
 
 
 def read_catalog_info(catalog_path: Path) -> CatalogInfo | None:
-    """The catalog's CatalogInfo; None when there is no catalog yet (opening a Catalog would create it)."""
+    """The catalog's CatalogInfo; None when there is no catalog yet."""
     if not catalog_path.is_file():
         return None
     with open_catalog(catalog_path) as catalog:

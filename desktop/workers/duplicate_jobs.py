@@ -17,7 +17,7 @@ from store.services.duplicates import DuplicateGroup, find_duplicates
 from store.services.export import open_vector_index
 from store.services.keep_suggestion import KeepSuggestion, suggest_keep
 from store.storage.archive import IndexLocation
-from store.storage.catalog import Catalog
+from store.storage.health import open_catalog
 from store.storage.marks import read_marks, write_marks
 from store.storage.thumbnails import ThumbnailCache
 
@@ -44,7 +44,7 @@ def find(location: IndexLocation, cancel: threading.Event, step: Callable[[objec
             raise Cancelled
         step((done, total))  # representatives compared, all of them
 
-    with Catalog(location.catalog_path, create=False) as catalog:
+    with open_catalog(location.catalog_path) as catalog:
         groups = find_duplicates(
             catalog, open_vector_index(catalog, location.path), location.archive,
             thumbnails=ThumbnailCache(location.thumbnails_dir), progress=report,
@@ -55,7 +55,7 @@ def find(location: IndexLocation, cancel: threading.Event, step: Callable[[objec
 
 def save_marks(catalog_path: Path, marks: dict[int, str | None]) -> None:
     """Write the curator's marks (None removes one) in one transaction."""
-    with Catalog(catalog_path, create=False) as catalog:
+    with open_catalog(catalog_path) as catalog:
         write_marks(catalog, marks)
 
 

@@ -20,7 +20,7 @@ from store.config import Settings
 from store.ingestion.recaption import RecaptionResult, recaption
 from store.services.export import export_items, open_vector_index, write_csv, write_json
 from store.storage.archive import IndexLocation
-from store.storage.catalog import Catalog
+from store.storage.health import open_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def export_target(path: Path, csv_chosen: bool) -> tuple[Path, str]:
 
 def export_to_file(location: IndexLocation, item_ids: Sequence[int], out: Path, fmt: str) -> int:
     """Write the export rows of `item_ids` to `out`; the number of rows written."""
-    with Catalog(location.catalog_path, create=False) as catalog:
+    with open_catalog(location.catalog_path) as catalog:
         rows = export_items(catalog, open_vector_index(catalog, location.path), item_ids=item_ids)
         if fmt == "csv":
             return write_csv(rows, out)
@@ -51,7 +51,7 @@ def recaption_items(
     cancel: threading.Event,
 ) -> RecaptionResult:  # fmt: skip
     captioner = load_captioner(models_dir, settings)
-    with Catalog(location.catalog_path, create=False) as catalog:
+    with open_catalog(location.catalog_path) as catalog:
         return recaption(catalog, location.archive, captioner, item_ids, should_stop=cancel.is_set)
 
 

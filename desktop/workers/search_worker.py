@@ -108,6 +108,7 @@ class Searcher:
             self._service.close()
         self._service = None
         self._service_archive = None
+        self._thumbnails: ThumbnailCache | None = None  # the open archive's, for query thumbnails
 
     def reload_models(self, settings: Settings) -> None:
         self.settings = settings
@@ -129,12 +130,14 @@ class Searcher:
         except Exception as exc:  # an unexpected failure: logged with its traceback, shown as text
             logger.exception("search failed: %s", request)
             return SearchOutcome(request, error=f"search failed: {exc}")
-        places = region_places(service.catalog, [r.item_id for r in found.results if r.region is not None])
-        return SearchOutcome(request, list(found.results), found.more, query=self._query(service, request),
-                             places=places)  # fmt: skip
+        regions = [r.item_id for r in found.results if r.region is not None]
+        places = region_places(service.catalog, [*regions, *([request.item_id] if request.item_id else [])])
+        return SearchOutcome(request, list(found.results), found.more,
+                             query=self._query(service, request, places), places=places)  # fmt: skip
 
-    @staticmethod
-    def _query(service: SearchService, request: SearchRequest) -> QueryFacts | None:
+    def _query(
+        self, service: SearchService, request: SearchRequest, places: dict[int, tuple[int, int]]
+    ) -> QueryFacts | None:
         """What the query image was; None for a text query (or when it cannot be read now)."""
         try:
             if request.image is not None:
@@ -145,11 +148,13 @@ class Searcher:
             row = item_rows(service.catalog, [request.item_id]).get(request.item_id)
             if row is None:
                 return None
-            place = region_places(service.catalog, [row.item_id]).get(row.item_id)
+            place = places.get(row.item_id)
             thumbnail = None
             if row.hash is not None:
-                cache = ThumbnailCache(locate_index(request.archive, create=False).thumbnails_dir)
-                thumbnail = _read_small(str(cache.path(row.hash, row.bbox)))
+                if self._thumbnails is None:
+                    folder = locate_index(request.archive, create=False).thumbnails_dir
+                    self._thumbnails = ThumbnailCache(folder)
+                thumbnail = _read_small(str(self._thumbnails.path(row.hash, row.bbox)))
             return QueryFacts(row.path, row.bbox, place, row.hash if row.kind == "file" else None, thumbnail)
         except (ImagoError, OSError) as exc:
             logger.warning("cannot describe the query %s: %s", request, exc)

@@ -107,7 +107,7 @@ class BatchStore:
             vindex.catch_up(self.catalog)
 
     def _store_file(self, result: Prepared, stale: list[int]) -> list[int | None]:
-        """Write a decoded file's row and items; return one item id per image of `_images_of`."""
+        """Write a decoded file's row and items; return one item id per image of `Prepared.images`."""
         task, decoded = result.task, result.decoded
         if task.entry is None:
             return [i.id for i in task.items]

@@ -43,7 +43,7 @@ class CaptionPass:
         with work:
             while (result := work.next()) is not None:
                 if result.kind == "decoded":
-                    pending += list(zip(result.task.items, self._images_of(result), strict=True))
+                    pending += list(zip(result.task.items, result.images, strict=True))
                 else:
                     done += len(result.task.items)
                 last = not work.waiting

@@ -54,7 +54,8 @@ class Prepared:
     decoded: DecodedImage | None = None
     regions: list[tuple[Box, float]] = field(default_factory=list)
     error: FileIndexError | None = None
-    pixels: np.ndarray | None = None  # the encoder's input for `_images_of`, made in the decode pool
+    images: list[Image.Image] = field(default_factory=list)  # `_images_of`, cropped once, in the pool
+    pixels: np.ndarray | None = None  # the encoder's input for `images`, made in the decode pool
 
 
 def _read_all(path: bytes, shown: str) -> bytes:
@@ -107,17 +108,19 @@ class DecodeWork:
         regions: list[tuple[Box, float]] = []
         if self.region_detector is not None and task.entry is not None:
             regions = self._detect(decoded, task)
+        result = Prepared(task, "decoded", digest, decoded, regions)
+        result.images = self._images_of(result)
         if self.thumbnails is not None:
             try:
                 self.thumbnails.put(digest, decoded.image)
-                for bbox, _ in regions:
-                    self.thumbnails.put(digest, decoded.crop(bbox), bbox)
+                crops = result.images[1:] if task.entry is not None else []  # the regions' crops
+                for (bbox, _), crop in zip(regions, crops, strict=True):
+                    self.thumbnails.put(digest, crop, bbox)
             except Exception as exc:  # the file is still indexed; the next run writes the thumbnail
                 logger.warning("cannot write thumbnail for %s: %s", display_path(task.raw_path), exc)
-        result = Prepared(task, "decoded", digest, decoded, regions)
         if pixels:  # the encoder's preprocessing, here in the pool instead of before each model run
             try:
-                result.pixels = self.encoder.pixels(self._images_of(result))
+                result.pixels = self.encoder.pixels(result.images)
             except Exception as exc:
                 shown = display_path(task.raw_path)
                 logger.exception("cannot prepare %s for the model", shown)

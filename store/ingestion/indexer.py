@@ -354,7 +354,7 @@ class Indexer(DecodeWork, BatchStore, Upkeep, CaptionPass):
                     progress.errors += 1
                     batch.append(BatchUnit(result, []))
                 elif result.kind == "decoded":
-                    batch.append(BatchUnit(result, self._images_of(result), result.pixels))
+                    batch.append(BatchUnit(result, result.images, result.pixels))
                 progress.done += 1
                 done_here += 1
                 if sum(len(u.images) for u in batch) >= self.batch_size or (batch and not work.waiting):

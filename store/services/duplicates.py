@@ -30,6 +30,7 @@ from PIL import Image
 
 from store.errors import FileIndexError
 from store.ingestion.decoder import decode_file
+from store.services.fusion import normalise
 from store.storage.catalog import Catalog
 from store.storage.thumbnails import ThumbnailCache
 from store.storage.vector_index import VectorIndex
@@ -173,7 +174,7 @@ def _scores(
     rep = {i: representative.get(i, i) for i in ids}
     keys, vecs = catalog.vectors(index.model_id, sorted(set(rep.values()))) if index is not None else ([], [])
     vecs = np.asarray(vecs, dtype=np.float32).reshape(len(keys), -1)
-    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    vecs = normalise(vecs)
     by_rep = dict(zip(np.asarray(keys).tolist(), vecs, strict=True))
     first = by_rep.get(rep[ids[0]])
     if first is None:

@@ -31,7 +31,7 @@ from models.errors import InputError
 from store.errors import FileIndexError
 from store.ingestion.decoder import decode_file
 from store.protocols import ImageEncoder, TextEncoder
-from store.services.fusion import fuse
+from store.services.fusion import fuse, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -123,11 +123,7 @@ def embed_images(
             if progress is not None:
                 progress(min(start + batch_size, len(samples)), len(samples))
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, encoder.dim), np.float32)
-    return _normalise(matrix), failed
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return normalise(matrix), failed
 
 
 def retrieval_metrics(
@@ -256,12 +252,12 @@ def evaluate(
         )  # fmt: skip
     if text_encoder is not None:
         prompts = [PROMPT.format(class_name(c)) for c in classes]
-        class_vec = _normalise(np.asarray(text_encoder.encode(prompts), dtype=np.float32))
+        class_vec = normalise(np.asarray(text_encoder.encode(prompts), dtype=np.float32))
         report["zero_shot"] = topk_accuracy(q_vec @ class_vec.T, q_labels, classes)
         captions = _captions(dataset, queries, q_failed)
         if captions:
             texts, targets = zip(*captions, strict=True)
-            t_vec = _normalise(np.asarray(text_encoder.encode(list(texts)), dtype=np.float32))
+            t_vec = normalise(np.asarray(text_encoder.encode(list(texts)), dtype=np.float32))
             order = np.argsort(-(t_vec @ q_vec.T), axis=1, kind="stable")
             targets_arr = np.asarray(targets)[:, None]
             report["text_to_image"] = {

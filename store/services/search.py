@@ -448,9 +448,7 @@ class SearchService:
             if len(keys) > SAMPLE_SIZE:
                 keys = np.sort(np.random.default_rng(0).choice(keys, SAMPLE_SIZE, replace=False))
             _, matrix = self.catalog.vectors(self.model_id, keys.tolist())
-            if len(matrix):
-                matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-            self._sample = matrix
+            self._sample = normalise(matrix) if len(matrix) else matrix
         return self._sample
 
 

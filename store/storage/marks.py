@@ -37,12 +37,6 @@ def read_marks(catalog: Catalog, item_ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
-def set_marks(catalog: Catalog, item_ids: Iterable[int], mark: str | None) -> None:
-    """Mark the files of `item_ids` with their current content (None removes their marks); one
-    transaction."""
-    write_marks(catalog, dict.fromkeys(item_ids, mark))
-
-
 def write_marks(catalog: Catalog, marks: Mapping[int, str | None]) -> None:
     """Give the file of each item id its mark (None removes it), on its current content; one
     transaction, so accepting a suggestion marks a whole group or nothing."""

@@ -10,7 +10,7 @@ from test_search import build_archive, index
 from models.errors import InputError
 from store.storage.archive import locate_index
 from store.storage.catalog import Catalog
-from store.storage.marks import DUPLICATE, KEEP, read_marks, set_marks, write_marks
+from store.storage.marks import DUPLICATE, KEEP, read_marks, write_marks
 
 
 def _item(catalog: Catalog, path: bytes) -> int:
@@ -23,13 +23,13 @@ def test_marks_follow_moves_and_lapse_when_the_content_changes(tmp_path):
     catalog_path = locate_index(archive).catalog_path
     with Catalog(catalog_path) as catalog:
         original, copy = _item(catalog, b"subject/original.png"), _item(catalog, b"other/exact_copy.png")
-        set_marks(catalog, [original], KEEP)
-        set_marks(catalog, [copy], DUPLICATE)
+        write_marks(catalog, {original: KEEP})
+        write_marks(catalog, {copy: DUPLICATE})
         assert read_marks(catalog, [original, copy, 10**6]) == {original: KEEP, copy: DUPLICATE}
         with pytest.raises(InputError, match="delete"):
-            set_marks(catalog, [copy], "delete")
+            write_marks(catalog, {copy: "delete"})
         with pytest.raises(InputError, match="no item"):
-            set_marks(catalog, [10**6], KEEP)
+            write_marks(catalog, {10**6: KEEP})
 
     os.replace(archive / "other" / "exact_copy.png", archive / "other" / "renamed copy.png")
     (archive / "other" / "pattern_00.png").write_bytes((archive / "other" / "pattern_01.png").read_bytes())
@@ -38,12 +38,12 @@ def test_marks_follow_moves_and_lapse_when_the_content_changes(tmp_path):
         moved = _item(catalog, b"other/renamed copy.png")
         assert moved == copy and read_marks(catalog, [original, moved]) == {original: KEEP, copy: DUPLICATE}
         changed = _item(catalog, b"other/pattern_00.png")
-        set_marks(catalog, [changed], KEEP)
+        write_marks(catalog, {changed: KEEP})
     (archive / "other" / "pattern_00.png").write_bytes((archive / "subject" / "grey.png").read_bytes())
     index(archive)
     with Catalog(catalog_path) as catalog:
         assert read_marks(catalog, [changed]) == {}  # marked on content it no longer has
-        set_marks(catalog, [original, moved], None)
+        write_marks(catalog, dict.fromkeys([original, moved]))
         assert read_marks(catalog, [original, moved]) == {}
 
 
