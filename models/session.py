@@ -6,16 +6,20 @@ what actually loads: onnxruntime-gpu lists CUDAExecutionProvider even when the C
 missing, and then silently runs on the CPU. We detect that by looking at the providers the created
 session really uses, and log one clear line saying what was chosen. The device setting decides what
 happens then: "auto" falls back to the CPU, "gpu" raises DeviceError, "cpu" never tries the GPU.
+
+onnxruntime-gpu finds system-wide CUDA and cuDNN by itself, but not the pip-installed ones (the nvidia-*
+packages that `onnxruntime-gpu[cuda,cudnn]` brings): those are preloaded before the first GPU session.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -33,6 +37,19 @@ ort.set_default_logger_severity(4)
 
 PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 GPU_PROVIDERS = ("CUDAExecutionProvider",)
+# Full float32 on the GPU, as the reference (transformers on torch) computes: onnxruntime's CUDA provider
+# otherwise rounds MatMul and Conv inputs to TF32 on Ampere and later GPUs, which changed vectors by
+# up to 1e-3, flipped beam-search captions and the order of labels (tools/gpu_check.py).
+PROVIDER_OPTIONS = {"CUDAExecutionProvider": {"use_tf32": "0"}}
+# Operators of integer-quantised graphs (QDQ, QLinear*, dynamic int8). The CUDA provider has no kernels
+# for most of them: it computes QDQ graphs in float (the shipped MobileNet's top label changed on 6% of
+# photos) and leaves dynamic int8 MatMuls on the CPU, no faster than the CPU alone (BENCHMARKS.md, "GPU").
+# With device "auto" such graphs run on the CPU, where onnxruntime's integer arithmetic is exact.
+INTEGER_OPS = frozenset({
+    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul",
+    "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearSoftmax",
+    "MatMulInteger", "ConvInteger", "MatMulIntegerToFloat", "DynamicQuantizeMatMul",
+})  # fmt: skip
 DEVICES = ("auto", "cpu", "gpu")
 PROBE_MODEL = "probe/identity.onnx"
 T = TypeVar("T")
@@ -56,6 +73,36 @@ class SessionOptions:
         object.__setattr__(self, "force_cpu", self.device == "cpu")
 
 
+_gpu_libraries_lock = threading.Lock()
+_gpu_libraries_tried = False
+
+
+def _pip_cuda_folder() -> Path:
+    """Where pip puts the nvidia-* CUDA/cuDNN packages beside onnxruntime (onnxruntime.preload_dlls
+    looks there)."""
+    return Path(ort.__file__).resolve().parent.parent / "nvidia"
+
+
+def load_gpu_libraries() -> None:
+    """Preload pip-installed CUDA and cuDNN libraries, once per process, so that CUDAExecutionProvider
+    can use them. Nothing happens without a GPU provider or without such packages: then
+    onnxruntime.preload_dlls would only print its "Failed to load" lines on a computer without a GPU."""
+    global _gpu_libraries_tried
+    with _gpu_libraries_lock:
+        if _gpu_libraries_tried:
+            return
+        _gpu_libraries_tried = True
+        preload = getattr(ort, "preload_dlls", None)  # onnxruntime >= 1.21
+        if preload is None or not set(GPU_PROVIDERS) & set(ort.get_available_providers()):
+            return
+        if not _pip_cuda_folder().is_dir():
+            return
+        try:
+            preload()
+        except Exception as exc:  # a broken CUDA install must not stop the CPU from working
+            logger.info("could not preload the CUDA libraries from %s: %s", _pip_cuda_folder(), exc)
+
+
 # Providers that failed to run a session in this process (e.g. CUDA libraries missing): not retried,
 # so the fallback costs one failed load and one warning per process, not one per model.
 _unusable: set[str] = set()
@@ -66,6 +113,10 @@ def candidate_providers(force_cpu: bool = False) -> list[str]:
     available = set(ort.get_available_providers())
     wanted = ("CPUExecutionProvider",) if force_cpu else PREFERRED_PROVIDERS
     return [p for p in wanted if p in available and (p not in _unusable or p == "CPUExecutionProvider")]
+
+
+def _provider_options(providers: list[str]) -> list[dict[str, str]]:
+    return [dict(PROVIDER_OPTIONS.get(provider, {})) for provider in providers]
 
 
 def _session_options(options: SessionOptions) -> ort.SessionOptions:
@@ -88,26 +139,70 @@ def create_session(model: Path | bytes, options: SessionOptions | None = None) -
     if isinstance(model, Path) and not model.is_file():
         raise ModelLoadError(f"model file not found: {model}")
     source = str(model) if isinstance(model, Path) else model
+    if options.device != "cpu":
+        load_gpu_libraries()
+    if options.device == "auto" and _gpu_candidate() and is_integer_quantised(model):
+        logger.info("%s is integer-quantised: it runs on the CPU, where its arithmetic is exact", name)
+        options = replace(options, device="cpu")
     if options.device == "gpu":
         return _create_on_gpu(source, name, options)
     providers = candidate_providers(options.force_cpu)
-    last_error: Exception | None = None
+    failed: dict[str, Exception] = {}
     for index, provider in enumerate(providers):
         try:
-            session = ort.InferenceSession(source, _session_options(options), providers=providers[index:])
+            # enable_fallback=0: a provider that fails raises here (the next one is tried below) instead
+            # of onnxruntime printing a banner to stdout and retrying on its own.
+            session = ort.InferenceSession(
+                source,
+                _session_options(options),
+                providers=providers[index:],
+                provider_options=_provider_options(providers[index:]),
+                enable_fallback=0,
+            )
         except Exception as exc:  # onnxruntime raises several unrelated exception types
-            last_error = exc
+            failed[provider] = exc
             logger.debug("provider %s failed for %s: %s", provider, name, exc)
             continue
         used = session.get_providers()[0]
         if used != provider:
-            _unusable.update(providers[index : providers.index(used)] if used in providers else [provider])
-            # Normal on a computer without an NVIDIA GPU: one line in the log, not a console warning
-            # on every command (`doctor` shows the providers).
-            logger.info("%s is not usable (GPU libraries missing or no GPU); running on %s", provider, used)
+            failed[provider] = RuntimeError("GPU libraries missing or no GPU")
+        for gone, exc in failed.items():
+            # Only now is it the provider's fault (the model loads elsewhere). Normal on a computer
+            # without an NVIDIA GPU: one line in the log, not a console warning on every command.
+            _unusable.add(gone)
+            logger.info("%s is not usable (%s); running on %s", gone, _failure_reason(exc), used)
         logger.info("onnxruntime session for %s on %s", name, used)
         return session
+    last_error = failed.get(providers[-1]) if providers else None
     raise ModelLoadError(f"onnxruntime cannot load {name}: {last_error}")
+
+
+def _gpu_candidate() -> bool:
+    return any(p in GPU_PROVIDERS for p in candidate_providers())
+
+
+def is_integer_quantised(model: Path | bytes) -> bool:
+    """Whether the graph (not its subgraphs) uses integer-quantised operators (INTEGER_OPS)."""
+    import onnx  # only where a GPU could be used: parsing costs a fraction of a second per model
+
+    try:
+        graph = (
+            onnx.load(str(model), load_external_data=False)
+            if isinstance(model, Path)
+            else onnx.load_from_string(model)
+        ).graph
+    except Exception:  # onnxruntime reports an unreadable model, with its file name, just after
+        return False
+    return any(node.op_type in INTEGER_OPS for node in graph.node)
+
+
+def _failure_reason(exc: Exception) -> str:
+    """One readable line for a provider that failed: onnxruntime's CUDA errors span many lines of C++."""
+    text = str(exc)
+    cuda = re.search(r"CUDA failure \d+: [^;\n]+", text)
+    if cuda:
+        return cuda.group(0).strip()
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _create_on_gpu(source: str | bytes, name: str, options: SessionOptions) -> ort.InferenceSession:
@@ -128,11 +223,16 @@ def _create_on_gpu(source: str | bytes, name: str, options: SessionOptions) -> o
     try:
         # CPU stays listed for the few operators the GPU provider lacks; enable_fallback=0 keeps
         # onnxruntime from retrying the whole session on the CPU when the GPU provider fails.
+        providers = [provider, "CPUExecutionProvider"]
         session = ort.InferenceSession(
-            source, _session_options(options), providers=[provider, "CPUExecutionProvider"], enable_fallback=0
+            source,
+            _session_options(options),
+            providers=providers,
+            provider_options=_provider_options(providers),
+            enable_fallback=0,
         )
     except Exception as exc:  # onnxruntime raises several unrelated exception types
-        raise refuse(f"{provider} cannot load {name}: {exc}") from exc
+        raise refuse(f"{provider} cannot load {name}: {_failure_reason(exc)}") from exc
     used = session.get_providers()[0]
     if used != provider:
         _unusable.add(provider)
@@ -149,10 +249,13 @@ class ProviderProbe:
 
 
 def probe_providers() -> list[ProviderProbe]:
-    """Try a tiny session on each available provider; report whether it really ran there."""
+    """Try a tiny session on each provider Imago uses that onnxruntime offers; report whether it really
+    ran there. (onnxruntime-gpu also lists TensorRT, which Imago never asks for.)"""
     model = resource_path(PROBE_MODEL).read_bytes()
+    load_gpu_libraries()
     results = []
-    for provider in ort.get_available_providers():
+    available = ort.get_available_providers()
+    for provider in [p for p in PREFERRED_PROVIDERS if p in available]:
         try:
             # Without enable_fallback=0, onnxruntime retries a failing provider on others and print()s
             # a banner about it (swapping sys.stdout to hide it is not safe off the main thread).
@@ -163,10 +266,7 @@ def probe_providers() -> list[ProviderProbe]:
             usable = used == provider
             detail = "ok" if usable else f"fell back to {used}"
         except Exception as exc:  # same reason as above
-            usable, detail = (
-                False,
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-            )
+            usable, detail = False, _failure_reason(exc)
         results.append(ProviderProbe(provider, usable, detail))
     return results
 

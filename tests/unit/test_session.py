@@ -1,8 +1,16 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from models.errors import DeviceError, InputError, ModelLoadError
-from models.session import SessionOptions, candidate_providers, create_session, probe_providers
+from models.session import (
+    SessionOptions,
+    candidate_providers,
+    create_session,
+    is_integer_quantised,
+    probe_providers,
+)
 from resources import resource_path
 
 
@@ -38,8 +46,9 @@ def test_probe_reports_the_cpu_as_usable():
     assert probes["CPUExecutionProvider"].usable and probes["CPUExecutionProvider"].detail == "ok"
 
 
-def test_probe_reports_fallen_back_and_failing_providers_as_unusable(monkeypatch):
-    """A provider whose session silently runs on the CPU, or fails to start, is not usable."""
+def test_probe_reports_fallen_back_providers_and_skips_those_imago_never_uses(monkeypatch):
+    """A provider whose session silently runs on the CPU is not usable; TensorRT, which onnxruntime-gpu
+    lists but Imago never asks for, is not probed (its failure was a long C++ line in `doctor`)."""
     import models.session as session_module
 
     monkeypatch.setattr(
@@ -50,8 +59,8 @@ def test_probe_reports_fallen_back_and_failing_providers_as_unusable(monkeypatch
     real = session_module.ort.InferenceSession
 
     def session(source, options, providers, **kwargs):
-        if providers == ["TensorrtExecutionProvider"]:
-            raise RuntimeError("libnvinfer.so.10: cannot open shared object file\nmore detail")
+        if providers == ["CPUExecutionProvider"] and kwargs.get("enable_fallback") != 0:
+            raise AssertionError("onnxruntime's own fallback prints a banner")
         # onnxruntime-gpu without CUDA libraries: the session quietly runs on the CPU
         return real(source, options, providers=["CPUExecutionProvider"], **kwargs)
 
@@ -59,7 +68,6 @@ def test_probe_reports_fallen_back_and_failing_providers_as_unusable(monkeypatch
     probes = [(p.provider, p.usable, p.detail) for p in probe_providers()]
     assert probes == [
         ("CUDAExecutionProvider", False, "fell back to CPUExecutionProvider"),
-        ("TensorrtExecutionProvider", False, "libnvinfer.so.10: cannot open shared object file"),
         ("CPUExecutionProvider", True, "ok"),
     ]
 
@@ -79,7 +87,7 @@ def test_a_provider_that_fell_back_is_not_retried(monkeypatch, caplog):
     class FallingBack:
         """Behaves as onnxruntime-gpu does without CUDA libraries: silently runs on the CPU."""
 
-        def __init__(self, source, options, providers):
+        def __init__(self, source, options, providers, provider_options, enable_fallback):
             asked.append(providers)
             self._session = real(source, options, providers=["CPUExecutionProvider"])
 
@@ -108,10 +116,16 @@ class FakeOrt:
         monkeypatch.setattr(session_module.ort, "get_available_providers", lambda: list(available))
         monkeypatch.setattr(session_module.ort, "InferenceSession", self.session)
         self.asked = []
+        self.provider_options = []
+        self.enable_fallback = []
         self.runs_on = runs_on
 
-    def session(self, source, options, providers, **kwargs):
+    def session(self, source, options, providers, provider_options=None, enable_fallback=1):
         self.asked.append(providers)
+        self.enable_fallback.append(enable_fallback)
+        self.provider_options.append(
+            dict(zip(providers, provider_options or [{}] * len(providers), strict=True))
+        )
         runs_on = "CPUExecutionProvider" if providers == ["CPUExecutionProvider"] else self.runs_on
         if runs_on is None:
             raise RuntimeError("CUDA failure 100: no CUDA-capable device is detected")
@@ -146,25 +160,194 @@ def test_device_gpu_never_falls_back_to_the_cpu(monkeypatch, runs_on, reason):
         create_session(PROBE, SessionOptions(device="gpu"))
 
 
+def test_a_gpu_that_fails_to_start_is_explained_in_one_line(monkeypatch):
+    """onnxruntime's CUDA errors are many lines of C++; the setting's error and `doctor` show the cause."""
+    import models.session as session_module
+
+    cpp = (
+        "/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_call.cc:154 std::conditional_t<THRW, void, "
+        "onnxruntime::common::Status> onnxruntime::CudaCall(ERRTYPE, const char*) CUDA failure 100: no "
+        "CUDA-capable device is detected ; GPU=-1 ; hostname=vm ; file=cuda_execution_provider.cc\n\n"
+    )
+
+    def session(source, options, providers, **kwargs):
+        if providers[0] == "CUDAExecutionProvider":
+            raise RuntimeError(cpp)
+        return FakeOrt.session(fake, source, options, providers, **kwargs)
+
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CPUExecutionProvider")
+    monkeypatch.setattr(session_module.ort, "InferenceSession", session)
+    with pytest.raises(DeviceError) as refused:
+        create_session(PROBE, SessionOptions(device="gpu"))
+    assert str(refused.value).endswith(
+        "cannot load "
+        + str(PROBE)
+        + ": CUDA failure 100: no CUDA-capable device is detected: choose auto or cpu"
+    )
+    probes = {p.provider: (p.usable, p.detail) for p in probe_providers()}
+    assert probes == {
+        "CUDAExecutionProvider": (False, "CUDA failure 100: no CUDA-capable device is detected"),
+        "CPUExecutionProvider": (True, "ok"),
+    }
+
+
 def test_device_gpu_runs_on_a_working_gpu(monkeypatch):
     fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
     session = create_session(PROBE, SessionOptions(device="gpu"))
     assert session.get_providers()[0] == "CUDAExecutionProvider" and fake.asked == [GPU_AND_CPU]
 
 
+@pytest.mark.parametrize("device", ["auto", "gpu"])
+def test_the_gpu_computes_in_full_float32(monkeypatch, device):
+    """TF32 (onnxruntime's CUDA default on Ampere and later) changed vectors and beam-search captions."""
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    create_session(PROBE, SessionOptions(device=device))
+    assert fake.provider_options == [{"CUDAExecutionProvider": {"use_tf32": "0"}, "CPUExecutionProvider": {}}]
+
+
 def test_device_auto_falls_back_to_the_cpu_with_a_log_line(monkeypatch, caplog):
+    """A GPU provider that fails to start (CUDA installed, no usable GPU) costs one log line with the
+    reason and is not tried again; onnxruntime's own fallback, which prints a banner, is off."""
     fake = FakeOrt(monkeypatch, GPU_AND_CPU, None)
     with caplog.at_level("INFO", logger="models.session"):
         session = create_session(PROBE, SessionOptions(device="auto"))
+        create_session(PROBE, SessionOptions(device="auto"))
     assert session.get_providers() == ["CPUExecutionProvider"]
-    assert fake.asked == [GPU_AND_CPU, ["CPUExecutionProvider"]]
-    assert any("on CPUExecutionProvider" in r.getMessage() for r in caplog.records)
+    assert fake.asked == [GPU_AND_CPU, ["CPUExecutionProvider"], ["CPUExecutionProvider"]]
+    assert fake.enable_fallback == [0, 0, 0]
+    said = [r.getMessage() for r in caplog.records if "is not usable" in r.getMessage()]
+    assert said == [
+        "CUDAExecutionProvider is not usable (CUDA failure 100: no CUDA-capable device is detected); "
+        "running on CPUExecutionProvider"
+    ]
+
+
+def test_a_model_no_provider_loads_does_not_turn_the_gpu_off(monkeypatch, tmp_path):
+    """A corrupt model fails on every provider: that is the model's fault, not the GPU's."""
+    import models.session as session_module
+
+    FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+
+    def failing(source, options, providers, **kwargs):
+        raise RuntimeError("INVALID_PROTOBUF : Load model failed")
+
+    monkeypatch.setattr(session_module.ort, "InferenceSession", failing)
+    with pytest.raises(ModelLoadError, match="INVALID_PROTOBUF"):
+        create_session(PROBE, SessionOptions(device="auto"))
+    assert session_module._unusable == set()
 
 
 def test_device_cpu_never_asks_for_the_gpu(monkeypatch):
     fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
     session = create_session(PROBE, SessionOptions(device="cpu"))
     assert session.get_providers() == ["CPUExecutionProvider"] and fake.asked == [["CPUExecutionProvider"]]
+
+
+class FakePreload:
+    """onnxruntime.preload_dlls, with pip's nvidia-* packages beside onnxruntime or not."""
+
+    def __init__(self, monkeypatch, tmp_path, *, pip_cuda: bool, fails: bool = False):
+        import models.session as session_module
+
+        folder = tmp_path / "site-packages" / "nvidia"
+        if pip_cuda:
+            folder.mkdir(parents=True)
+        monkeypatch.setattr(session_module, "_gpu_libraries_tried", False)
+        monkeypatch.setattr(session_module, "_pip_cuda_folder", lambda: folder)
+        monkeypatch.setattr(session_module.ort, "preload_dlls", self, raising=False)
+        self.calls = 0
+        self.fails = fails
+
+    def __call__(self):
+        self.calls += 1
+        if self.fails:
+            raise RuntimeError("Invalid parameter of directory")
+
+
+def test_pip_installed_cuda_is_preloaded_once_before_the_first_gpu_session(monkeypatch, tmp_path):
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    preload = FakePreload(monkeypatch, tmp_path, pip_cuda=True)
+    create_session(PROBE, SessionOptions(device="auto"))
+    create_session(PROBE, SessionOptions(device="gpu"))
+    assert preload.calls == 1 and len(fake.asked) == 2
+
+
+@pytest.mark.parametrize(
+    ("device", "available", "pip_cuda"),
+    [
+        ("cpu", GPU_AND_CPU, True),  # the CPU never loads CUDA
+        ("auto", ["CPUExecutionProvider"], True),  # onnxruntime without a GPU provider
+        ("auto", GPU_AND_CPU, False),  # system-wide CUDA (or none): preload_dlls would only print failures
+    ],
+)
+def test_cuda_is_not_preloaded_where_it_cannot_help(monkeypatch, tmp_path, device, available, pip_cuda):
+    FakeOrt(monkeypatch, available, "CPUExecutionProvider")
+    preload = FakePreload(monkeypatch, tmp_path, pip_cuda=pip_cuda)
+    create_session(PROBE, SessionOptions(device=device))
+    assert preload.calls == 0
+
+
+def test_a_failing_preload_leaves_the_cpu_working(monkeypatch, tmp_path, caplog):
+    FakeOrt(monkeypatch, GPU_AND_CPU, None)
+    preload = FakePreload(monkeypatch, tmp_path, pip_cuda=True, fails=True)
+    with caplog.at_level("INFO", logger="models.session"):
+        session = create_session(PROBE, SessionOptions(device="auto"))
+    assert preload.calls == 1 and session.get_providers() == ["CPUExecutionProvider"]
+    assert any("could not preload the CUDA libraries" in r.getMessage() for r in caplog.records)
+
+
+def test_the_provider_probe_preloads_pip_installed_cuda(monkeypatch, tmp_path):
+    FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    preload = FakePreload(monkeypatch, tmp_path, pip_cuda=True)
+    probe_providers()
+    assert preload.calls == 1
+
+
+SHIPPED_MODEL = resource_path("models", "mobilenet-v2-imagenet", "model.onnx")  # uint8 QDQ graph
+
+
+def test_integer_quantised_graphs_run_on_the_cpu_with_device_auto(monkeypatch, caplog):
+    """The CUDA provider computes QDQ graphs in float: the shipped model's labels changed on the GPU."""
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    with caplog.at_level("INFO", logger="models.session"):
+        session = create_session(SHIPPED_MODEL, SessionOptions(device="auto"))
+    assert session.get_providers() == ["CPUExecutionProvider"] and fake.asked == [["CPUExecutionProvider"]]
+    assert any("is integer-quantised: it runs on the CPU" in r.getMessage() for r in caplog.records)
+    create_session(PROBE, SessionOptions(device="auto"))  # a float graph still goes to the GPU
+    assert fake.asked[-1] == GPU_AND_CPU
+
+
+def test_device_gpu_runs_integer_quantised_graphs_on_the_gpu_as_asked(monkeypatch):
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    create_session(SHIPPED_MODEL, SessionOptions(device="gpu"))
+    assert fake.asked == [GPU_AND_CPU]
+
+
+def test_graphs_are_not_parsed_where_no_gpu_can_be_used(monkeypatch):
+    import models.session as session_module
+
+    FakeOrt(monkeypatch, ["CPUExecutionProvider"], "CPUExecutionProvider")
+    monkeypatch.setattr(session_module, "is_integer_quantised", lambda model: pytest.fail("parsed"))
+    create_session(SHIPPED_MODEL, SessionOptions(device="auto"))
+
+
+@pytest.mark.parametrize(
+    ("graph", "integer"),
+    [
+        (("models", "mobilenet-v2-imagenet", "model.onnx"), True),  # QLinearConv, QuantizeLinear...
+        (("probe", "identity.onnx"), False),
+    ],
+)
+def test_integer_quantised_graphs_are_recognised(graph, integer):
+    assert is_integer_quantised(resource_path(*graph)) is integer
+    assert is_integer_quantised(resource_path(*graph).read_bytes()) is integer
+
+
+def test_the_int8_clip_tower_is_integer_quantised():
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "clip-tiny"
+    assert is_integer_quantised(fixtures / "image_int8.onnx") and not is_integer_quantised(
+        fixtures / "image.onnx"
+    )
 
 
 def test_session_options_device_values():
@@ -189,7 +372,6 @@ def test_a_dropped_model_frees_its_sessions_at_once():
     sessions (hundreds of MB) alive until the garbage collector happens to run."""
     import gc
     import weakref
-    from pathlib import Path
 
     from PIL import Image
 
