@@ -175,7 +175,6 @@ def cmd_caption(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def cmd_restore(args: argparse.Namespace) -> int:
     """Put back one of the catalog backups kept under .imago/backups/ (store.storage.backup)."""
     from store.storage import backup

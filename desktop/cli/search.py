@@ -128,10 +128,6 @@ def _search_filter(args: argparse.Namespace):
 
     from store.services.search import SearchFilter
 
-    # File dates are nanoseconds in a 64-bit integer (years 1677 to 2262): a day beyond them (the
-    # calendar runs from 0001-01-01 to 9999-12-31) is the same filter as that range's end.
-    limit = 9_223_372_036 if args.date == "file" else float("inf")
-
     def day(text: str | None, end: bool) -> float | None:
         if text is None:
             return None
@@ -139,7 +135,7 @@ def _search_filter(args: argparse.Namespace):
             start = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC).timestamp()
         except ValueError:
             raise UsageError(f"a date is YYYY-MM-DD, not {text!r}") from None
-        return min(max(start + 86_399.999 if end else start, -limit), limit)
+        return start + 86_399.999 if end else start  # file dates beyond 1677-2262: SearchFilter clamps
 
     return SearchFilter(
         folder=args.folder, category=args.category, since=day(args.since, False), until=day(args.until, True),

@@ -249,5 +249,3 @@ class DetailsPanel(QScrollArea):
         if text != self._saved_text:
             self._saved_text = text
             self.description_edited.emit(self.details.item_id, text)
-
-

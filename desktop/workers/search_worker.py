@@ -30,6 +30,7 @@ from store.storage.views import item_rows
 logger = logging.getLogger(__name__)
 
 TOP = 200
+TOP_ALL = 1000  # "Show more": the cut-off off, and room beyond TOP when all TOP passed it
 QUERY_THUMB = 64  # pixels: the query chip's picture, read at about this size
 
 
@@ -76,6 +77,7 @@ class Searcher:
         self.settings = settings
         self._service: SearchService | None = None
         self._service_archive: Path | None = None
+        self._thumbnails: ThumbnailCache | None = None  # the open archive's, for query thumbnails
         self._encoders: tuple | None = None
 
     def _encoders_or_none(self) -> tuple:
@@ -108,7 +110,7 @@ class Searcher:
             self._service.close()
         self._service = None
         self._service_archive = None
-        self._thumbnails: ThumbnailCache | None = None  # the open archive's, for query thumbnails
+        self._thumbnails = None
 
     def reload_models(self, settings: Settings) -> None:
         self.settings = settings
@@ -118,7 +120,7 @@ class Searcher:
     def answer(self, request: SearchRequest) -> SearchOutcome:
         try:
             service = self._service_for(request.archive)
-            options = dict(top=TOP, all=request.all, filters=request.filters)
+            options = dict(top=TOP_ALL if request.all else TOP, all=request.all, filters=request.filters)
             if request.text is not None:
                 found = service.search_text(request.text, **options)
             elif request.item_id is not None:

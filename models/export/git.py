@@ -58,6 +58,7 @@ _GENERATION_DEFAULTS = {
     "encoder_no_repeat_ngram_size": 0,
 }
 
+
 def _tiny_preprocessing(image_size: int) -> dict:
     from transformers import CLIPImageProcessor
 

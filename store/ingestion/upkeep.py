@@ -69,9 +69,7 @@ class Upkeep:
                     return True
         return False
 
-    def _write_thumbnails(
-        self, raw_path: bytes, digest: str, bboxes: list[Box | None]
-    ) -> None:
+    def _write_thumbnails(self, raw_path: bytes, digest: str, bboxes: list[Box | None]) -> None:
         """Decode one indexed file and write its listed thumbnails (runs in a pool; logs failures)."""
         shown = display_path(raw_path)
         target = max(self.encoder.input_size, self.thumbnails.size)

@@ -51,8 +51,6 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-
-
 def iso_time(value: float | str | None) -> str | None:
     """A catalog time (epoch seconds) as ISO 8601 in UTC with its offset, e.g. 2026-11-27T10:00:00+00:00:
     every time in an export has this one format."""

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 _HEX = re.compile(r"[0-9a-f]{8,128}")
 _HEAD_FIELDS = {"category": "categories", "name": "names"}
 
+
 @dataclass
 class RowProblem:
     row: int  # 0-based index in "items"

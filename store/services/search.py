@@ -51,6 +51,7 @@ FALLBACK_RESULTS = 3  # shown (marked as weak) when nothing passes the cut-off
 MAX_TOP = 10_000
 WEAK_REASON = "weak match: below the relevance cut-off"
 
+
 @dataclass(frozen=True)
 class SearchResult:
     """One hit: an item (whole file, or a region with its box), its score and why it matched."""
@@ -296,16 +297,6 @@ class SearchService:
         filters = filters or NO_FILTER
         if duplicates not in ("group", "hide"):
             raise InputError(f"duplicates must be 'group' or 'hide', not {duplicates!r}")
-        k = max(CANDIDATES * (10 if filters.restricts else 1), top) + len(exclude)
-        parts: dict[int, tuple[float, float]] = {}  # the two models' cosines of fused hits
-        if self.ensemble is not None and second is not None:
-            fused = fused_candidates(self.catalog, self.vector_index, self.ensemble, vector, second, k)
-            hits = [(h.item_id, h.score) for h in fused if h.item_id not in exclude]
-            parts = {h.item_id: (h.first, h.second) for h in fused}
-            threshold = self._fused_threshold(vector, second)
-        else:
-            hits = [(i, s) for i, s in self.vector_index.search(vector, k) if i not in exclude]
-            threshold = self._threshold(vector)
         exact: list[SearchResult] = []
         if query_hash is not None:
             same = "exact duplicate: same file content as the query"
@@ -317,6 +308,17 @@ class SearchService:
                 if i in found and i not in exclude
             ]
         dup_ids = {r.item_id for r in exact}
+        # At least one candidate beyond `top` (besides the query and its copies) tells whether `more` exist.
+        k = max(CANDIDATES * (10 if filters.restricts else 1), top + 1) + len(exclude) + len(dup_ids)
+        parts: dict[int, tuple[float, float]] = {}  # the two models' cosines of fused hits
+        if self.ensemble is not None and second is not None:
+            fused = fused_candidates(self.catalog, self.vector_index, self.ensemble, vector, second, k)
+            hits = [(h.item_id, h.score) for h in fused if h.item_id not in exclude]
+            parts = {h.item_id: (h.first, h.second) for h in fused}
+            threshold = self._fused_threshold(vector, second)
+        else:
+            hits = [(i, s) for i, s in self.vector_index.search(vector, k) if i not in exclude]
+            threshold = self._threshold(vector)
         hits = [(i, s) for i, s in hits if i not in dup_ids]
         rows = item_rows(self.catalog, [i for i, _ in hits], filters)
         hits = [(i, s) for i, s in hits if i in rows]
@@ -337,9 +339,10 @@ class SearchService:
             results.append(
                 SearchResult(item_id, row.path, float(score), row.bbox, why, row.file_id, row.hash, weak)
             )
-        if duplicates == "group":
-            results = exact + results
-            results = results[: max(top, len(exact))]
+        if duplicates == "group":  # the copies take places of `top`: hits they push out are `more`
+            shown = max(top, len(exact))
+            more = more or len(exact) + len(results) > shown
+            results = (exact + results)[:shown]
         return SearchResults(results, more=more, threshold=threshold)
 
     # -- text search ------------------------------------------------------------------------------
@@ -359,8 +362,8 @@ class SearchService:
         threshold = None
         if self.text_encoder is not None:
             vector = np.asarray(self.text_encoder.encode([text]), dtype=np.float32)[0]
-            vec_hits = self.vector_index.search(
-                vector, max(CANDIDATES * (10 if filters.restricts else 1), top)
+            vec_hits = self.vector_index.search(  # one beyond `top` tells whether `more` exist
+                vector, max(CANDIDATES * (10 if filters.restricts else 1), top + 1)
             )
             if filters.restricts:
                 allowed = item_rows(self.catalog, [i for i, _ in vec_hits], filters)
@@ -444,7 +447,8 @@ class SearchService:
 
     def _background(self) -> np.ndarray:
         if self._sample is None:
-            keys = self.vector_index.keys()
+            # sorted: the index's own key order differs between a loaded and a rebuilt index
+            keys = np.sort(self.vector_index.keys())
             if len(keys) > SAMPLE_SIZE:
                 keys = np.sort(np.random.default_rng(0).choice(keys, SAMPLE_SIZE, replace=False))
             _, matrix = self.catalog.vectors(self.model_id, keys.tolist())

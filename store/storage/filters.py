@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from store.storage.views import ItemRow
 
 
+_NS_MIN, _NS_MAX = -(2**63), 2**63 - 1  # what SQLite can store of a file date (nanoseconds)
+
+
 @dataclass(frozen=True)
 class SearchFilter:
     """Restrictions on results, and their order ("relevance", or "date": newest first among the
@@ -61,13 +64,13 @@ class SearchFilter:
                 "AND l.label = ? COLLATE NOCASE)"
             )
             params.append(self.category)
-        column, per_second = ("files.taken_at", 1) if self.date == "taken" else ("files.mtime_ns", 10**9)
+        column = "files.taken_at" if self.date == "taken" else "files.mtime_ns"
         if self.since is not None:
             clauses.append(f"{column} >= ?")
-            params.append(self.since * per_second if self.date == "taken" else int(self.since * per_second))
+            params.append(self._bound(self.since))
         if self.until is not None:
             clauses.append(f"{column} <= ?")
-            params.append(self.until * per_second if self.date == "taken" else int(self.until * per_second))
+            params.append(self._bound(self.until))
         if self.has_caption is not None:
             has = "EXISTS (SELECT 1 FROM captions c WHERE c.item_id = items.id)"
             clauses.append(has if self.has_caption else f"NOT {has}")
@@ -75,6 +78,13 @@ class SearchFilter:
             has = "EXISTS (SELECT 1 FROM labels l WHERE l.item_id = items.id AND l.source = 'curator')"
             clauses.append(has if self.confirmed else f"NOT {has}")
         return "".join(f" AND {c}" for c in clauses), params
+
+    def _bound(self, seconds: float) -> float:
+        """A date-range end as the column holds it: EXIF dates in seconds; file dates in nanoseconds,
+        64-bit integers (years 1677 to 2262), so a day beyond them is that range's end, not an error."""
+        if self.date == "taken":
+            return seconds
+        return int(min(max(seconds * 10**9, _NS_MIN), _NS_MAX))
 
     def newest_first(self, row: ItemRow) -> tuple[float, int]:
         """Sort key of the date order; rows without the chosen date last."""

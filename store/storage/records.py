@@ -81,9 +81,7 @@ def read_records(catalog: Catalog, item_ids: Sequence[int] | None = None) -> lis
         for chunk, marks in id_chunks(item_ids):
             rows += catalog.conn.execute(sql + f" AND items.id IN ({marks})", chunk).fetchall()
     rows.sort(key=lambda r: (r[7], r[2] != "file", r[0]))
-    records = {
-        r[0]: ItemRecord(int(r[0]), int(r[1]), r[7], r[8], box_of(*r[2:7]), r[9], r[10]) for r in rows
-    }
+    records = {r[0]: ItemRecord(int(r[0]), int(r[1]), r[7], r[8], box_of(*r[2:7]), r[9], r[10]) for r in rows}
     _fill(catalog, records)
     return list(records.values())
 

@@ -190,3 +190,25 @@ def test_grid_entry_names_regions_and_tooltips_say_strength():
     region = GridEntry(1, "scans/album_page.jpg", "h", (0, 0, 5, 5), place=(3, 6))
     assert (region.name, region.folder) == ("album_page.jpg, photo 3 of 6", "scans")
     assert GridEntry(2, "top.jpg", None).folder == ""
+
+
+def test_show_more_turns_the_cut_off_off_and_reaches_beyond_the_first_page(tmp_path, monkeypatch):
+    """`more` is also set when every one of the TOP results passed the cut-off and others exist:
+    "Show more" (all) asks for more than TOP, not the same page again."""
+    import desktop.workers.search_worker as worker_module
+
+    root = tmp_path / "archive"
+    for n in range(6):
+        make_image(root / f"{n}.png", n)
+    location = locate_index(root)
+    with Catalog(location.catalog_path) as catalog:
+        Indexer(location, catalog, FakeEncoder(), decode_workers=1, thumbnails=False).index()
+        query = next(i.item_id for i in visible_items(catalog) if i.path == "0.png")
+    monkeypatch.setattr(worker_module, "TOP", 2)
+    searcher = worker_module.Searcher(tmp_path / "models", config.Settings())
+    searcher._encoders = (None, None, None)  # by item: the catalog's vectors, no model needed
+    first = searcher.answer(SearchRequest(1, root, item_id=query))
+    assert len(first.results) <= 2 and first.more
+    everything = searcher.answer(SearchRequest(2, root, item_id=query, all=True))
+    assert len(everything.results) == 5 and not everything.more
+    searcher.reset()

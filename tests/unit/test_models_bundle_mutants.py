@@ -106,6 +106,13 @@ def test_bundle_name_must_be_a_plain_folder_name(tmp_path, name):
     )
 
 
+@pytest.mark.parametrize("name", ["XLM-clip", "clip-B32", "ViT_x.2"])
+def test_bundle_names_with_capitals_and_dots_inside_are_valid(tmp_path, name):
+    folder = make_bundle(tmp_path / "b")
+    edit_manifest(folder, name=name)
+    assert load_bundle(folder).manifest["name"] == name
+
+
 @pytest.mark.parametrize("kind", ["clip", "image"])
 def test_embedding_dim_is_required_for_embedding_bundles(tmp_path, kind):
     folder = _clip(tmp_path / "c")

@@ -262,7 +262,7 @@ def test_background_sample_is_a_fixed_random_subset(service, monkeypatch):
     import store.services.search as search_module
 
     monkeypatch.setattr(search_module, "SAMPLE_SIZE", 12)
-    keys = service.vector_index.keys()
+    keys = np.sort(service.vector_index.keys())
     chosen = np.sort(np.random.default_rng(0).choice(keys, 12, replace=False))
     _, vectors = service.catalog.vectors(service.model_id, chosen.tolist())
     vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

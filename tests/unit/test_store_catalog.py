@@ -387,8 +387,11 @@ def test_an_existing_catalog_is_opened_without_ever_creating_one(tmp_path, monke
     [
         ("/srv/Box #1?/catalog.db", "posix", "file:///srv/Box%20%231%3F/catalog.db?mode=ro"),
         ("C:\\Archive\\catalog.db", "nt", "file:///C:/Archive/catalog.db?mode=ro"),
-        ("\\\\server\\share\\Фото\\catalog.db", "nt",
-         "file:////server/share/%D0%A4%D0%BE%D1%82%D0%BE/catalog.db?mode=ro"),
+        (
+            "\\\\server\\share\\Фото\\catalog.db",
+            "nt",
+            "file:////server/share/%D0%A4%D0%BE%D1%82%D0%BE/catalog.db?mode=ro",
+        ),
     ],
 )
 def test_sqlite_uris_keep_an_empty_authority_for_drives_and_shares(path, platform, uri):
