@@ -13,9 +13,12 @@ packages that `onnxruntime-gpu[cuda,cudnn]` brings): those are preloaded before 
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import inspect
 import logging
 import re
+import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -39,7 +42,7 @@ PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 GPU_PROVIDERS = ("CUDAExecutionProvider",)
 # Full float32 on the GPU, as the reference (transformers on torch) computes: onnxruntime's CUDA provider
 # otherwise rounds MatMul and Conv inputs to TF32 on Ampere and later GPUs, which changed vectors by
-# up to 1e-3, flipped beam-search captions and the order of labels (tools/gpu_check.py).
+# up to 1e-3, flipped beam-search captions and the order of labels (tools/gpu/check.py).
 PROVIDER_OPTIONS = {"CUDAExecutionProvider": {"use_tf32": "0"}}
 # Operators of integer-quantised graphs (QDQ, QLinear*, dynamic int8). The CUDA provider has no kernels
 # for most of them: it computes QDQ graphs in float (the shipped MobileNet's top label changed on 6% of
@@ -77,16 +80,37 @@ _gpu_libraries_lock = threading.Lock()
 _gpu_libraries_tried = False
 
 
-def _pip_cuda_folder() -> Path:
-    """Where pip puts the nvidia-* CUDA/cuDNN packages beside onnxruntime (onnxruntime.preload_dlls
-    looks there)."""
-    return Path(ort.__file__).resolve().parent.parent / "nvidia"
+@functools.cache
+def nvidia_driver_present() -> bool:
+    """Whether the NVIDIA driver's library loads: without it no CUDA session can run, so nothing is
+    prepared for one (no CUDA libraries preloaded, no graph parsed for its operators)."""
+    name = {"win32": "nvcuda.dll", "darwin": None}.get(sys.platform, "libcuda.so.1")
+    if name is None:
+        return False
+    try:
+        ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
+def _pip_cuda_runtime() -> Path | None:
+    """The CUDA runtime that pip's nvidia-* packages put beside onnxruntime (where preload_dlls looks),
+    if its major version is the one this onnxruntime was built for (torch may bring another)."""
+    try:
+        from onnxruntime.capi.build_and_package_info import cuda_version
+    except ImportError:
+        return None
+    folder = Path(ort.__file__).resolve().parent.parent / "nvidia"
+    major = str(cuda_version).split(".")[0]
+    pattern = f"cudart64_{major}*.dll" if sys.platform == "win32" else f"libcudart.so.{major}*"
+    return next(folder.rglob(pattern), None) if major and folder.is_dir() else None
 
 
 def load_gpu_libraries() -> None:
     """Preload pip-installed CUDA and cuDNN libraries, once per process, so that CUDAExecutionProvider
-    can use them. Nothing happens without a GPU provider or without such packages: then
-    onnxruntime.preload_dlls would only print its "Failed to load" lines on a computer without a GPU."""
+    can use them. Only with the NVIDIA driver and a matching CUDA runtime from pip: otherwise
+    onnxruntime.preload_dlls would print "Failed to load" lines to stdout (into `--json` output)."""
     global _gpu_libraries_tried
     with _gpu_libraries_lock:
         if _gpu_libraries_tried:
@@ -95,12 +119,13 @@ def load_gpu_libraries() -> None:
         preload = getattr(ort, "preload_dlls", None)  # onnxruntime >= 1.21
         if preload is None or not set(GPU_PROVIDERS) & set(ort.get_available_providers()):
             return
-        if not _pip_cuda_folder().is_dir():
+        runtime = _pip_cuda_runtime()
+        if runtime is None or not nvidia_driver_present():
             return
         try:
             preload()
         except Exception as exc:  # a broken CUDA install must not stop the CPU from working
-            logger.info("could not preload the CUDA libraries from %s: %s", _pip_cuda_folder(), exc)
+            logger.info("could not preload the CUDA libraries beside %s: %s", runtime, exc)
 
 
 # Providers that failed to run a session in this process (e.g. CUDA libraries missing): not retried,
@@ -151,7 +176,8 @@ def create_session(model: Path | bytes, options: SessionOptions | None = None) -
     for index, provider in enumerate(providers):
         try:
             # enable_fallback=0: a provider that fails raises here (the next one is tried below) instead
-            # of onnxruntime printing a banner to stdout and retrying on its own.
+            # of onnxruntime printing a banner to stdout and retrying on its own. It also stops
+            # onnxruntime from re-running a failed GPU run on the CPU: that run raises InferenceError.
             session = ort.InferenceSession(
                 source,
                 _session_options(options),
@@ -178,7 +204,7 @@ def create_session(model: Path | bytes, options: SessionOptions | None = None) -
 
 
 def _gpu_candidate() -> bool:
-    return any(p in GPU_PROVIDERS for p in candidate_providers())
+    return any(p in GPU_PROVIDERS for p in candidate_providers()) and nvidia_driver_present()
 
 
 def is_integer_quantised(model: Path | bytes) -> bool:
@@ -199,7 +225,7 @@ def is_integer_quantised(model: Path | bytes) -> bool:
 def _failure_reason(exc: Exception) -> str:
     """One readable line for a provider that failed: onnxruntime's CUDA errors span many lines of C++."""
     text = str(exc)
-    cuda = re.search(r"CUDA failure \d+: [^;\n]+", text)
+    cuda = re.search(r"(?:CUDA|CUDNN|CUBLAS) failure \d+: [^;\n]+", text)
     if cuda:
         return cuda.group(0).strip()
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
@@ -260,7 +286,11 @@ def probe_providers() -> list[ProviderProbe]:
             # Without enable_fallback=0, onnxruntime retries a failing provider on others and print()s
             # a banner about it (swapping sys.stdout to hide it is not safe off the main thread).
             session = ort.InferenceSession(
-                model, _session_options(SessionOptions()), providers=[provider], enable_fallback=0
+                model,
+                _session_options(SessionOptions()),
+                providers=[provider],
+                provider_options=_provider_options([provider]),
+                enable_fallback=0,
             )
             used = session.get_providers()[0]
             usable = used == provider

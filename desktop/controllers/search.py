@@ -19,7 +19,7 @@ from desktop.widgets.grid_model import GridEntry
 from desktop.widgets.problem_panel import problem_status
 from desktop.widgets.query_chip import QueryChip
 from desktop.widgets.thumbnail_grid import ThumbnailGrid
-from desktop.workers.search_worker import SearchOutcome, SearchRequest, SearchWorker
+from desktop.workers.search_worker import TOP, SearchOutcome, SearchRequest, SearchWorker
 
 # Settings the search models are loaded with (models.loading.session_options).
 SEARCH_MODEL_SETTINGS = {"device", "intra_op_threads"}
@@ -188,7 +188,10 @@ class SearchController(QObject):
         if divider is not None:
             text += self.tr("; below the line, weaker ones: {count}").format(count=len(entries) - strong)
         if outcome.more and not outcome.request.all:
-            text += self.tr(" — more below the relevance cut-off")
+            if len(outcome.results) < TOP:  # the cut-off held them back
+                text += self.tr(" — more below the relevance cut-off")
+            else:  # all TOP shown, and others exist (above the cut-off too, perhaps)
+                text += self.tr(" — more results exist")
         return text
 
     @property

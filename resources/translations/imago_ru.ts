@@ -1533,9 +1533,14 @@ are lost.&lt;/p&gt;</source>
         <translation>; ниже черты — более слабые: {count}</translation>
     </message>
     <message>
-        <location filename="../../desktop/controllers/search.py" line="191"/>
+        <location filename="../../desktop/controllers/search.py" line="192"/>
         <source> — more below the relevance cut-off</source>
         <translation> — ещё есть ниже порога релевантности</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/controllers/search.py" line="194"/>
+        <source> — more results exist</source>
+        <translation> — есть и другие результаты</translation>
     </message>
 </context>
 <context>

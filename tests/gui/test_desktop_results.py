@@ -120,6 +120,7 @@ def test_results_explain_themselves_and_clear(qtbot, models_dir, archive, tmp_pa
     ]
     _answer(qtbot, window, SearchOutcome(request, weak, more=True))
     assert window.results_label.text().startswith("No strong matches; the 3 closest shown")
+    assert window.results_label.text().endswith(" — more below the relevance cut-off")
     assert window.grid.divider_row is None and {e.match for e in window.grid_model.entries()} == {"possible"}
     tooltip = window.grid_model.index(0).data(Qt.ItemDataRole.ToolTipRole)
     assert "Possible match (score 0.100)" in tooltip
@@ -190,6 +191,42 @@ def test_grid_entry_names_regions_and_tooltips_say_strength():
     region = GridEntry(1, "scans/album_page.jpg", "h", (0, 0, 5, 5), place=(3, 6))
     assert (region.name, region.folder) == ("album_page.jpg, photo 3 of 6", "scans")
     assert GridEntry(2, "top.jpg", None).folder == ""
+
+
+def test_a_full_page_of_strong_matches_says_more_exist_not_below_the_cut_off(
+    qtbot, models_dir, archive, monkeypatch
+):
+    import desktop.controllers.search as controller_module
+
+    window = open_indexed(qtbot, models_dir, archive)
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == ARCHIVE_FILES, timeout=TIMEOUT_MS)
+    browsed = window.grid_model.entries()
+    monkeypatch.setattr(controller_module, "TOP", 3)
+    window.search_field.setText("pagoda")
+    with qtbot.waitSignal(window.results_shown, timeout=TIMEOUT_MS) as shown:
+        window.run_text_search()
+    strong = [SearchResult(e.item_id, e.path, 0.9, None, ["image similarity 0.900"], hash=e.hash)
+              for e in browsed[:3]]  # fmt: skip
+    _answer(qtbot, window, SearchOutcome(shown.args[0].request, strong, more=True))
+    assert window.results_label.text().startswith("Strong matches: 3 — more results exist")
+
+
+def test_a_first_search_by_item_answers_before_any_index_run_ends(tmp_path):
+    """The search thread reads the query's thumbnail from the archive's cache; it must not depend on
+    an index run having reset it first (it raised AttributeError: no answer came)."""
+    import desktop.workers.search_worker as worker_module
+
+    root = tmp_path / "archive"
+    make_image(root / "a.png", 1)
+    location = locate_index(root)
+    with Catalog(location.catalog_path) as catalog:
+        Indexer(location, catalog, FakeEncoder(), decode_workers=1, thumbnails=False).index()
+        query = next(i.item_id for i in visible_items(catalog))
+    searcher = worker_module.Searcher(tmp_path / "models", config.Settings())
+    searcher._encoders = (None, None, None)  # by item: the catalog's vectors, no model needed
+    outcome = searcher.answer(SearchRequest(1, root, item_id=query))
+    assert outcome.error is None and outcome.query.path == "a.png"
+    searcher.reset()
 
 
 def test_show_more_turns_the_cut_off_off_and_reaches_beyond_the_first_page(tmp_path, monkeypatch):

@@ -539,6 +539,46 @@ def test_the_cut_off_is_the_same_after_the_vector_index_is_rebuilt(tmp_path, mon
             return service.similar_to_item(item_of(service, "subject/original.png"), top=5).threshold
 
     before = threshold()
-    for path in locate_index(archive).path.glob("vectors-*"):
+    saved = list(locate_index(archive).path.glob("vectors-*.usearch"))
+    assert saved  # the index file the first opening loaded
+    for path in saved:
         path.unlink()
     assert threshold() == pytest.approx(before, abs=1e-9)
+
+
+def test_a_catalog_gone_after_the_check_is_an_error_and_is_not_recreated(tmp_path, monkeypatch):
+    """Searching never creates a catalog: one deleted between the existence check and the open
+    (another program, a share going away) is reported, not replaced by an empty one."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    catalog_path = locate_index(archive).catalog_path
+    real_is_file = Path.is_file
+    monkeypatch.setattr(Path, "is_file", lambda self: self == catalog_path or real_is_file(self))
+    with pytest.raises(ImagoError):
+        SearchService.open(archive, image_encoder=FakeImageEncoder())
+    assert not catalog_path.exists()
+
+
+def test_the_cut_off_is_a_cosine_one_whatever_the_stored_vector_lengths(tmp_path, monkeypatch):
+    """The background sample is normalised like the scores: vectors stored at another length (3x)
+    give the same cut-off as unit ones."""
+    monkeypatch.setattr(search_module, "SAMPLE_SIZE", 12)
+    vectors = np.random.default_rng(5).standard_normal((30, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    thresholds = []
+    for scale in (1.0, 3.0):
+        archive = tmp_path / f"x{scale:g}"
+        archive.mkdir()
+        with Catalog(locate_index(archive).catalog_path) as catalog:
+            ids = [
+                catalog.ensure_file_item(
+                    catalog.upsert_file(
+                        f"{i}.png".encode(), size=1, mtime_ns=1, hash=f"h{i}", status="indexed"
+                    )
+                )
+                for i in range(30)
+            ]
+            catalog.put_embeddings("m", ids, vectors * scale)
+        with SearchService.open(archive, model_id="m") as service:
+            thresholds.append(service.similar_to_item(ids[0], top=5).threshold)
+    assert thresholds[0] is not None and thresholds[1] == pytest.approx(thresholds[0], abs=1e-6)

@@ -191,6 +191,13 @@ def test_a_gpu_that_fails_to_start_is_explained_in_one_line(monkeypatch):
     }
 
 
+def test_the_probe_asks_for_the_gpu_as_sessions_do(monkeypatch):
+    """`doctor` must not call the GPU usable with options the real sessions then fail on."""
+    fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    probe_providers()
+    assert fake.provider_options[0] == {"CUDAExecutionProvider": {"use_tf32": "0"}}
+
+
 def test_device_gpu_runs_on_a_working_gpu(monkeypatch):
     fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
     session = create_session(PROBE, SessionOptions(device="gpu"))
@@ -244,16 +251,16 @@ def test_device_cpu_never_asks_for_the_gpu(monkeypatch):
 
 
 class FakePreload:
-    """onnxruntime.preload_dlls, with pip's nvidia-* packages beside onnxruntime or not."""
+    """onnxruntime.preload_dlls, with pip's nvidia-* packages (a matching CUDA runtime) beside
+    onnxruntime or not, and the NVIDIA driver or not."""
 
-    def __init__(self, monkeypatch, tmp_path, *, pip_cuda: bool, fails: bool = False):
+    def __init__(self, monkeypatch, tmp_path, *, pip_cuda: bool, fails: bool = False, driver: bool = True):
         import models.session as session_module
 
-        folder = tmp_path / "site-packages" / "nvidia"
-        if pip_cuda:
-            folder.mkdir(parents=True)
+        runtime = tmp_path / "site-packages" / "nvidia" / "cu13" / "lib" / "libcudart.so.13"
         monkeypatch.setattr(session_module, "_gpu_libraries_tried", False)
-        monkeypatch.setattr(session_module, "_pip_cuda_folder", lambda: folder)
+        monkeypatch.setattr(session_module, "_pip_cuda_runtime", lambda: runtime if pip_cuda else None)
+        monkeypatch.setattr(session_module, "nvidia_driver_present", lambda: driver)
         monkeypatch.setattr(session_module.ort, "preload_dlls", self, raising=False)
         self.calls = 0
         self.fails = fails
@@ -273,16 +280,19 @@ def test_pip_installed_cuda_is_preloaded_once_before_the_first_gpu_session(monke
 
 
 @pytest.mark.parametrize(
-    ("device", "available", "pip_cuda"),
+    ("device", "available", "pip_cuda", "driver"),
     [
-        ("cpu", GPU_AND_CPU, True),  # the CPU never loads CUDA
-        ("auto", ["CPUExecutionProvider"], True),  # onnxruntime without a GPU provider
-        ("auto", GPU_AND_CPU, False),  # system-wide CUDA (or none): preload_dlls would only print failures
+        ("cpu", GPU_AND_CPU, True, True),  # the CPU never loads CUDA
+        ("auto", ["CPUExecutionProvider"], True, True),  # onnxruntime without a GPU provider
+        ("auto", GPU_AND_CPU, False, True),  # system-wide CUDA, none, or torch's of another major version
+        ("auto", GPU_AND_CPU, True, False),  # no NVIDIA driver: preload_dlls would print its failures
     ],
 )
-def test_cuda_is_not_preloaded_where_it_cannot_help(monkeypatch, tmp_path, device, available, pip_cuda):
+def test_cuda_is_not_preloaded_where_it_cannot_help(
+    monkeypatch, tmp_path, device, available, pip_cuda, driver
+):
     FakeOrt(monkeypatch, available, "CPUExecutionProvider")
-    preload = FakePreload(monkeypatch, tmp_path, pip_cuda=pip_cuda)
+    preload = FakePreload(monkeypatch, tmp_path, pip_cuda=pip_cuda, driver=driver)
     create_session(PROBE, SessionOptions(device=device))
     assert preload.calls == 0
 
@@ -308,7 +318,10 @@ SHIPPED_MODEL = resource_path("models", "mobilenet-v2-imagenet", "model.onnx")  
 
 def test_integer_quantised_graphs_run_on_the_cpu_with_device_auto(monkeypatch, caplog):
     """The CUDA provider computes QDQ graphs in float: the shipped model's labels changed on the GPU."""
+    import models.session as session_module
+
     fake = FakeOrt(monkeypatch, GPU_AND_CPU, "CUDAExecutionProvider")
+    monkeypatch.setattr(session_module, "nvidia_driver_present", lambda: True)
     with caplog.at_level("INFO", logger="models.session"):
         session = create_session(SHIPPED_MODEL, SessionOptions(device="auto"))
     assert session.get_providers() == ["CPUExecutionProvider"] and fake.asked == [["CPUExecutionProvider"]]
@@ -323,10 +336,16 @@ def test_device_gpu_runs_integer_quantised_graphs_on_the_gpu_as_asked(monkeypatc
     assert fake.asked == [GPU_AND_CPU]
 
 
-def test_graphs_are_not_parsed_where_no_gpu_can_be_used(monkeypatch):
+@pytest.mark.parametrize(
+    ("available", "driver"),
+    [(["CPUExecutionProvider"], True), (GPU_AND_CPU, False)],  # no GPU provider; onnxruntime-gpu, no driver
+)
+def test_graphs_are_not_parsed_where_no_gpu_can_be_used(monkeypatch, available, driver):
+    """Most curators' computers: parsing a model (up to a second for a large one) would buy nothing."""
     import models.session as session_module
 
-    FakeOrt(monkeypatch, ["CPUExecutionProvider"], "CPUExecutionProvider")
+    FakeOrt(monkeypatch, available, "CPUExecutionProvider")
+    monkeypatch.setattr(session_module, "nvidia_driver_present", lambda: driver)
     monkeypatch.setattr(session_module, "is_integer_quantised", lambda model: pytest.fail("parsed"))
     create_session(SHIPPED_MODEL, SessionOptions(device="auto"))
 
@@ -399,3 +418,28 @@ def test_a_dropped_model_frees_its_sessions_at_once():
         assert [ref() is None for ref in sessions] == [True] * 4
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    ("installed", "found"),
+    [
+        ("nvidia/cu13/lib/libcudart.so.13", True),
+        ("nvidia/cuda_runtime/lib/libcudart.so.12", False),
+        (None, False),
+    ],
+)
+def test_pip_cuda_counts_only_for_the_cuda_onnxruntime_was_built_for(monkeypatch, tmp_path, installed, found):
+    """torch's CUDA wheels may put another CUDA major version there: preloading it would only fail."""
+    import onnxruntime.capi.build_and_package_info as build_info
+
+    import models.session as session_module
+
+    site = tmp_path / "site-packages"
+    (site / "onnxruntime").mkdir(parents=True)
+    if installed:
+        (site / installed).parent.mkdir(parents=True)
+        (site / installed).write_bytes(b"")
+    monkeypatch.setattr(session_module.ort, "__file__", str(site / "onnxruntime" / "__init__.py"))
+    monkeypatch.setattr(session_module.sys, "platform", "linux")
+    monkeypatch.setattr(build_info, "cuda_version", "13.0", raising=False)
+    assert (session_module._pip_cuda_runtime() is not None) is found

@@ -39,7 +39,7 @@ def _paths(catalog: Catalog, filters: SearchFilter) -> set[str]:
     return {item.path for item in visible_items(catalog, filters=filters)}
 
 
-def test_folder_names_with_like_wildcards_or_a_leading_x_select_just_that_folder(catalog):
+def test_folder_names_with_like_wildcards_or_letters_the_path_trims_select_just_that_folder(catalog):
     for path in ("50%/a.jpg", "50%/deep/b.jpg", "50 off/deep/c.jpg",  # "%" is LIKE's "anything"
                  "a_b/d.jpg", "a_b/deep/e.jpg", "axb/deep/f.jpg",  # "_" is LIKE's "any one character"
                  "Xmas/g.jpg", "Xmas/deep/h.jpg", "mas/i.jpg"):  # fmt: skip
