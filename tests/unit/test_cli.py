@@ -272,9 +272,20 @@ def test_os_and_database_errors_are_one_line(monkeypatch, capsys, error, message
 
 
 def test_a_suite_that_dies_reports_its_exit_status_or_signal():
+    import signal
+
     from benchmarks import harness
 
     # Stand-in suites called as suite(quick=True): os._exit(1) and signal.raise_signal(1) (SIGHUP).
+    # A run under nohup ignores SIGHUP, and the suite's process would inherit that: not here.
+    restore = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        _suites_that_die(harness)
+    finally:
+        signal.signal(signal.SIGHUP, restore)
+
+
+def _suites_that_die(harness) -> None:
     suites = {"exits": "os:_exit", "killed": "signal:raise_signal"}
     exited = harness.run_suite("exits", True, suites)
     assert exited.error == "suite process exited with status 1 before reporting"
