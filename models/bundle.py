@@ -62,6 +62,14 @@ KINDS = ("clip", "git", "head", "image")
 _REQUIRED_ROLES = {"clip": ("image", "text", "tokenizer"), "head": ("model",), "git": (), "image": ("model",)}
 
 
+INT8_SUFFIX = "-int8"  # an int8 image tower's model id: its vectors differ slightly from the fp32 one's
+
+
+def base_model_id(model_id: str) -> str:
+    """The model id without its precision suffix (an int8 tower shares the fp32 one's space)."""
+    return model_id.removesuffix(INT8_SUFFIX)
+
+
 @dataclass
 class Bundle:
     """An installed (or fixture) model bundle: its folder and its validated manifest."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from models.bundle import Bundle
+from models.bundle import INT8_SUFFIX, Bundle
 from models.errors import BundleError, InputError
 from models.preprocess import PreprocessSpec, preprocess
 from models.session import Lazy, LazySession, SessionOptions
@@ -57,7 +57,7 @@ class ClipImageEncoder:
             raise BundleError(f"bundle {bundle.path} has no int8 image tower (files.image_int8)")
         self.bundle = bundle
         self.quantized = bool(quantized)
-        self.model_id = bundle.model_id + ("-int8" if quantized else "")
+        self.model_id = bundle.model_id + (INT8_SUFFIX if quantized else "")
         self.dim = int(bundle.manifest["embedding_dim"])
         self.spec = PreprocessSpec.from_manifest(bundle.manifest.get("preprocessing"), where=bundle.path)
         self.input_size = self.spec.input_size

@@ -153,7 +153,9 @@ def load_ensemble_encoder(
     if not settings.ensemble_model:
         return None
     encoder = image_encoder(find_image_bundle(models_dir, settings.ensemble_model), session_options(settings))
-    if encoder.model_id.removesuffix("-int8") == first_model_id.removesuffix("-int8"):
+    from models.bundle import base_model_id
+
+    if base_model_id(encoder.model_id) == base_model_id(first_model_id):
         logger.warning("ensemble_model %s is the image model itself: no ensemble", settings.ensemble_model)
         return None
     return encoder

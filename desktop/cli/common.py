@@ -104,7 +104,7 @@ def open_catalog(archive: str):
     location = locate_index(archive_folder(archive), create=False)
     if not location.catalog_path.is_file():
         raise ArchiveError(f"{archive} has not been indexed yet (no {location.catalog_path})")
-    return location, Catalog(location.catalog_path)
+    return location, Catalog(location.catalog_path, create=False)  # deleted meanwhile: reported, not remade
 
 
 def models_dir(args: argparse.Namespace, *, existing: bool = False) -> Path:

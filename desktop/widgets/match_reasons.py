@@ -24,27 +24,29 @@ def _say(template: str, **values: str) -> str:
     return QCoreApplication.translate("MatchReasons", template).format(**values)
 
 
-# Each reason the search service gives (its English text is the template's source) -> how it is said.
-_REASONS = [
-    (re.compile(r"image similarity (?P<score>[\d.]+) \((?P<first>\S+) (?P<a>[\d.]+), (?P<second>\S+) "
-                r"(?P<b>[\d.]+), weight (?P<weight>[\d.]+)\)$"),
-     QT_TRANSLATE_NOOP("MatchReasons",
-                       "image similarity {score} ({first} {a}, {second} {b}, weight {weight})")),
-    (re.compile(r"image similarity (?P<score>[\d.]+)$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "image similarity {score}")),
-    (re.compile(r"text-image similarity (?P<score>[\d.]+) \(rank (?P<rank>\d+)\)$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "text-image similarity {score} (rank {rank})")),
-    (re.compile(r"partial keyword match in (?P<column>\w+): (?P<words>.*)$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "partial keyword match in {column}: {words}")),
-    (re.compile(r"keyword match in (?P<column>\w+): (?P<words>.*)$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "keyword match in {column}: {words}")),
-    (re.compile(r"weak match: below the relevance cut-off$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "weak match: below the relevance cut-off")),
-    (re.compile(r"exact duplicate: same file content as the query$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "exact duplicate: same file content as the query")),
-    (re.compile(r"part of the same file as the query$"),
-     QT_TRANSLATE_NOOP("MatchReasons", "part of the same file as the query")),
-]  # fmt: skip
+# Each reason the search service gives, as its English text reads with the values in braces: that text is
+# also the template the translation fills (most specific first: a shorter form may match a longer one).
+_TEMPLATES = [
+    QT_TRANSLATE_NOOP(
+        "MatchReasons", "image similarity {score} ({first} {a}, {second} {b}, weight {weight})"
+    ),
+    QT_TRANSLATE_NOOP("MatchReasons", "image similarity {score}"),
+    QT_TRANSLATE_NOOP("MatchReasons", "text-image similarity {score} (rank {rank})"),
+    QT_TRANSLATE_NOOP("MatchReasons", "partial keyword match in {column}: {words}"),
+    QT_TRANSLATE_NOOP("MatchReasons", "keyword match in {column}: {words}"),
+    QT_TRANSLATE_NOOP("MatchReasons", "weak match: below the relevance cut-off"),
+    QT_TRANSLATE_NOOP("MatchReasons", "exact duplicate: same file content as the query"),
+    QT_TRANSLATE_NOOP("MatchReasons", "part of the same file as the query"),
+]
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """The regular expression of a reason written from `template`: its text, each {name} a group."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(f"(?P<{p}>.+?)" if i % 2 else re.escape(p) for i, p in enumerate(parts)) + "$")
+
+
+_REASONS = [(_pattern(template), template) for template in _TEMPLATES]
 
 
 def shown_reason(reason: str) -> str:

@@ -1252,42 +1252,42 @@
         <translation>метки</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="31"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="30"/>
         <source>image similarity {score} ({first} {a}, {second} {b}, weight {weight})</source>
         <translation>сходство изображений {score} ({first} {a}, {second} {b}, вес {weight})</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="34"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="33"/>
         <source>image similarity {score}</source>
         <translation>сходство изображений {score}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="36"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="34"/>
         <source>text-image similarity {score} (rank {rank})</source>
         <translation>сходство с текстом {score} (место {rank})</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="38"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="35"/>
         <source>partial keyword match in {column}: {words}</source>
         <translation>часть слов найдена в поле «{column}»: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="40"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="36"/>
         <source>keyword match in {column}: {words}</source>
         <translation>слова найдены в поле «{column}»: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="42"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="37"/>
         <source>weak match: below the relevance cut-off</source>
         <translation>слабое совпадение: ниже порога релевантности</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="44"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="38"/>
         <source>exact duplicate: same file content as the query</source>
         <translation>точная копия: то же содержимое файла, что у образца</translation>
     </message>
     <message>
-        <location filename="../../desktop/widgets/match_reasons.py" line="46"/>
+        <location filename="../../desktop/widgets/match_reasons.py" line="39"/>
         <source>part of the same file as the query</source>
         <translation>часть того же файла, что и образец</translation>
     </message>

@@ -120,7 +120,7 @@ def find_duplicates(
     # One representative per content: near pairs link distinct contents, and vectors are theirs.
     representative = {i: ids[0] for ids in by_hash.values() for i in ids}
     if near and index is not None:
-        _link_near(catalog, index, archive, copies, list(by_hash), by_hash, links,
+        _link_near(catalog, index, archive, copies, [ids[0] for ids in by_hash.values()], links,
                    thumbnails, min_cosine, max_hamming, progress)  # fmt: skip
     components: dict[int, list[int]] = {}
     for item_id in links.parent:
@@ -137,12 +137,11 @@ def find_duplicates(
 
 
 def _link_near(
-    catalog: Catalog, index: VectorIndex, archive: Path, copies: dict[int, FileCopy], hashes: list[str],
-    by_hash: dict[str, list[int]], links: _UnionFind, thumbnails: ThumbnailCache | None,
+    catalog: Catalog, index: VectorIndex, archive: Path, copies: dict[int, FileCopy],
+    representatives: list[int], links: _UnionFind, thumbnails: ThumbnailCache | None,
     min_cosine: float, max_hamming: int, progress: Callable[[int, int], None] | None,
 ) -> None:  # fmt: skip
-    """Join the representatives of contents that are near duplicates of each other."""
-    representatives = [by_hash[h][0] for h in hashes]
+    """Join the representatives (one item per content) that are near duplicates of each other."""
     keep = set(representatives)
     perceptual_hashes: dict[int, int | None] = {}
 
@@ -168,14 +167,13 @@ def _link_near(
 
 
 def _scores(
-    catalog: Catalog, index: VectorIndex | None, ids: list[int], representative: dict[int, int]
+    catalog: Catalog, index: VectorIndex, ids: list[int], representative: dict[int, int]
 ) -> dict[int, float]:
-    """Cosine similarity of each of `ids` to the first (through their contents' representatives)."""
+    """Cosine similarity of each of `ids` (a near group: found through `index`) to the first, through
+    their contents' representatives."""
     rep = {i: representative.get(i, i) for i in ids}
-    keys, vecs = catalog.vectors(index.model_id, sorted(set(rep.values()))) if index is not None else ([], [])
-    vecs = np.asarray(vecs, dtype=np.float32).reshape(len(keys), -1)
-    vecs = normalise(vecs)
-    by_rep = dict(zip(np.asarray(keys).tolist(), vecs, strict=True))
+    keys, vecs = catalog.vectors(index.model_id, sorted(set(rep.values())))
+    by_rep = dict(zip(keys.tolist(), normalise(vecs), strict=True))
     first = by_rep.get(rep[ids[0]])
     if first is None:
         return dict.fromkeys(ids, 0.0)

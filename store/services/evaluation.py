@@ -273,7 +273,8 @@ def evaluate(
 
 def _rows_kept(vectors: np.ndarray, failed: list[int], dropped: set[int]) -> np.ndarray:
     """The rows of `vectors` (one per sample, less the `failed` ones) whose sample is not `dropped`."""
-    samples = [i for i in range(len(vectors) + len(failed)) if i not in set(failed)]
+    failed_set = set(failed)
+    samples = [i for i in range(len(vectors) + len(failed)) if i not in failed_set]
     return vectors[np.array([i not in dropped for i in samples], bool)]
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.bundle import base_model_id
 from models.errors import ImagoError, InputError
 from store.errors import ArchiveError, FileIndexError
 from store.ingestion.decoder import DecodedImage, decode_file
@@ -130,10 +131,11 @@ class SearchService:
         self.ensemble = ensemble
         self._sample: np.ndarray | None = None
         self._pair_sample: tuple[np.ndarray, np.ndarray] | None = None
+        base = base_model_id(self.model_id)
         for encoder in (image_encoder, text_encoder):
             # Another model's encoders are never compared with these vectors (see below and
             # _encode_image); the same model with another size means a broken bundle or index.
-            same_model = encoder is not None and _base_model(encoder.model_id) == _base_model(self.model_id)
+            same_model = encoder is not None and base_model_id(encoder.model_id) == base
             if same_model and encoder.dim != vector_index.dim:
                 raise ImagoError(
                     f"model {encoder.model_id} gives {encoder.dim}-dimensional vectors, but the archive "
@@ -141,9 +143,7 @@ class SearchService:
                 )
         # The text tower belongs to the image encoder's model; if the archive holds another model's
         # vectors, text vectors would be compared with an unrelated space.
-        other_space = image_encoder is not None and _base_model(image_encoder.model_id) != _base_model(
-            self.model_id
-        )
+        other_space = image_encoder is not None and base_model_id(image_encoder.model_id) != base
         if other_space and text_encoder is not None:
             logger.warning(
                 "archive was indexed with %s, not %s: text search uses keywords only",
@@ -489,8 +489,3 @@ def pick_model(catalog: Catalog, wanted: str | None) -> tuple[str, int]:
     if wanted is not None:
         logger.warning("archive has no %s vectors; searching %s vectors", wanted, rows[0][0])
     return rows[0][0], int(rows[0][1])
-
-
-def _base_model(model_id: str) -> str:
-    """The model id without its precision suffix (an int8 tower shares the fp32 one's space)."""
-    return model_id.removesuffix("-int8")

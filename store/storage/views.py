@@ -76,11 +76,13 @@ def is_visible(catalog: Catalog, item_id: int) -> bool:
 # -- the grid and the details panel ----------------------------------------------------------------
 
 
-# The n-th of its file's visible regions (in the order they were found) and how many it has.
+# The n-th of its file's visible regions (in the order they were found) and how many it has; NULL for a
+# whole file (not counted: browsing lists every file).
 _REGION_PLACE = (
-    "(SELECT count(*) FROM items r WHERE r.file_id = items.file_id AND r.kind = 'region' "
-    "AND r.hidden = 0 AND r.id <= items.id), "
-    "(SELECT count(*) FROM items r WHERE r.file_id = items.file_id AND r.kind = 'region' AND r.hidden = 0)"
+    "CASE WHEN items.kind = 'region' THEN (SELECT count(*) FROM items r WHERE r.file_id = items.file_id "
+    "AND r.kind = 'region' AND r.hidden = 0 AND r.id <= items.id) END, "
+    "CASE WHEN items.kind = 'region' THEN (SELECT count(*) FROM items r WHERE r.file_id = items.file_id "
+    "AND r.kind = 'region' AND r.hidden = 0) END"
 )
 # Browse orders: the path (folder by folder), the file name, and the newest date taken or modified
 # first (files without a date taken last); a file before its regions.

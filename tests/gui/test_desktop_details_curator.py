@@ -106,8 +106,6 @@ def test_use_the_caption_as_description(qtbot, panel):
 
 
 def test_adding_a_label_completes_from_vocabularies_and_archive(qtbot, panel):
-    confirmed = []
-    panel.label_confirmed.connect(lambda *args: confirmed.append(args))
     panel.set_archive_labels({"category": ["Tula samovar"]})
     panel.show_item(_details(6))
     offered = panel.labels.names["category"].stringList()

@@ -12,10 +12,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_models_bundle import make_bundle
+from test_models_bundle import _zip_with, make_bundle
 
 import models.bundle_install as install_module
-from models.bundle import MANIFEST, load_bundle
+from models.bundle import MANIFEST, load_bundle, write_manifest
 from models.bundle_install import install_bundle, remove_bundle
 from models.errors import BundleError
 
@@ -66,8 +66,6 @@ def test_zip_with_windows_separators(tmp_path):
     src = make_bundle(tmp_path / "src")
     (src / "sub").mkdir()
     (src / "sub" / "vocab.txt").write_text("a\nb\n")
-    from models.bundle import write_manifest
-
     write_manifest(
         src, {**load_bundle(src).manifest, "files": {"model": "head.onnx", "labels": "sub/vocab.txt"}}
     )
@@ -192,12 +190,7 @@ def test_damaged_zip_data_is_one_clear_error(tmp_path):
 def test_entry_that_is_not_a_file_or_folder(tmp_path):
     fifo = zipfile.ZipInfo("pipe")
     fifo.external_attr = 0o010644 << 16  # S_IFIFO
-    entries = _bundle_entries(tmp_path)
-    archive = tmp_path / "fifo.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for entry, data in entries.items():
-            zf.writestr(entry, data)
-        zf.writestr(fifo, b"")
+    archive = _zip_with(tmp_path, fifo, b"")
     assert _refused(archive, tmp_path / "models") == (
         f"refusing bundle archive {archive}: entry 'pipe' is not a file or folder"
     )
@@ -249,15 +242,9 @@ def test_files_in_nested_folders_and_a_new_nested_model_folder(tmp_path):
     src = make_bundle(tmp_path / "src")
     (src / "a" / "b").mkdir(parents=True)
     shutil.move(src / "head.onnx", src / "a" / "b" / "head.onnx")
-    from models.bundle import write_manifest
-
-    write_manifest(src, {**load_bundle_manifest(src), "files": {"model": "a/b/head.onnx"}})
+    write_manifest(src, {**json.loads((src / MANIFEST).read_text()), "files": {"model": "a/b/head.onnx"}})
     bundle = install_bundle(src, tmp_path / "new" / "deep" / "models")
     assert bundle.file("model").read_bytes() == b"not really onnx, but hashed"
-
-
-def load_bundle_manifest(folder: Path) -> dict:
-    return json.loads((folder / MANIFEST).read_text())
 
 
 # --- staging, replacing, removing ---------------------------------------------------------------------------
@@ -310,7 +297,7 @@ def test_folder_paths_are_checked_as_windows_reads_them(tmp_path):
     not that file."""
     src = make_bundle(tmp_path / "src")
     shutil.move(src / "head.onnx", src / "sub\\head.onnx")
-    manifest = load_bundle_manifest(src)
+    manifest = json.loads((src / MANIFEST).read_text())
     manifest["files"]["model"]["path"] = "sub\\head.onnx"
     (src / MANIFEST).write_text(json.dumps(manifest))
     assert _refused(src, tmp_path / "models") == f"bundle {src}: file 'sub\\\\head.onnx' is missing"

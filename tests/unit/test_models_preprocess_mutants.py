@@ -13,8 +13,6 @@ from models import preprocess as pp
 from models.errors import BundleError, ImageDecodeError
 from models.preprocess import PreprocessSpec, load_image, preprocess, preprocess_one, resized_pixels, to_rgb
 
-PLAIN = {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
-
 
 def _row(image: Image.Image) -> list[int]:
     """The red channel of the first row of `to_rgb(image)`."""
@@ -194,7 +192,5 @@ def test_jpeg_draft_keeps_both_sides_at_least_twice_the_input(tmp_path, size, dr
 
 
 def test_premultiplied_grey_with_alpha_is_composited_like_its_straight_form():
-    from models.preprocess import to_rgb
-
     straight = Image.new("LA", (4, 4), (100, 128))
     assert to_rgb(straight.convert("La")).getpixel((0, 0)) == to_rgb(straight).getpixel((0, 0))

@@ -13,6 +13,8 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image, ImageFile
+from store_fakes import _png_chunk
+from test_store_decoder import _encode
 
 from store import errors
 from store.ingestion import decoder
@@ -23,22 +25,12 @@ TAKEN = "2021:05:04 10:11:12"
 TAKEN_AT = float(calendar.timegm((2021, 5, 4, 10, 11, 12)))
 
 
-def _encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
-    out = io.BytesIO()
-    img.save(out, fmt, **kwargs)
-    return out.getvalue()
-
-
 def _png_claiming(width: int, height: int, padding: int) -> bytes:
     """A PNG header claiming `width` x `height`, padded with a text chunk to `padding` bytes or more."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"tEXt", b"note\x00" + b"x" * padding)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"tEXt", b"note\x00" + b"x" * padding)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b"")
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ import stat
 from types import SimpleNamespace
 
 from store_fakes import make_image
+from test_store_scanner_unavailable import _scandir_fails
 
 from store.ingestion import scanner
 from store.ingestion.scanner import Entry, Unavailable, plan_scan, walk
@@ -48,16 +49,12 @@ class _Listed:
         )
 
 
-def _listing(monkeypatch, fails=None, **by_name):
-    """os.scandir lists through _Listed (`by_name`: name -> _Listed keyword arguments); `fails`:
-    {folder: OSError} for folders whose listing fails."""
+def _listing(monkeypatch, **by_name):
+    """os.scandir lists through _Listed (`by_name`: name -> _Listed keyword arguments)."""
     real_scandir = os.scandir
-    fails = {os.path.realpath(os.fsencode(k)): v for k, v in (fails or {}).items()}
 
     class Listing:
         def __init__(self, path=b"."):
-            if (exc := fails.get(os.path.realpath(os.fsencode(path)))) is not None:
-                raise exc
             self._it = real_scandir(path)
 
         def __enter__(self):
@@ -86,11 +83,8 @@ def test_unavailable_folders_say_why_and_the_walk_goes_on(tmp_path, monkeypatch)
         make_image(tmp_path / folder / "x.jpg", 1)
     denied = PermissionError(errno.EACCES, "Permission denied")
     _stat_fails(monkeypatch, os.path.join(os.fsencode(tmp_path), b"b"), denied)
-    _listing(
-        monkeypatch,
-        fails={tmp_path / "c": OSError(errno.EIO, "Input/output error")},
-        d={"is_dir_error": OSError(errno.ESTALE, "Stale file handle")},  # "e" comes after it
-    )
+    _listing(monkeypatch, d={"is_dir_error": OSError(errno.ESTALE, "Stale file handle")})  # "e" after it
+    _scandir_fails(monkeypatch, tmp_path / "c", OSError(errno.EIO, "Input/output error"))
     found = list(walk(tmp_path))
     assert [e.raw_path for e in found if isinstance(e, Entry)] == [b"a/x.jpg", b"e/x.jpg"]
     assert [u for u in found if isinstance(u, Unavailable)] == [
@@ -105,7 +99,7 @@ def test_files_walked_after_an_unavailable_folder_are_still_planned(tmp_path, mo
     make_image(tmp_path / "b" / "same.jpg", 2)
     known = {raw: _indexed(i, tmp_path, raw) for i, raw in enumerate([b"a/old.jpg", b"b/same.jpg"], 1)}
     make_image(tmp_path / "b" / "new.jpg", 3)
-    _listing(monkeypatch, fails={tmp_path / "a": PermissionError(errno.EACCES, "Permission denied")})
+    _scandir_fails(monkeypatch, tmp_path / "a", PermissionError(errno.EACCES, "Permission denied"))
     plan = plan_scan(tmp_path, known, walk(tmp_path))
     assert plan.unavailable == [Unavailable(b"a", "cannot list folder: Permission denied")]
     assert [e.raw_path for e in plan.unchanged] == [b"b/same.jpg"]

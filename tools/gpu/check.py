@@ -26,6 +26,7 @@ machine's loader configuration: run it last.
 """
 
 import collections
+import importlib.metadata
 import json
 import lzma
 import os
@@ -238,9 +239,10 @@ def _clip_encoder(device: str, quantized: bool, batch: int = 32):
 @step
 def parity_clip_full():
     out = {}
+    images = None
     for quantized in (False, True):
         encoders = {d: _clip_encoder(d, quantized) for d in ("cpu", "gpu")}
-        images = _photos(64, encoders["cpu"].input_size)
+        images = images or _photos(64, encoders["cpu"].input_size)
         vectors = {d: e.encode(images) for d, e in encoders.items()}
         out["int8" if quantized else "fp32"] = {
             **_compare(vectors["cpu"], vectors["gpu"]),
@@ -249,7 +251,8 @@ def parity_clip_full():
     return out
 
 
-def _profile(path: Path, feeds: dict) -> dict:
+def _profile(path: Path, pixels: np.ndarray) -> dict:
+    """Kernels per execution provider over three runs of the graph at `path` on `pixels`."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -258,6 +261,7 @@ def _profile(path: Path, feeds: dict) -> dict:
     session = ort.InferenceSession(
         str(path), options, providers=["CUDAExecutionProvider", "CPUExecutionProvider"]
     )
+    feeds = {session.get_inputs()[0].name: pixels}
     for _ in range(3):
         session.run(None, feeds)
     profile = json.loads(Path(session.end_profiling()).read_text())
@@ -280,17 +284,9 @@ def _profile(path: Path, feeds: dict) -> dict:
 def placement():
     """Which operators run on CUDA (onnxruntime's profile), for the shipped model and the CLIP towers."""
     _regenerate_clip()
-    out = {"mobilenet": _profile(MOBILENET / "model.onnx", {"input": np.zeros((1, 224, 224, 3), np.uint8)})}
-    pixels = np.zeros((32, 3, 224, 224), np.float32)
+    out = {"mobilenet": _profile(MOBILENET / "model.onnx", np.zeros((1, 224, 224, 3), np.uint8))}
     for name in ("image.onnx", "image_int8.onnx"):
-        import onnxruntime as ort
-
-        feed = (
-            ort.InferenceSession(str(CLIP_FULL / name), providers=["CPUExecutionProvider"])
-            .get_inputs()[0]
-            .name
-        )
-        out[name] = _profile(CLIP_FULL / name, {feed: pixels})
+        out[name] = _profile(CLIP_FULL / name, np.zeros((32, 3, 224, 224), np.float32))
     return out
 
 
@@ -415,7 +411,7 @@ def prepare() -> None:
     _strip_clip(full_size_clip_bundle()[0].path, DATA / "clip-b32")
     wheels = ROOT / ".whl"
     shutil.rmtree(wheels, ignore_errors=True)
-    versions = {name: _installed_version(name) for name in WHEELS}
+    versions = {name: importlib.metadata.version(name) for name in WHEELS}
     _download(wheels, [f"{name}=={version}" for name, version in versions.items()])
     with tempfile.TemporaryDirectory() as folder:
         _download(Path(folder), [f"onnxruntime-gpu=={ORT_VERSION}"])
@@ -431,12 +427,6 @@ def prepare() -> None:
         f"{len(photos)} photos, {len(versions)} wheels, {wheel.name} in {number} parts:",
         "see this file's docstring for the device calls",
     )
-
-
-def _installed_version(name: str) -> str:
-    from importlib.metadata import version
-
-    return version(name)
 
 
 def _download(folder: Path, requirements: list[str]) -> None:
