@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
             signal.connect(lambda: self._set_read_only(True))
         self.problem_panel.other_button.clicked.connect(self._choose_archive)
         self.facets.changed.connect(self._on_facets_changed)
-        self.browse_controls.changed.connect(self._on_facets_changed)
+        self.browse_controls.changed.connect(self._reload_shown)  # order or dates: the facet counts stay
         self.query_chip.cleared.connect(self.show_browse)
         self.session.opened.connect(self.search_field.clear)  # another archive: the last search goes
         search.similar_requested.connect(self.search_field.clear)  # the chip shows that query
@@ -323,11 +323,15 @@ class MainWindow(QMainWindow):
     def _on_facets_changed(self) -> None:
         """The curator picked a folder or category: repeat the search (or reload the browse list), and
         recount the facets within the new choice."""
+        self._reload_shown()
+        self.browse.load_facets()
+
+    def _reload_shown(self) -> None:
+        """Repeat the search shown, or reload the browse list, with the current choices."""
         if self.search.active:
             self.search.repeat()
         else:
             self.browse.load()
-        self.browse.load_facets()
 
     # -- drops and pastes (image files the scanner would index; see QueryImages) ---------------
 

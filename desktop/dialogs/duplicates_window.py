@@ -10,6 +10,7 @@ curator's files: the marks are notes to act on ("Copy paths of duplicates", "Exp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -233,23 +234,30 @@ class DuplicatesWindow(QWidget):
         self.found, self.marks = found, found.marks
         thumbs = ThumbnailCache(self.location.thumbnails_dir)
         wanted: list[tuple[int, Path]] = []
-        for index, (group, suggestion) in enumerate(zip(found.groups, found.suggestions, strict=True)):
-            head = QTreeWidgetItem()
-            head.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.tree.addTopLevelItem(head)
-            head.setFirstColumnSpanned(True)
-            header = GroupHeader(group, suggestion)
-            header.accept.connect(lambda index=index: self.accept_suggestion(index))
-            self.tree.setItemWidget(head, FILE, header)
-            self._headers.append(header)
-            for member in group.members:
-                row = member_row(group, index, member, self.location.archive)
-                head.addChild(row)
-                self._rows[member.item_id] = row
-                self._show_mark(row)
-                if member.hash:
-                    wanted.append((member.item_id, thumbs.path(member.hash)))
-            head.setExpanded(True)
+        heads = []
+        with self._bulk_edit():
+            for index, group in enumerate(found.groups):  # built detached, added at once: no relayout per row
+                head = QTreeWidgetItem()
+                head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                for member in group.members:
+                    row = member_row(group, index, member, self.location.archive)
+                    head.addChild(row)
+                    self._rows[member.item_id] = row
+                    self._show_mark(row)
+                    if member.hash:
+                        wanted.append((member.item_id, thumbs.path(member.hash)))
+                heads.append(head)
+            self.tree.addTopLevelItems(heads)
+            for head in heads:  # before any item widget: each of those posts a relayout that spanning runs
+                head.setFirstColumnSpanned(True)
+            for index, (head, group, suggestion) in enumerate(
+                zip(heads, found.groups, found.suggestions, strict=True)
+            ):
+                header = GroupHeader(group, suggestion)
+                header.accept.connect(lambda index=index: self.accept_suggestion(index))
+                self.tree.setItemWidget(head, FILE, header)
+                self._headers.append(header)
+            self.tree.expandAll()
         self._summarise(found)
         for start in range(0, len(wanted), THUMB_CHUNK):
             chunk = wanted[start : start + THUMB_CHUNK]
@@ -317,16 +325,28 @@ class DuplicatesWindow(QWidget):
     def _set_marks(self, marks: dict[int, str | None]) -> None:
         if self.marks is None or self.location is None or not marks:
             return
-        for item_id, mark in marks.items():
-            if mark is None:
-                self.marks.pop(item_id, None)
-            else:
-                self.marks[item_id] = mark
-            self._show_mark(self._rows[item_id])
+        with self._bulk_edit():
+            for item_id, mark in marks.items():
+                if mark is None:
+                    self.marks.pop(item_id, None)
+                else:
+                    self.marks[item_id] = mark
+                self._show_mark(self._rows[item_id])
         path = self.location.catalog_path
         self.writes.submit(lambda: save_marks(path, marks), lambda _: self.marks_saved.emit(),
                           self._save_failed)  # fmt: skip
         self._update_actions()
+
+    @contextlib.contextmanager
+    def _bulk_edit(self):
+        header = self.tree.header()
+        modes = [header.sectionResizeMode(i) for i in range(header.count())]
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        try:
+            yield
+        finally:
+            for i, mode in enumerate(modes):
+                header.setSectionResizeMode(i, mode)
 
     def _save_failed(self, exc: Exception) -> None:
         logger.error("saving duplicate marks failed: %s", exc)

@@ -134,7 +134,8 @@ class BrowseControls(QWidget):
     def _range_edited(self) -> None:
         if self.since.date() > self.until.date():  # an empty range: the other end follows
             edit = self.until if self.sender() is self.since else self.since
-            edit.setDate(self.sender().date())
+            edit.setDate(self.sender().date())  # its dateChanged runs this again: one reload, not two
+            return
         on = self.dates.isChecked()
         since, until = (edit.date().toString("yyyy-MM-dd") for edit in (self.since, self.until))
         self.dates_button.setText(f"{since} – {until}" if on else self.tr("Any date"))
